@@ -1,0 +1,100 @@
+/**
+ * A thin layer over benchmark.js: cases named `<impl>-<input>`, run side by side
+ * in one process, reported with throughput in domain units (samples/s, users/s, ...)
+ * and the machine they ran on.
+ */
+import Benchmark from 'benchmark';
+import { cpus, totalmem } from 'node:os';
+
+export interface BenchCase {
+  /** `<impl>-<input>`, e.g. `native-2t-mf-adam`. */
+  name: string;
+  /** One run of the measured operation. */
+  fn: () => Promise<unknown> | unknown;
+  /** Domain units processed by one run (e.g. samples in one step). */
+  unitsPerRun: number;
+  unit: string;
+}
+
+export interface BenchRow {
+  suite: string;
+  name: string;
+  unit: string;
+  /** Domain units per second (mean over samples). */
+  perSecond: number;
+  secondsPerRun: number;
+  /** Relative margin of error, percent. */
+  rme: number;
+  samples: number;
+}
+
+export interface BenchSettings {
+  /** Minimum samples per case (benchmark.js minSamples). */
+  minSamples: number;
+  /** Seconds per case before benchmark.js stops sampling. */
+  maxTime: number;
+}
+
+export const quickSettings: BenchSettings = { minSamples: 2, maxTime: 1 };
+export const fullSettings: BenchSettings = { minSamples: 5, maxTime: 5 };
+
+export function machine(): Record<string, string | number> {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+export function machineLine(): string {
+  const m = machine();
+  return `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node} (${m.platform})`;
+}
+
+export async function runCases(suite: string, cases: BenchCase[], settings: BenchSettings, log: (line: string) => void): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const c of cases) {
+    // Warm-up run: first-call costs (allocation, page faults) stay out of the figures.
+    await c.fn();
+    const bench = new Benchmark(c.name, {
+      defer: true,
+      minSamples: settings.minSamples,
+      maxTime: settings.maxTime,
+      initCount: 1,
+      fn: (deferred: { resolve(): void }) => {
+        Promise.resolve(c.fn()).then(() => deferred.resolve(), (error) => {
+          log(`${c.name} failed: ${(error as Error).message}`);
+          deferred.resolve();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => {
+      bench.on('complete', () => resolve());
+      bench.run({ async: true });
+    });
+    const mean = bench.stats.mean;
+    const row: BenchRow = {
+      suite, name: c.name, unit: c.unit, perSecond: c.unitsPerRun / mean, secondsPerRun: mean,
+      rme: bench.stats.rme, samples: bench.stats.sample.length,
+    };
+    rows.push(row);
+    log(`  ${row.name.padEnd(40)} ${formatRate(row.perSecond).padStart(12)} ${row.unit}/s  ${(mean * 1000).toFixed(2).padStart(10)} ms/run  ±${row.rme.toFixed(1)}% (${row.samples} runs)`);
+  }
+  return rows;
+}
+
+export function formatRate(v: number): string {
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}K`;
+  return v.toFixed(2);
+}
+
+/** "a is N.NNx b" lines for the pairs that compare implementations on the same input. */
+export function ratioLine(rows: BenchRow[], fast: string, slow: string): string | undefined {
+  const a = rows.find((r) => r.name === fast), b = rows.find((r) => r.name === slow);
+  if (!a || !b) return undefined;
+  return `  ${fast} / ${slow} = ${(a.perSecond / b.perSecond).toFixed(2)}x`;
+}

@@ -1,0 +1,51 @@
+/**
+ * Every default of the library, in one place. The CLI, the API and the docs read
+ * them from here. Values follow the LightGCN and DTL-NS reference codes.
+ */
+import { availableParallelism } from 'node:os';
+
+export const trainDefaults = {
+  /** 'mf' or 'lightgcn'. */
+  model: 'lightgcn' as 'mf' | 'lightgcn',
+  /** LightGCN propagation layers (0-4); 0 is MF. */
+  layers: 3,
+  /** Embedding size. */
+  dim: 64,
+  /** Adam learning rate. */
+  lr: 1e-3,
+  /** Training pairs per step. */
+  batch: 2048,
+  /** L2 weight on the batch's layer-0 rows (LightGCN-PyTorch `decay`). */
+  l2: 1e-4,
+  /** Upper bound on epochs; early stopping usually ends training sooner. */
+  epochs: 1000,
+  /** Evaluate on the validation split every N epochs. */
+  evalEvery: 5,
+  /** Stop after this many evaluations without a better validation Recall@20. */
+  patience: 10,
+  /** 'adam' (PyTorch's dense semantics), 'lazy-adam' (only touched rows) or 'sgd'. */
+  optimizer: 'adam' as 'adam' | 'lazy-adam' | 'sgd',
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  /** Standard deviation of the normal initialisation (LightGCN-PyTorch uses 0.1). */
+  initStd: 0.1,
+  /** Seed of initialisation, sampling and splits. */
+  seed: 2026,
+  /** The metric that picks the best checkpoint. */
+  selectMetric: 'recall@20',
+} as const;
+
+export const evalDefaults = {
+  /** Cut-offs reported; the headline is 20. */
+  ks: [5, 10, 20, 50] as number[],
+  /** Users scored per native call (bounds memory: users x k results). */
+  chunkUsers: 8192,
+};
+
+/** Worker threads for native kernels: the number of cores, overridable with DTLNS_THREADS or --threads. */
+export function defaultThreads(): number {
+  const env = Number(process.env.DTLNS_THREADS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return Math.max(1, availableParallelism());
+}

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { maskedTopK } from '../src/eval/topk.js';
+import { referenceMaskedTopK } from '../src/eval/reference.js';
+import { rankingMetrics } from '../src/eval/metrics.js';
+import { native } from '../src/native.js';
+import type { Csr } from '../src/data/types.js';
+
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomCsr(rows: number, cols: number, perRow: number, rand: () => number): Csr {
+  const indptr = new Uint32Array(rows + 1);
+  const indices: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const set = new Set<number>();
+    const n = Math.floor(rand() * perRow);
+    while (set.size < n) set.add(Math.floor(rand() * cols));
+    indices.push(...[...set].sort((a, b) => a - b));
+    indptr[r + 1] = indices.length;
+  }
+  return { rows, cols, indptr, indices: Uint32Array.from(indices) };
+}
+
+test('native masked top-K equals the TS reference (with ties and masks)', async () => {
+  const rand = random(7);
+  const nUsers = 37, nItems = 211, dim = 13, k = 25;
+  // Quantised values create exact score ties, which must break by lower item index.
+  const userEmb = Float32Array.from({ length: nUsers * dim }, () => Math.round(rand() * 4 - 2) / 2);
+  const itemEmb = Float32Array.from({ length: nItems * dim }, () => Math.round(rand() * 4 - 2) / 2);
+  const mask = randomCsr(nUsers, nItems, 40, rand);
+  const users = Uint32Array.from({ length: nUsers }, (_, u) => (u * 7) % nUsers);
+  for (const threads of [1, 2]) {
+    const got = await maskedTopK(userEmb, itemEmb, dim, users, k, { mask, threads, chunkUsers: 10 });
+    const want = referenceMaskedTopK(userEmb, itemEmb, dim, users, k, mask);
+    assert.deepEqual(got.items, want.items);
+    assert.deepEqual(got.scores, want.scores);
+  }
+});
+
+test('masked top-K pads users with fewer unmasked items than k', async () => {
+  const dim = 2;
+  const itemEmb = Float32Array.from([1, 0, 0, 1, 1, 1]);
+  const userEmb = Float32Array.from([1, 2]);
+  const mask: Csr = { rows: 1, cols: 3, indptr: Uint32Array.from([0, 2]), indices: Uint32Array.from([0, 2]) };
+  const got = await maskedTopK(userEmb, itemEmb, dim, Uint32Array.of(0), 3, { mask, threads: 1 });
+  assert.deepEqual([...got.items], [1, 0xffffffff, 0xffffffff]);
+  assert.deepEqual([...got.scores], [2, -Infinity, -Infinity]);
+});
+
+test('ranking metrics follow the LightGCN definitions on a known case', () => {
+  // One user, truth {3, 9}; ranking [3, 5, 9, 1] -> hits at ranks 1 and 3.
+  const truth: Csr = { rows: 1, cols: 10, indptr: Uint32Array.from([0, 2]), indices: Uint32Array.from([3, 9]) };
+  const m = rankingMetrics(Uint32Array.from([3, 5, 9, 1]), 4, Uint32Array.of(0), truth, [1, 2, 4]);
+  assert.equal(m['recall@1'], 0.5);
+  assert.equal(m['recall@4'], 1);
+  assert.equal(m['precision@2'], 0.5);
+  assert.equal(m['hit@1'], 1);
+  const idcg = 1 + 1 / Math.log2(3);
+  assert.ok(Math.abs(m['ndcg@4'] - (1 + 1 / Math.log2(4)) / idcg) < 1e-12);
+  assert.ok(Math.abs(m['ndcg@1'] - 1) < 1e-12);
+  assert.equal(m.users, 1);
+});
+
+test('BAD CALL - maskedTopK rejects bad typed arrays naming the argument', async () => {
+  const good = { userEmb: new Float32Array(4), itemEmb: new Float32Array(6), dim: 2, users: Uint32Array.of(0, 1), k: 2, threads: 1 };
+  const cases: Array<[Record<string, unknown>, ErrorConstructor, RegExp]> = [
+    [{ userEmb: new Float64Array(4) }, TypeError, /userEmb/],
+    [{ itemEmb: [1, 2] }, TypeError, /itemEmb/],
+    [{ itemEmb: new Float32Array(5) }, RangeError, /itemEmb/],
+    [{ users: Int32Array.of(0) }, TypeError, /users/],
+    [{ users: Uint32Array.of(0, 2) }, RangeError, /users/],
+    [{ k: 0 }, RangeError, /\bk\b/],
+    [{ k: 1.5 }, TypeError, /\bk\b/],
+    [{ dim: 0 }, RangeError, /dim/],
+    [{ threads: 'two' }, TypeError, /threads/],
+    [{ maskIndptr: Uint32Array.of(0, 1, 2), maskIndices: Uint32Array.of(0, 7) }, RangeError, /maskIndices/],
+    [{ maskIndptr: Uint32Array.of(1, 1, 2), maskIndices: Uint32Array.of(0, 1) }, RangeError, /maskIndptr/],
+    [{ maskIndptr: Uint32Array.of(0, 1, 2) }, TypeError, /maskIndices/],
+  ];
+  for (const [override, cls, name] of cases) {
+    await assert.rejects(
+      async () => native.maskedTopK({ ...good, ...override } as never),
+      (error: Error) => error instanceof cls && name.test(error.message),
+      `${JSON.stringify(Object.keys(override))} should throw ${cls.name} naming the argument`,
+    );
+  }
+  assert.throws(() => native.maskedTopK(undefined as never), TypeError);
+});
