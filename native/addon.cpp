@@ -8,6 +8,8 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace dtlns::binding;
   InitTopK(env, exports);
+  InitTrain(env, exports);
+  InitTrees(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

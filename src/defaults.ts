@@ -43,6 +43,47 @@ export const evalDefaults = {
   chunkUsers: 8192,
 };
 
+/** False-negative identification: candidates and labelling (src/labels/). */
+export const labelDefaults = {
+  /** Candidates per user: the top-N unobserved items of the pre-trained model. */
+  candidates: 20,
+  /** Users who get candidates: 'all', or 'test' (users with test items, as the DTL-NS release). */
+  candidateUsers: 'all' as 'all' | 'test',
+  labeler: 'rule' as 'llama' | 'openai' | 'rule' | 'topn' | 'random-codes' | 'none',
+  /** The labeler that random-codes feeds with shuffled paths. */
+  randomCodesInner: 'rule' as 'llama' | 'openai' | 'rule',
+  /** Seed of the random-codes permutation. */
+  randomCodesSeed: 2026,
+  /**
+   * Rule labeler: positive when max over the history of sim_co or sim_se reaches theta.
+   * Measured against the planted hidden positives among the top-20 candidates of MF on
+   * synthetic:small and synthetic:medium (bench/labels.ts, src/labels/README.md): 1 (a full
+   * path shared with some history item) had the best precision and F1 of 0.5, 0.75, 1 in both.
+   */
+  theta: 1,
+  /** llama: 'score' (next-token probabilities, no generation) or 'generate' (grammar-constrained answer). */
+  mode: 'score' as 'score' | 'generate',
+  /** llama score mode: positive when P(yes) / (P(yes) + P(no)) reaches this. */
+  threshold: 0.5,
+  /** llama: tokens per context sequence (capped by the model's training context). */
+  contextSize: 4096,
+  /** llama: most tokens of the [system + history] prefix; longer histories keep their last items. */
+  maxPrefixTokens: 3072,
+  /** llama: context sequences = users labelled in parallel (no gain measured on 2 CPU cores). */
+  sequences: 1,
+  /** Most tokens a generated answer may take. */
+  maxAnswerTokens: 4,
+  /** openai: requests in flight. */
+  concurrency: 8,
+  /** openai: per-request timeout, ms. */
+  timeoutMs: 60_000,
+  /** openai: retries on 429 / 5xx / network errors, with exponential backoff from retryBaseMs. */
+  retries: 5,
+  retryBaseMs: 500,
+  /** openai: history budget in estimated tokens (4 characters per token). */
+  maxPromptTokens: 3072,
+};
+
 /** Worker threads for native kernels: the number of cores, overridable with DTLNS_THREADS or --threads. */
 export function defaultThreads(): number {
   const env = Number(process.env.DTLNS_THREADS);

@@ -26,10 +26,233 @@ export interface MaskedTopKOptions {
   maskIndices?: Uint32Array;
 }
 
+/** Index trees (native/binding/trees.cpp). */
+export interface BuildBalancedTreeOptions {
+  /** n x dim, row-major. */
+  points: Float32Array;
+  n: number;
+  dim: number;
+  branching: number;
+  leafSize: number;
+  maxIter: number;
+  /** k-means++ runs per node, the lowest inertia kept (default 1). */
+  nInit?: number;
+  /** Lloyd stops when the squared centroid shift <= tolerance x mean variance (default 1e-4). */
+  tolerance?: number;
+  seed: number;
+  threads: number;
+}
+
+export interface NativeTreeNodes {
+  count: number;
+  /** Per node in breadth-first order; node 0 is the root (parent -1, childIndex -1). */
+  parent: Int32Array;
+  depth: Int32Array;
+  childIndex: Int32Array;
+  /** First child id (children are consecutive), -1 for a leaf. */
+  firstChild: Int32Array;
+  childCount: Int32Array;
+  size: Int32Array;
+  /** Lloyd iterations (summed over the nInit runs) and rebalancing moves at each internal node. */
+  iterations: Int32Array;
+  moved: Int32Array;
+  /** count x dim: the mean of each node's points. */
+  centroids: Float32Array;
+}
+
+export interface NativeBalancedTree {
+  maxDepth: number;
+  /** n x maxDepth child indices, -1 padded. */
+  paths: Int32Array;
+  lengths: Int32Array;
+  /** Leaf node of each item. */
+  leaf: Int32Array;
+  nodes: NativeTreeNodes;
+}
+
+export interface JaccardGraphOptions {
+  /** A users x items CSR with strictly ascending columns per row. */
+  indptr: Uint32Array;
+  indices: Uint32Array;
+  nItems: number;
+  /** Keep each item's topK neighbours, symmetrised by union; 0 keeps all. */
+  topK?: number;
+  threads: number;
+}
+
+export interface SparseGraphArrays {
+  indptr: Uint32Array;
+  indices: Uint32Array;
+  values: Float32Array;
+}
+
+export interface SpectralEmbeddingOptions extends SparseGraphArrays {
+  dims: number;
+  blockSize?: number;
+  basisSize?: number;
+  maxRestarts?: number;
+  tolerance?: number;
+  seed: number;
+  threads: number;
+}
+
+export interface NativeSpectralResult {
+  /** n x dims, row-major. */
+  features: Float32Array;
+  eigenvalues: Float64Array;
+  residuals: Float64Array;
+  restarts: number;
+  products: number;
+  converged: boolean;
+  dense: boolean;
+}
+
+export interface PackedPathArrays {
+  /** nItems x maxDepth, -1 padded. */
+  paths: Int32Array;
+  lengths: Int32Array;
+  maxDepth: number;
+}
+
+export interface PrefixPairsOptions extends PackedPathArrays {
+  a: Uint32Array;
+  b: Uint32Array;
+  threads: number;
+}
+
+export interface PrefixOneToManyOptions extends PackedPathArrays {
+  item: number;
+  others: Uint32Array;
+  threads: number;
+}
+
+/**
+ * Training kernels (native/binding/train.cpp). The model arrays are owned by
+ * the caller and updated in place; a kernel never keeps them after its promise
+ * settles. Semantics: native/kernels/train.hpp.
+ */
+export interface ModelState {
+  nUsers: number;
+  nItems: number;
+  dim: number;
+  /** Layer-0 parameters, nUsers x dim and nItems x dim, row-major. */
+  userEmb: Float32Array;
+  itemEmb: Float32Array;
+  /** Adam moments, same shapes; not read (may be empty) with optimizer 'sgd'. */
+  userM: Float32Array;
+  userV: Float32Array;
+  itemM: Float32Array;
+  itemV: Float32Array;
+  /** Adam steps taken so far (bias correction uses t = step + 1, ...). */
+  step: number;
+}
+
+export type TrainModel = 'mf' | 'lightgcn';
+/**
+ * 'adam': torch.optim.Adam, dense (every row moves every step). 'lazy-adam'
+ * (like SparseAdam) and 'sgd' update only rows with a nonzero gradient; with
+ * MF (or 0 layers) they run the Hogwild path, one update per sample.
+ */
+export type TrainOptimizer = 'adam' | 'lazy-adam' | 'sgd';
+
+export interface TrainHyperparameters {
+  model: TrainModel;
+  /** 0..4; ignored for 'mf'; 'lightgcn' with 0 layers is MF. */
+  layers: number;
+  /** users x items CSR of positives, rows strictly ascending. */
+  trainIndptr: Uint32Array;
+  trainIndices: Uint32Array;
+  optimizer: TrainOptimizer;
+  lr: number;
+  /** Default 0.9, 0.999, 1e-8 (PyTorch's). */
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** L2 weight on the batch's layer-0 rows (LightGCN-PyTorch's weight_decay). */
+  l2: number;
+  threads: number;
+}
+
+export interface TrainEpochOptions extends ModelState, TrainHyperparameters {
+  batch: number;
+  /** Draws the permutation and the negatives: pass a different seed each epoch. */
+  seed: number;
+}
+
+export interface TrainStepOptions extends ModelState, TrainHyperparameters {
+  /** One batch of explicit triples, equal lengths, neg[k] !== pos[k]. */
+  users: Uint32Array;
+  pos: Uint32Array;
+  neg: Uint32Array;
+}
+
+export interface TrainStats {
+  /** bprLoss + regLoss: means over steps of each batch's mean. */
+  loss: number;
+  bprLoss: number;
+  regLoss: number;
+  samples: number;
+  /** Positives whose user has every item as a positive (no negative exists). */
+  skipped: number;
+  /** Optimizer steps taken (non-empty batches). */
+  steps: number;
+  /** Adam step count after the call: store it back into ModelState.step. */
+  step: number;
+  seconds: number;
+}
+
+export interface PropagateOptions {
+  model: TrainModel;
+  layers: number;
+  nUsers: number;
+  nItems: number;
+  dim: number;
+  userEmb: Float32Array;
+  itemEmb: Float32Array;
+  trainIndptr: Uint32Array;
+  trainIndices: Uint32Array;
+  threads: number;
+}
+
+/** Final embeddings (mean over layers 0..L); fresh arrays. */
+export interface FinalEmbeddings {
+  users: Float32Array;
+  items: Float32Array;
+}
+
+export interface SampleUniformOptions {
+  trainIndptr: Uint32Array;
+  trainIndices: Uint32Array;
+  nItems: number;
+  seed: number;
+  batch: number;
+  threads: number;
+}
+
+/** An epoch's triples in training order, skipped positives left out. */
+export interface SampledTriples {
+  users: Uint32Array;
+  pos: Uint32Array;
+  neg: Uint32Array;
+  skipped: number;
+}
+
 /** What dtlns_native.node exports, typed by hand. */
 export interface NativeBinding {
   abiVersion: number;
   maskedTopK(options: MaskedTopKOptions): Promise<TopKResult>;
+  /** One epoch; rejects with an Error whose message starts with "ModelFitError:" on NaN/Inf. */
+  trainEpoch(options: TrainEpochOptions): Promise<TrainStats>;
+  /** One optimizer step on explicit triples (tests, bench). */
+  trainStep(options: TrainStepOptions): Promise<TrainStats>;
+  propagate(options: PropagateOptions): Promise<FinalEmbeddings>;
+  /** The triples trainEpoch draws for this seed and batch (any thread count). */
+  sampleUniform(options: SampleUniformOptions): Promise<SampledTriples>;
+  buildBalancedTree(options: BuildBalancedTreeOptions): Promise<NativeBalancedTree>;
+  jaccardGraph(options: JaccardGraphOptions): Promise<SparseGraphArrays>;
+  spectralEmbedding(options: SpectralEmbeddingOptions): Promise<NativeSpectralResult>;
+  prefixSimilarityPairs(options: PrefixPairsOptions): Promise<Float32Array>;
+  prefixSimilarityOneToMany(options: PrefixOneToManyOptions): Promise<Float32Array>;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -4,4 +4,6 @@
 
 namespace dtlns::binding {
 void InitTopK(Napi::Env env, Napi::Object exports);
+void InitTrain(Napi::Env env, Napi::Object exports);
+void InitTrees(Napi::Env env, Napi::Object exports);
 }  // namespace dtlns::binding

@@ -18,6 +18,10 @@ export interface LoadReport {
   duplicatesDropped: number;
   /** Rows dropped by --min-rating. */
   belowMinRating: number;
+  /** valid/test users without a training item dropped by `dropColdUsers` (absent when none could be). */
+  coldUsersDropped?: number;
+  /** Interactions of those users. */
+  coldInteractionsDropped?: number;
 }
 
 export interface Dataset {

@@ -1,0 +1,27 @@
+/** All benchmark suites, run by `dtlns-native bench` (and `npm run bench`). */
+import { fullSettings, machine, machineLine, quickSettings, type BenchRow, type BenchSettings } from './harness.js';
+import { benchEval } from './eval.js';
+
+export type Suite = (settings: BenchSettings, log: (line: string) => void, quick: boolean) => Promise<BenchRow[]>;
+
+export const suites: Record<string, Suite> = {
+  eval: benchEval,
+};
+
+export interface BenchReport {
+  machine: Record<string, string | number>;
+  settings: BenchSettings;
+  rows: BenchRow[];
+}
+
+export async function runBenchmarks(names: string[], quick: boolean, log: (line: string) => void): Promise<BenchReport> {
+  const settings = quick ? quickSettings : fullSettings;
+  log(machineLine());
+  const rows: BenchRow[] = [];
+  for (const name of names) {
+    const suite = suites[name];
+    if (!suite) throw new RangeError(`Unknown benchmark suite "${name}"; choose from ${Object.keys(suites).join(', ')}`);
+    rows.push(...(await suite(settings, log, quick)));
+  }
+  return { machine: machine(), settings, rows };
+}

@@ -1,0 +1,264 @@
+// Bindings of the training kernels: trainEpoch, trainStep, propagate,
+// sampleUniform. Every array the kernels index is checked here (type, length,
+// id ranges, CSR shape) so that no input can make a kernel read or write out
+// of bounds; the model arrays are pinned and updated in place.
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "binding/args.hpp"
+#include "binding/worker.hpp"
+#include "kernels/train.hpp"
+
+namespace dtlns::binding {
+namespace {
+
+constexpr int64_t kMaxRows = 0x7FFFFFFF;  // users + items must fit node ids in uint32
+constexpr int64_t kMaxDim = 4096;
+constexpr int64_t kMaxSafeInteger = 9007199254740991;  // 2^53 - 1
+
+// x (read from field `name`) in a range; `open` bounds exclude the limit itself.
+double checkRange(const Napi::Object& o, const char* name, double x, double lo, bool loOpen, double hi, bool hiOpen) {
+  if (x < lo || (loOpen && x == lo) || x > hi || (hiOpen && x == hi))
+    rangeError(o.Env(), "Expected " + std::string(name) + " in " + (loOpen ? "(" : "[") + std::to_string(lo) + ", " +
+                            std::to_string(hi) + (hiOpen ? ")" : "]") + " but received " + std::to_string(x));
+  return x;
+}
+
+std::string oneOf(const Napi::Object& o, const char* name, const std::vector<std::string>& allowed) {
+  const std::string value = string(o, name);
+  std::string list;
+  for (const auto& a : allowed) {
+    if (a == value) return value;
+    list += (list.empty() ? "'" : ", '") + a + "'";
+  }
+  rangeError(o.Env(), "Expected " + std::string(name) + " to be one of " + list + " but received '" + value + "'");
+}
+
+Model readModel(const Napi::Object& o) { return oneOf(o, "model", {"mf", "lightgcn"}) == "mf" ? Model::MF : Model::LightGCN; }
+
+Optimizer readOptimizer(const Napi::Object& o) {
+  const std::string name = oneOf(o, "optimizer", {"adam", "lazy-adam", "sgd"});
+  return name == "adam" ? Optimizer::Adam : name == "lazy-adam" ? Optimizer::LazyAdam : Optimizer::Sgd;
+}
+
+// trainIndptr / trainIndices: a users x items CSR with strictly ascending rows.
+PositiveSets readTrain(const Napi::Object& o, uint32_t nUsers, uint32_t nItems, std::vector<Napi::Value>& pins) {
+  Napi::Env env = o.Env();
+  auto indptr = typedArray<uint32_t>(o, "trainIndptr", size_t(nUsers) + 1);
+  auto indices = typedArray<uint32_t>(o, "trainIndices");
+  if (indptr.data[indptr.length - 1] != indices.length)
+    rangeError(env, "Expected " + std::to_string(indptr.data[indptr.length - 1]) +
+                        " elements in trainIndices (the last value of trainIndptr) but received " +
+                        std::to_string(indices.length));
+  checkIndptr(env, indptr, "trainIndptr", indices.length);
+  checkIds(env, indices, "trainIndices", nItems);
+  for (uint32_t u = 0; u < nUsers; ++u)
+    for (uint32_t p = indptr.data[u] + 1; p < indptr.data[u + 1]; ++p)
+      if (indices.data[p] <= indices.data[p - 1])
+        rangeError(env, "Expected trainIndices strictly ascending within each row, but row " + std::to_string(u) +
+                            " has " + std::to_string(indices.data[p]) + " after " + std::to_string(indices.data[p - 1]));
+  pins.push_back(indptr.value);
+  pins.push_back(indices.value);
+  return PositiveSets{indptr.data, indices.data, nUsers, nItems};
+}
+
+struct Shape {
+  uint32_t nUsers, nItems;
+  size_t dim;
+};
+
+Shape readShape(const Napi::Object& o) {
+  return Shape{uint32_t(integer(o, "nUsers", 1, kMaxRows)), uint32_t(integer(o, "nItems", 1, kMaxRows)),
+               size_t(integer(o, "dim", 1, kMaxDim))};
+}
+
+float* floatRows(const Napi::Object& o, const char* name, size_t rows, size_t dim, std::vector<Napi::Value>& pins) {
+  auto view = typedArray<float>(o, name, rows * dim);
+  pins.push_back(view.value);
+  return view.data;
+}
+
+// The model arrays; the moments only when the optimizer uses them.
+ModelTables readTables(const Napi::Object& o, const Shape& s, bool moments, std::vector<Napi::Value>& pins) {
+  ModelTables m{};
+  m.nUsers = s.nUsers;
+  m.nItems = s.nItems;
+  m.dim = s.dim;
+  m.userEmb = floatRows(o, "userEmb", s.nUsers, s.dim, pins);
+  m.itemEmb = floatRows(o, "itemEmb", s.nItems, s.dim, pins);
+  if (moments) {
+    m.userM = floatRows(o, "userM", s.nUsers, s.dim, pins);
+    m.userV = floatRows(o, "userV", s.nUsers, s.dim, pins);
+    m.itemM = floatRows(o, "itemM", s.nItems, s.dim, pins);
+    m.itemV = floatRows(o, "itemV", s.nItems, s.dim, pins);
+  }
+  return m;
+}
+
+// Everything trainEpoch and trainStep share.
+struct TrainArgs {
+  ModelTables tables{};
+  PositiveSets train{};
+  TrainConfig config;
+  uint64_t step = 0;
+  std::vector<Napi::Value> pins;
+};
+
+TrainArgs readTrainArgs(const Napi::Object& o) {
+  TrainArgs a;
+  const Shape shape = readShape(o);
+  a.config.model = readModel(o);
+  a.config.layers = int(integer(o, "layers", 0, 4));
+  a.config.optimizer.kind = readOptimizer(o);
+  a.config.optimizer.lr = float(checkRange(o, "lr", number(o, "lr"), 0, true, 1e30, false));
+  a.config.optimizer.beta1 = float(checkRange(o, "beta1", number(o, "beta1", 0.9), 0, false, 1, true));
+  a.config.optimizer.beta2 = float(checkRange(o, "beta2", number(o, "beta2", 0.999), 0, false, 1, true));
+  a.config.optimizer.eps = float(checkRange(o, "eps", number(o, "eps", 1e-8), 0, false, 1, false));
+  a.config.l2 = float(checkRange(o, "l2", number(o, "l2"), 0, false, 1e30, false));
+  a.config.threads = int(integer(o, "threads", 1, 1024));
+  a.step = uint64_t(integer(o, "step", 0, kMaxSafeInteger));
+  a.tables = readTables(o, shape, a.config.optimizer.kind != Optimizer::Sgd, a.pins);
+  a.train = readTrain(o, shape.nUsers, shape.nItems, a.pins);
+  return a;
+}
+
+Napi::Object statsObject(Napi::Env env, const TrainStats& s) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("loss", s.loss);
+  out.Set("bprLoss", s.bprLoss);
+  out.Set("regLoss", s.regLoss);
+  out.Set("samples", double(s.samples));
+  out.Set("skipped", double(s.skipped));
+  out.Set("steps", double(s.steps));
+  out.Set("step", double(s.step));
+  out.Set("seconds", s.seconds);
+  return out;
+}
+
+Napi::Promise startTraining(Napi::Env env, std::vector<Napi::Value> pins, std::function<TrainStats()> run) {
+  auto stats = std::make_shared<TrainStats>();
+  return KernelWorker::start(
+      env, std::move(pins), [stats, run] { *stats = run(); },
+      [stats](Napi::Env env) -> Napi::Value { return statsObject(env, *stats); });
+}
+
+// trainEpoch({...ModelState, model, layers, trainIndptr, trainIndices, optimizer,
+//             lr, beta1, beta2, eps, l2, batch, seed, threads}) -> Promise<TrainStats>
+Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
+  Napi::Object o = optionsArg(info);
+  TrainArgs a = readTrainArgs(o);
+  a.config.batch = size_t(integer(o, "batch", 1, 1 << 24));
+  a.config.seed = uint64_t(integer(o, "seed", 0, kMaxSafeInteger));
+  const ModelTables tables = a.tables;
+  const PositiveSets train = a.train;
+  const TrainConfig config = a.config;
+  const uint64_t step = a.step;
+  return startTraining(info.Env(), std::move(a.pins), [=] { return trainEpoch(tables, train, config, step); });
+}
+
+// trainStep({...same as trainEpoch without batch/seed, users, pos, neg}) -> Promise<TrainStats>
+Napi::Value TrainStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = optionsArg(info);
+  TrainArgs a = readTrainArgs(o);
+  auto users = typedArray<uint32_t>(o, "users");
+  if (users.length == 0) rangeError(env, "Expected at least one triple in users but received 0");
+  auto pos = typedArray<uint32_t>(o, "pos", users.length);
+  auto neg = typedArray<uint32_t>(o, "neg", users.length);
+  checkIds(env, users, "users", a.tables.nUsers);
+  checkIds(env, pos, "pos", a.tables.nItems);
+  checkIds(env, neg, "neg", a.tables.nItems);
+  for (size_t k = 0; k < users.length; ++k)
+    if (pos.data[k] == neg.data[k])
+      rangeError(env, "Expected neg[" + std::to_string(k) + "] to differ from pos[" + std::to_string(k) +
+                          "] but both are " + std::to_string(pos.data[k]));
+  a.pins.push_back(users.value);
+  a.pins.push_back(pos.value);
+  a.pins.push_back(neg.value);
+  const ModelTables tables = a.tables;
+  const PositiveSets train = a.train;
+  const TrainConfig config = a.config;
+  const uint64_t step = a.step;
+  const uint32_t *u = users.data, *p = pos.data, *n = neg.data;
+  const size_t count = users.length;
+  return startTraining(env, std::move(a.pins),
+                       [=] { return trainStep(tables, train, config, step, u, p, n, count); });
+}
+
+// propagate({model, layers, nUsers, nItems, dim, userEmb, itemEmb, trainIndptr,
+//            trainIndices, threads}) -> Promise<{users: Float32Array, items: Float32Array}>
+Napi::Value Propagate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = optionsArg(info);
+  const Shape s = readShape(o);
+  const int layers = readModel(o) == Model::MF ? 0 : int(integer(o, "layers", 0, 4));
+  const int threads = int(integer(o, "threads", 1, 1024));
+  std::vector<Napi::Value> pins;
+  const float* userEmb = floatRows(o, "userEmb", s.nUsers, s.dim, pins);
+  const float* itemEmb = floatRows(o, "itemEmb", s.nItems, s.dim, pins);
+  const PositiveSets train = readTrain(o, s.nUsers, s.nItems, pins);
+  auto outUsers = Napi::Float32Array::New(env, size_t(s.nUsers) * s.dim);
+  auto outItems = Napi::Float32Array::New(env, size_t(s.nItems) * s.dim);
+  pins.push_back(outUsers);
+  pins.push_back(outItems);
+  float *ou = outUsers.Data(), *oi = outItems.Data();
+  auto usersRef = std::make_shared<Napi::ObjectReference>(Napi::Persistent(outUsers.As<Napi::Object>()));
+  auto itemsRef = std::make_shared<Napi::ObjectReference>(Napi::Persistent(outItems.As<Napi::Object>()));
+  return KernelWorker::start(
+      env, std::move(pins),
+      [=] { propagateFinal(userEmb, itemEmb, s.nUsers, s.nItems, s.dim, train, layers, threads, ou, oi); },
+      [usersRef, itemsRef](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("users", usersRef->Value());
+        out.Set("items", itemsRef->Value());
+        return out;
+      });
+}
+
+Napi::Uint32Array toUint32Array(Napi::Env env, const std::vector<uint32_t>& values) {
+  auto array = Napi::Uint32Array::New(env, values.size());
+  std::copy(values.begin(), values.end(), array.Data());
+  return array;
+}
+
+// sampleUniform({trainIndptr, trainIndices, nItems, seed, batch, threads})
+//   -> Promise<{users, pos, neg: Uint32Array, skipped: number}>, the triples trainEpoch draws.
+Napi::Value SampleUniform(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = optionsArg(info);
+  const uint32_t nItems = uint32_t(integer(o, "nItems", 1, kMaxRows));
+  const uint64_t seed = uint64_t(integer(o, "seed", 0, kMaxSafeInteger));
+  const size_t batch = size_t(integer(o, "batch", 1, 1 << 24));
+  const int threads = int(integer(o, "threads", 1, 1024));
+  auto indptr = typedArray<uint32_t>(o, "trainIndptr");
+  if (indptr.length < 2 || indptr.length - 1 > size_t(kMaxRows))
+    rangeError(env, "Expected trainIndptr to hold nUsers + 1 entries with nUsers in [1, " + std::to_string(kMaxRows) +
+                        "] but received " + std::to_string(indptr.length) + " entries");
+  std::vector<Napi::Value> pins;
+  const PositiveSets train = readTrain(o, uint32_t(indptr.length - 1), nItems, pins);
+  auto triples = std::make_shared<SampledTriples>();
+  return KernelWorker::start(
+      env, std::move(pins), [=] { *triples = sampleUniformEpoch(train, seed, batch, threads); },
+      [triples](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("users", toUint32Array(env, triples->users));
+        out.Set("pos", toUint32Array(env, triples->pos));
+        out.Set("neg", toUint32Array(env, triples->neg));
+        out.Set("skipped", double(triples->skipped));
+        return out;
+      });
+}
+
+}  // namespace
+
+void InitTrain(Napi::Env env, Napi::Object exports) {
+  exports.Set("trainEpoch", Napi::Function::New(env, TrainEpoch, "trainEpoch"));
+  exports.Set("trainStep", Napi::Function::New(env, TrainStep, "trainStep"));
+  exports.Set("propagate", Napi::Function::New(env, Propagate, "propagate"));
+  exports.Set("sampleUniform", Napi::Function::New(env, SampleUniform, "sampleUniform"));
+}
+
+}  // namespace dtlns::binding

@@ -1,0 +1,65 @@
+#include "kernels/bpr.hpp"
+
+namespace dtlns {
+namespace {
+constexpr int kRejectionTries = 64;
+}
+
+uint32_t PositiveSets::nthNonPositive(uint32_t u, uint32_t r) const {
+  // Below row[k] lie row[k] - k non-positives; find the first k where that exceeds r.
+  const uint32_t* row = indices + indptr[u];
+  size_t lo = 0, hi = degree(u);
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if (row[mid] - mid > r)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return uint32_t(r + lo);
+}
+
+uint32_t drawUniformNegative(const PositiveSets& positives, uint32_t u, Rng& rng) {
+  const uint32_t degree = positives.degree(u);
+  if (degree >= positives.nItems) return kNoNegative;
+  for (int attempt = 0; attempt < kRejectionTries; ++attempt) {
+    const uint32_t j = rng.below(positives.nItems);
+    if (!positives.contains(u, j)) return j;
+  }
+  return positives.nthNonPositive(u, rng.below(positives.nItems - degree));
+}
+
+EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch) {
+  EpochPlan plan;
+  const size_t n = positives.nnz();
+  plan.batch = batch;
+  plan.seed = seed;
+  plan.nBatches = (n + batch - 1) / batch;
+  plan.chunksPerBatch = (batch + kSampleChunk - 1) / kSampleChunk;
+  std::vector<uint32_t> order(n);
+  for (size_t k = 0; k < n; ++k) order[k] = uint32_t(k);
+  Rng rng(seed, 0);
+  for (size_t k = n; k > 1; --k) std::swap(order[k - 1], order[rng.below(uint32_t(k))]);
+  std::vector<uint32_t> rowOf(n);
+  for (uint32_t u = 0; u < positives.nUsers; ++u)
+    for (uint32_t p = positives.indptr[u]; p < positives.indptr[u + 1]; ++p) rowOf[p] = u;
+  plan.users.resize(n);
+  plan.items.resize(n);
+  for (size_t k = 0; k < n; ++k) {
+    plan.users[k] = rowOf[order[k]];
+    plan.items[k] = positives.indices[order[k]];
+  }
+  return plan;
+}
+
+void drawChunkNegatives(const EpochPlan& plan, const PositiveSets& positives, size_t b, size_t c, uint32_t* neg) {
+  Rng rng = plan.chunkRng(b, c);
+  const size_t begin = plan.chunkBegin(b, c), end = plan.chunkEnd(b, c);
+  constexpr size_t kAhead = 8;  // prefetch the positive rows the binary searches will read
+  for (size_t k = begin; k < end; ++k) {
+    if (k + kAhead < end) __builtin_prefetch(positives.indices + positives.indptr[plan.users[k + kAhead]]);
+    neg[k - begin] = chooseNegative(positives, plan.users[k], plan.items[k], rng);
+  }
+}
+
+}  // namespace dtlns

@@ -1,0 +1,94 @@
+// BPR building blocks: the positive sets of the training CSR, the epoch plan
+// (permutation, batches, chunks and their random streams), negative draws and
+// the numerically stable loss terms.
+//
+// Every random draw of an epoch is a function of (seed, position in the epoch)
+// only: the permutation comes from stream 0, and each chunk of kSampleChunk
+// consecutive positions of a batch draws its negatives from its own stream.
+// Threads take whole chunks, so the triples never depend on the thread count.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/rng.hpp"
+
+namespace dtlns {
+
+constexpr uint32_t kNoNegative = 0xFFFFFFFFu;
+constexpr size_t kSampleChunk = 256;
+
+// users x items CSR of training positives; every row strictly ascending.
+struct PositiveSets {
+  const uint32_t* indptr = nullptr;  // nUsers + 1
+  const uint32_t* indices = nullptr;
+  uint32_t nUsers = 0;
+  uint32_t nItems = 0;
+
+  uint32_t degree(uint32_t u) const { return indptr[u + 1] - indptr[u]; }
+  size_t nnz() const { return indptr[nUsers]; }
+  bool contains(uint32_t u, uint32_t item) const {
+    const uint32_t* lo = indices + indptr[u];
+    size_t n = degree(u);
+    while (n > 0) {  // branch-light lower bound
+      const size_t half = n / 2;
+      if (lo[half] < item) {
+        lo += half + 1;
+        n -= half + 1;
+      } else {
+        n = half;
+      }
+    }
+    return lo != indices + indptr[u + 1] && *lo == item;
+  }
+  // The r-th item (0-based, ascending) that is NOT a positive of u; r < nItems - degree(u).
+  uint32_t nthNonPositive(uint32_t u, uint32_t r) const;
+};
+
+// A uniform item that is not a positive of u, or kNoNegative when u's positives
+// cover every item. Rejection first; after kRejectionTries misses (users with
+// nearly every item) an exact draw over the complement, so it never loops long.
+// Both branches are uniform over the non-positives, hence so is the mixture.
+uint32_t drawUniformNegative(const PositiveSets& positives, uint32_t u, Rng& rng);
+
+// The negative of a training pair: the one place a sampler decides. Uniform now;
+// issue 4's samplers (dns, mixgcf, dtlns) add modes here that also see the
+// current embeddings.
+inline uint32_t chooseNegative(const PositiveSets& positives, uint32_t u, uint32_t /*pos*/, Rng& rng) {
+  return drawUniformNegative(positives, u, rng);
+}
+
+// The order of one epoch: every training interaction once, in a Fisher-Yates
+// permutation drawn from Rng(seed, 0), cut into batches; each batch into chunks.
+struct EpochPlan {
+  std::vector<uint32_t> users;  // permuted interactions
+  std::vector<uint32_t> items;
+  size_t batch = 0;
+  size_t nBatches = 0;
+  size_t chunksPerBatch = 0;
+  uint64_t seed = 0;
+
+  size_t size() const { return users.size(); }
+  size_t batchBegin(size_t b) const { return b * batch; }
+  size_t batchEnd(size_t b) const { return std::min(size(), (b + 1) * batch); }
+  size_t chunkBegin(size_t b, size_t c) const { return std::min(batchEnd(b), batchBegin(b) + c * kSampleChunk); }
+  size_t chunkEnd(size_t b, size_t c) const { return std::min(batchEnd(b), batchBegin(b) + (c + 1) * kSampleChunk); }
+  Rng chunkRng(size_t b, size_t c) const { return Rng(seed, 1 + uint64_t(b) * chunksPerBatch + c); }
+};
+
+EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch);
+
+// Draws the negatives of chunk c of batch b into neg[k - chunkBegin(b, c)] (kNoNegative = skip).
+void drawChunkNegatives(const EpochPlan& plan, const PositiveSets& positives, size_t b, size_t c, uint32_t* neg);
+
+// log(1 + e^x) without overflow.
+inline float softplus(float x) { return std::fmax(x, 0.f) + std::log1p(std::exp(-std::fabs(x))); }
+inline float sigmoid(float x) {
+  if (x >= 0.f) return 1.f / (1.f + std::exp(-x));
+  const float e = std::exp(x);
+  return e / (1.f + e);
+}
+
+}  // namespace dtlns

@@ -1,0 +1,199 @@
+#include "kernels/lightgcn.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/parallel.hpp"
+
+namespace dtlns {
+namespace {
+
+// Rows vary wildly in degree (popular items), so rows are handed out
+// dynamically; each row is still summed by one thread in CSR order.
+template <class F>
+void forEachRow(int threads, const std::vector<uint32_t>& rows, F&& f) {
+  const int64_t n = int64_t(rows.size());
+  if (threads <= 1 || n < 256) {
+    for (int64_t k = 0; k < n; ++k) f(rows[size_t(k)]);
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
+  for (int64_t k = 0; k < n; ++k) f(rows[size_t(k)]);
+}
+
+// out[r] = base(r) + Σ_{c ∈ N(r), inFlags == null or inFlags[c]} Â_rc in(c) for r in rows.
+// base(r) is the compact row baseSlot[r] of `base` where baseFlags[r], else 0.
+void gatherRows(const NormalizedAdjacency& adj, const NodeRows& in, const uint8_t* inFlags, const float* base,
+                const uint32_t* baseSlot, const uint8_t* baseFlags, float* out, const std::vector<uint32_t>& rows,
+                size_t dim, int threads) {
+  forEachRow(threads, rows, [&](uint32_t r) {
+    float* __restrict o = out + size_t(r) * dim;
+    if (base && baseFlags[r])
+      std::memcpy(o, base + size_t(baseSlot[r]) * dim, dim * sizeof(float));
+    else
+      std::fill(o, o + dim, 0.f);
+    for (uint64_t e = adj.indptr[r], end = adj.indptr[r + 1]; e < end; ++e) {
+      const uint32_t c = adj.cols[e];
+      if (inFlags && !inFlags[c]) continue;
+      const float w = adj.weights[e];
+      const float* __restrict x = in.row(c);
+#pragma omp simd
+      for (size_t d = 0; d < dim; ++d) o[d] += w * x[d];
+    }
+  });
+}
+
+// out[r] = always[r] or any neighbour c of r has from[c], for every node.
+void markNeighbours(const NormalizedAdjacency& adj, const uint8_t* from, const uint8_t* always, uint8_t* out,
+                    int threads) {
+  parallelFor(threads, int64_t(adj.nodes()), [&](int64_t begin, int64_t end, int) {
+    for (int64_t r = begin; r < end; ++r) {
+      uint8_t hit = always[r];
+      for (uint64_t e = adj.indptr[r], stop = adj.indptr[r + 1]; e < stop && !hit; ++e) hit = from[adj.cols[e]];
+      out[r] = hit;
+    }
+  });
+}
+
+void listFlagged(const std::vector<uint8_t>& flags, std::vector<uint32_t>& rows) {
+  rows.clear();
+  for (size_t r = 0; r < flags.size(); ++r)
+    if (flags[r]) rows.push_back(uint32_t(r));
+}
+
+}  // namespace
+
+NormalizedAdjacency buildNormalizedAdjacency(const PositiveSets& train) {
+  NormalizedAdjacency adj;
+  adj.nUsers = train.nUsers;
+  adj.nItems = train.nItems;
+  const size_t nodes = adj.nodes(), nnz = train.nnz();
+  std::vector<uint64_t> degree(nodes, 0);
+  for (uint32_t u = 0; u < train.nUsers; ++u) {
+    degree[u] = train.degree(u);
+    for (uint32_t p = train.indptr[u]; p < train.indptr[u + 1]; ++p) ++degree[size_t(train.nUsers) + train.indices[p]];
+  }
+  // D^-1/2 in float32, as LightGCN-PyTorch builds it; degree-0 nodes have no entries.
+  std::vector<float> invSqrt(nodes, 0.f);
+  for (size_t r = 0; r < nodes; ++r)
+    if (degree[r]) invSqrt[r] = float(1.0 / std::sqrt(double(degree[r])));
+  adj.indptr.assign(nodes + 1, 0);
+  for (size_t r = 0; r < nodes; ++r) adj.indptr[r + 1] = adj.indptr[r] + degree[r];
+  adj.cols.resize(2 * nnz);
+  adj.weights.resize(2 * nnz);
+  std::vector<uint64_t> next(adj.indptr.begin(), adj.indptr.end() - 1);
+  // Users in ascending order, so every item row also lists its users ascending.
+  for (uint32_t u = 0; u < train.nUsers; ++u) {
+    for (uint32_t p = train.indptr[u]; p < train.indptr[u + 1]; ++p) {
+      const size_t item = size_t(train.nUsers) + train.indices[p];
+      const float w = invSqrt[u] * invSqrt[item];
+      adj.cols[next[u]] = uint32_t(item);
+      adj.weights[next[u]++] = w;
+      adj.cols[next[item]] = u;
+      adj.weights[next[item]++] = w;
+    }
+  }
+  return adj;
+}
+
+Propagation::Propagation(const NormalizedAdjacency* adjacency, uint32_t nUsers, uint32_t nItems, int layers,
+                         size_t dim)
+    : adj_(adjacency), nUsers_(nUsers), nodes_(size_t(nUsers) + nItems), layers_(layers), dim_(dim) {
+  targetFlags_.assign(nodes_, 0);
+  targetSlot_.assign(nodes_, 0);
+  tables_.resize(size_t(layers));
+  needFlags_.resize(size_t(layers));
+  needRows_.resize(size_t(layers));
+  for (int l = 0; l < layers; ++l) {
+    tables_[size_t(l)].resize(nodes_ * dim);
+    needFlags_[size_t(l)].assign(nodes_, 0);
+  }
+  if (layers > 0) final_.resize(nodes_ * dim);
+}
+
+NodeRows Propagation::layer(int l) const {
+  if (l == 0) return e0_;
+  const float* t = tables_[size_t(l - 1)].data();
+  return NodeRows{t, t + size_t(nUsers_) * dim_, nUsers_, dim_};
+}
+
+void Propagation::setTargets(const std::vector<uint32_t>& targets) {
+  for (uint32_t r : targets_) targetFlags_[r] = 0;
+  targets_ = targets;
+  for (size_t k = 0; k < targets_.size(); ++k) {
+    targetFlags_[targets_[k]] = 1;
+    targetSlot_[targets_[k]] = uint32_t(k);
+  }
+}
+
+void Propagation::computeLayers(int threads) {
+  if (layers_ == 0) return;
+  // Layer l is needed on the targets (for the mean) and on the neighbours of
+  // the rows layer l+1 is needed on.
+  needFlags_[size_t(layers_ - 1)] = targetFlags_;
+  for (int l = layers_ - 1; l >= 1; --l)
+    markNeighbours(*adj_, needFlags_[size_t(l)].data(), targetFlags_.data(), needFlags_[size_t(l - 1)].data(), threads);
+  for (int l = 1; l <= layers_; ++l) {
+    listFlagged(needFlags_[size_t(l - 1)], needRows_[size_t(l - 1)]);
+    gatherRows(*adj_, layer(l - 1), nullptr, nullptr, nullptr, nullptr, tables_[size_t(l - 1)].data(),
+               needRows_[size_t(l - 1)], dim_, threads);
+  }
+  const float scale = float(layers_ + 1);
+  forEachRow(threads, targets_, [&](uint32_t r) {
+    float* f = final_.data() + size_t(r) * dim_;
+    std::memcpy(f, e0_.row(r), dim_ * sizeof(float));
+    for (int l = 1; l <= layers_; ++l) {
+      const float* x = tables_[size_t(l - 1)].data() + size_t(r) * dim_;
+#pragma omp simd
+      for (size_t d = 0; d < dim_; ++d) f[d] += x[d];
+    }
+#pragma omp simd
+    for (size_t d = 0; d < dim_; ++d) f[d] /= scale;
+  });
+}
+
+void Propagation::forward(const NodeRows& e0, const std::vector<uint32_t>& targets, int threads) {
+  e0_ = e0;
+  setTargets(targets);
+  targetGrad_.assign(targets_.size() * dim_, 0.f);
+  computeLayers(threads);
+}
+
+void Propagation::forwardAll(const NodeRows& e0, int threads) {
+  std::vector<uint32_t> all(nodes_);
+  for (size_t r = 0; r < nodes_; ++r) all[r] = uint32_t(r);
+  e0_ = e0;
+  setTargets(all);
+  computeLayers(threads);
+}
+
+void Propagation::backward(int threads) {
+  const float scale = float(layers_ + 1);
+  for (float& g : targetGrad_) g /= scale;
+  for (int b = 0; b < 2; ++b) {
+    if (grad_[b].empty()) {
+      grad_[b].resize(nodes_ * dim_);
+      gradFlags_[b].assign(nodes_, 0);
+    }
+  }
+  // H = dF/(L+1) on the targets.
+  gradBuffer_ = 0;
+  gradFlags_[0] = targetFlags_;
+  gradRows_[0] = targets_;
+  forEachRow(threads, targets_, [&](uint32_t r) {
+    std::memcpy(grad_[0].data() + size_t(r) * dim_, targetGrad_.data() + size_t(targetSlot_[r]) * dim_,
+                dim_ * sizeof(float));
+  });
+  for (int l = 0; l < layers_; ++l) {
+    const int from = gradBuffer_, to = 1 - gradBuffer_;
+    markNeighbours(*adj_, gradFlags_[from].data(), targetFlags_.data(), gradFlags_[to].data(), threads);
+    listFlagged(gradFlags_[to], gradRows_[to]);
+    const NodeRows h{grad_[from].data(), grad_[from].data() + size_t(nUsers_) * dim_, nUsers_, dim_};
+    gatherRows(*adj_, h, gradFlags_[from].data(), targetGrad_.data(), targetSlot_.data(), targetFlags_.data(),
+               grad_[to].data(), gradRows_[to], dim_, threads);
+    gradBuffer_ = to;
+  }
+}
+
+}  // namespace dtlns

@@ -1,0 +1,98 @@
+// LightGCN propagation over the stacked [users; items] node table:
+//   A = bipartite adjacency of the training CSR, Â = D^-1/2 A D^-1/2,
+//   E^(l+1) = Â E^(l), final = mean over l = 0..L of E^(l).
+// Forward and backward are row-gather sparse-dense products: every output row
+// is summed by one thread in CSR order, so results never depend on the thread
+// count or scheduling. A training step only needs the final rows of its batch,
+// so each layer is computed on the rows that can reach those (the rest
+// provably does not change the loss or the gradient); the backward pass skips
+// rows whose gradient is structurally zero.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/bpr.hpp"
+
+namespace dtlns {
+
+// Â in CSR over nodes 0..nUsers+nItems-1 (items offset by nUsers). Symmetric,
+// so the same matrix serves forward and backward.
+struct NormalizedAdjacency {
+  uint32_t nUsers = 0, nItems = 0;
+  std::vector<uint64_t> indptr;
+  std::vector<uint32_t> cols;
+  std::vector<float> weights;
+  size_t nodes() const { return size_t(nUsers) + nItems; }
+};
+
+NormalizedAdjacency buildNormalizedAdjacency(const PositiveSets& train);
+
+// Row r of a node table held as a user block and an item block (the layer-0
+// parameters) or as one stacked buffer (users = buffer, items = buffer + nUsers*dim).
+struct NodeRows {
+  const float* users;
+  const float* items;
+  uint32_t nUsers;
+  size_t dim;
+  const float* row(size_t r) const { return r < nUsers ? users + r * dim : items + (r - nUsers) * dim; }
+};
+
+// The layer tables, final rows and gradient of one training step (or of a full
+// propagation). Buffers are allocated once and reused across steps; each is
+// valid only on the rows its flag list names.
+class Propagation {
+ public:
+  // adjacency may be null when layers == 0 (MF).
+  Propagation(const NormalizedAdjacency* adjacency, uint32_t nUsers, uint32_t nItems, int layers, size_t dim);
+
+  // Computes the final embeddings of `targets` (distinct node ids) from the
+  // layer-0 rows e0. Layer l (1..L) is then valid at least on the targets.
+  void forward(const NodeRows& e0, const std::vector<uint32_t>& targets, int threads);
+  // Final embeddings of every node (propagate()).
+  void forwardAll(const NodeRows& e0, int threads);
+  const float* finalRow(uint32_t r) const { return layers_ == 0 ? e0_.row(r) : final_.data() + size_t(r) * dim_; }
+  // Per-layer tables (for samplers that mix layers): layer 0 = e0.
+  NodeRows layer(int l) const;
+
+  // Gradient w.r.t. the final row of target r (r must be a target of the last
+  // forward()); the caller accumulates into it, forward() zeroed it.
+  float* finalGradRow(uint32_t r) { return targetGrad_.data() + size_t(targetSlot_[r]) * dim_; }
+  // dE0 = 1/(L+1) Σ_l Â^l dF, in Horner form as autograd evaluates it:
+  // H = dF/(L+1); L times H = dF/(L+1) + Â H.
+  void backward(int threads);
+  // After backward(): dE0, valid (and possibly nonzero) only on gradientRows().
+  float* gradRow(uint32_t r) { return grad_[gradBuffer_].data() + size_t(r) * dim_; }
+  const float* gradient() const { return grad_[gradBuffer_].data(); }
+  const uint8_t* gradientFlags() const { return gradFlags_[gradBuffer_].data(); }
+  const std::vector<uint32_t>& gradientRows() const { return gradRows_[gradBuffer_]; }
+  const std::vector<uint32_t>& targets() const { return targets_; }
+
+  int layers() const { return layers_; }
+  size_t nodes() const { return nodes_; }
+
+ private:
+  const NormalizedAdjacency* adj_;
+  uint32_t nUsers_;
+  size_t nodes_;
+  int layers_;
+  size_t dim_;
+  NodeRows e0_{};
+  std::vector<uint32_t> targets_;
+  std::vector<uint8_t> targetFlags_;
+  std::vector<uint32_t> targetSlot_;        // node -> index in targets_
+  std::vector<float> targetGrad_;           // dF, one row per target
+  std::vector<std::vector<float>> tables_;  // layers 1..L, stacked
+  std::vector<std::vector<uint8_t>> needFlags_;
+  std::vector<std::vector<uint32_t>> needRows_;
+  std::vector<float> final_;
+  std::vector<float> grad_[2];  // backward ping-pongs between these
+  std::vector<uint8_t> gradFlags_[2];
+  std::vector<uint32_t> gradRows_[2];
+  int gradBuffer_ = 0;
+
+  void setTargets(const std::vector<uint32_t>& targets);
+  void computeLayers(int threads);
+};
+
+}  // namespace dtlns

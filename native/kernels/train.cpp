@@ -1,0 +1,518 @@
+#include "kernels/train.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "kernels/lightgcn.hpp"
+#include "kernels/parallel.hpp"
+#include "kernels/staging.hpp"
+
+namespace dtlns {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void failFit(const char* what, size_t epochStep, uint64_t adamStep) {
+  throw ModelFitError(std::string("ModelFitError: ") + what + " became non-finite at epoch step " +
+                      std::to_string(epochStep) + " (Adam step " + std::to_string(adamStep) + ")");
+}
+
+// Sums over the samples of one batch: softplus terms and l2/2 squared norms.
+struct BatchLoss {
+  double bpr = 0, reg = 0;
+  uint64_t samples = 0;
+};
+
+// Means over optimizer steps of each batch's mean loss.
+struct LossMeans {
+  double bpr = 0, reg = 0;
+  uint64_t steps = 0, samples = 0;
+  void add(const BatchLoss& b) {
+    bpr += b.bpr / double(b.samples);
+    reg += b.reg / double(b.samples);
+    samples += b.samples;
+    ++steps;
+  }
+  TrainStats stats(uint64_t skipped, uint64_t stepBefore, Clock::time_point start) const {
+    TrainStats s;
+    s.bprLoss = steps ? bpr / double(steps) : 0;
+    s.regLoss = steps ? reg / double(steps) : 0;
+    s.loss = s.bprLoss + s.regLoss;
+    s.samples = samples;
+    s.skipped = skipped;
+    s.steps = steps;
+    s.step = stepBefore + steps;
+    s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return s;
+  }
+};
+
+inline float dot(const float* a, const float* b, size_t dim) {
+  float s = 0.f;
+#pragma omp simd reduction(+ : s)
+  for (size_t d = 0; d < dim; ++d) s += a[d] * b[d];
+  return s;
+}
+
+// ---------------------------------------------------------------- mini-batch
+
+class BatchTrainer {
+ public:
+  BatchTrainer(const ModelTables& model, const PositiveSets& train, const TrainConfig& config)
+      : m_(model), c_(config), layers_(config.effectiveLayers()) {
+    if (layers_ > 0) adjacency_ = buildNormalizedAdjacency(train);
+    propagation_ = std::make_unique<Propagation>(layers_ > 0 ? &adjacency_ : nullptr, model.nUsers, model.nItems,
+                                                 layers_, model.dim);
+    occurrences_.assign(size_t(model.nUsers) + model.nItems, 0);
+  }
+
+  // One optimizer step with Adam step t on n >= 1 triples.
+  BatchLoss step(const uint32_t* users, const uint32_t* pos, const uint32_t* neg, size_t n, uint64_t t,
+                 size_t epochStep) {
+    const size_t dim = m_.dim;
+    const uint32_t nU = m_.nUsers;
+    const int threads = c_.threads;
+    Propagation& prop = *propagation_;
+    const NodeRows e0{m_.userEmb, m_.itemEmb, nU, dim};
+
+    targets_.clear();
+    auto visit = [&](uint32_t node) {
+      if (occurrences_[node]++ == 0) targets_.push_back(node);
+    };
+    for (size_t k = 0; k < n; ++k) {
+      visit(users[k]);
+      visit(nU + pos[k]);
+      visit(nU + neg[k]);
+    }
+    prop.forward(e0, targets_, threads);
+
+    // Scores from the final embeddings; dL/dx = sigmoid(x) / B for x = s_uj - s_ui.
+    coefficient_.resize(n);
+    bprTerm_.resize(n);
+    normTerm_.resize(n);
+    parallelFor(threads, int64_t(n), [&](int64_t begin, int64_t end, int) {
+      for (int64_t k = begin; k < end; ++k) {
+        const float* fu = prop.finalRow(users[k]);
+        const float x = dot(fu, prop.finalRow(nU + neg[k]), dim) - dot(fu, prop.finalRow(nU + pos[k]), dim);
+        coefficient_[k] = sigmoid(x) / float(n);
+        bprTerm_[k] = softplus(x);
+        const float* u0 = e0.row(users[k]);
+        const float* i0 = e0.row(nU + pos[k]);
+        const float* j0 = e0.row(nU + neg[k]);
+        normTerm_[k] = dot(u0, u0, dim) + dot(i0, i0, dim) + dot(j0, j0, dim);
+      }
+    });
+    BatchLoss loss;
+    for (size_t k = 0; k < n; ++k) {
+      loss.bpr += bprTerm_[k];
+      loss.reg += normTerm_[k];
+    }
+    loss.reg *= 0.5 * double(c_.l2);
+    loss.samples = n;
+    if (!std::isfinite(loss.bpr + loss.reg)) failFit("the loss", epochStep, t);
+
+    // dL/dF: each row is owned by one thread (node % threads) and summed in
+    // sample order, so the sums do not depend on the thread count.
+    const int64_t owners = threads;
+    parallelFor(threads, owners, [&](int64_t first, int64_t last, int) {
+      for (int64_t owner = first; owner < last; ++owner) {
+        for (size_t k = 0; k < n; ++k) {
+          const uint32_t u = users[k], i = nU + pos[k], j = nU + neg[k];
+          const float g = coefficient_[k];
+          const float* fu = prop.finalRow(u);
+          if (int64_t(u % owners) == owner) {
+            float* d = prop.finalGradRow(u);
+            const float* fi = prop.finalRow(i);
+            const float* fj = prop.finalRow(j);
+#pragma omp simd
+            for (size_t x = 0; x < dim; ++x) d[x] += g * (fj[x] - fi[x]);
+          }
+          if (int64_t(i % owners) == owner) {
+            float* d = prop.finalGradRow(i);
+#pragma omp simd
+            for (size_t x = 0; x < dim; ++x) d[x] += -g * fu[x];
+          }
+          if (int64_t(j % owners) == owner) {
+            float* d = prop.finalGradRow(j);
+#pragma omp simd
+            for (size_t x = 0; x < dim; ++x) d[x] += g * fu[x];
+          }
+        }
+      }
+    });
+    prop.backward(threads);
+
+    // L2 on the layer-0 rows, l2 * e / B per occurrence.
+    const float regScale = c_.l2 / float(n);
+    parallelFor(threads, int64_t(targets_.size()), [&](int64_t begin, int64_t end, int) {
+      for (int64_t k = begin; k < end; ++k) {
+        const uint32_t r = targets_[size_t(k)];
+        const float w = regScale * float(occurrences_[r]);
+        float* g = prop.gradRow(r);
+        const float* e = e0.row(r);
+#pragma omp simd
+        for (size_t x = 0; x < dim; ++x) g[x] += w * e[x];
+      }
+    });
+    for (uint32_t r : targets_) occurrences_[r] = 0;
+
+    if (!applyOptimizer(t)) failFit("a parameter", epochStep, t);
+    return loss;
+  }
+
+ private:
+  const ModelTables& m_;
+  const TrainConfig& c_;
+  int layers_;
+  NormalizedAdjacency adjacency_;
+  std::unique_ptr<Propagation> propagation_;
+  std::vector<uint32_t> occurrences_;  // per node, in this batch
+  std::vector<uint32_t> targets_;
+  std::vector<float> coefficient_, bprTerm_, normTerm_;
+  std::vector<uint32_t> userRows_, itemRows_;
+
+  bool applyOptimizer(uint64_t t) {
+    const size_t dim = m_.dim;
+    const uint32_t nU = m_.nUsers;
+    const AdamStep a(c_.optimizer, t);
+    const float* grad = propagation_->gradient();
+    const ParamTable users{m_.userEmb, m_.userM, m_.userV, nU};
+    const ParamTable items{m_.itemEmb, m_.itemM, m_.itemV, m_.nItems};
+    if (c_.optimizer.kind == Optimizer::Adam) {
+      const uint8_t* flags = propagation_->gradientFlags();
+      const bool usersOk = denseAdam(users, grad, flags, dim, a, c_.threads);
+      const bool itemsOk = denseAdam(items, grad + size_t(nU) * dim, flags + nU, dim, a, c_.threads);
+      return usersOk && itemsOk;
+    }
+    userRows_.clear();
+    itemRows_.clear();
+    for (uint32_t r : propagation_->gradientRows()) (r < nU ? userRows_ : itemRows_).push_back(r < nU ? r : r - nU);
+    const bool usersOk = sparseUpdate(users, grad, userRows_.data(), userRows_.size(), dim, c_.optimizer, a, c_.threads);
+    const bool itemsOk = sparseUpdate(items, grad + size_t(nU) * dim, itemRows_.data(), itemRows_.size(), dim,
+                                      c_.optimizer, a, c_.threads);
+    return usersOk && itemsOk;
+  }
+};
+
+// Draws the negatives of batch b (chunks in parallel) and keeps the triples that have one.
+struct BatchTriples {
+  std::vector<uint32_t> users, pos, neg, drawn;
+  uint64_t skipped = 0;
+
+  void draw(const EpochPlan& plan, const PositiveSets& train, size_t b, int threads) {
+    const size_t begin = plan.batchBegin(b), end = plan.batchEnd(b);
+    const size_t chunks = (end - begin + kSampleChunk - 1) / kSampleChunk;
+    drawn.resize(end - begin);
+    parallelFor(threads, int64_t(chunks), [&](int64_t first, int64_t last, int) {
+      for (int64_t c = first; c < last; ++c)
+        drawChunkNegatives(plan, train, b, size_t(c), drawn.data() + (plan.chunkBegin(b, size_t(c)) - begin));
+    });
+    users.clear();
+    pos.clear();
+    neg.clear();
+    for (size_t k = begin; k < end; ++k) {
+      const uint32_t j = drawn[k - begin];
+      if (j == kNoNegative) {
+        ++skipped;
+        continue;
+      }
+      users.push_back(plan.users[k]);
+      pos.push_back(plan.items[k]);
+      neg.push_back(j);
+    }
+  }
+};
+
+TrainStats batchEpoch(const ModelTables& model, const PositiveSets& train, const TrainConfig& config, uint64_t step) {
+  const auto start = Clock::now();
+  const EpochPlan plan = planEpoch(train, config.seed, config.batch);
+  BatchTrainer trainer(model, train, config);
+  BatchTriples triples;
+  LossMeans means;
+  for (size_t b = 0; b < plan.nBatches; ++b) {
+    triples.draw(plan, train, b, config.threads);
+    if (triples.users.empty()) continue;
+    means.add(trainer.step(triples.users.data(), triples.pos.data(), triples.neg.data(), triples.users.size(),
+                           step + means.steps + 1, b));
+  }
+  return means.stats(triples.skipped, step, start);
+}
+
+// ------------------------------------------------------------------ Hogwild
+
+enum class SampleResult { Ok, BadLoss, BadParameter };
+
+// Per-sample BPR + L2 update of rows u, i, j, lock-free. Gradients come from
+// the rows as read before the update; the update is coordinate-wise.
+template <bool kAdam>
+inline SampleResult hogwildSample(const ModelTables& m, const OptimizerConfig& oc, const AdamStep& step, float l2,
+                                  uint32_t u, uint32_t i, uint32_t j, BatchLoss& loss) {
+  const size_t dim = m.dim;
+  const AdamStep a = step;  // a local copy: the row stores cannot alias it, so it stays in registers
+  float* __restrict pu = m.userEmb + size_t(u) * dim;
+  float* __restrict pi = m.itemEmb + size_t(i) * dim;
+  float* __restrict pj = m.itemEmb + size_t(j) * dim;
+  float si = 0.f, sj = 0.f, nu = 0.f, ni = 0.f, nj = 0.f;
+#pragma omp simd reduction(+ : si, sj, nu, ni, nj)
+  for (size_t d = 0; d < dim; ++d) {
+    si += pu[d] * pi[d];
+    sj += pu[d] * pj[d];
+    nu += pu[d] * pu[d];
+    ni += pi[d] * pi[d];
+    nj += pj[d] * pj[d];
+  }
+  const float x = sj - si;
+  if (!std::isfinite(x)) return SampleResult::BadLoss;
+  const float g = sigmoid(x);
+  loss.bpr += softplus(x);
+  loss.reg += 0.5 * double(l2) * double(nu + ni + nj);
+  ++loss.samples;
+  float witness = 0.f;
+  if constexpr (kAdam) {
+    float* __restrict mu = m.userM + size_t(u) * dim;
+    float* __restrict vu = m.userV + size_t(u) * dim;
+    float* __restrict mi = m.itemM + size_t(i) * dim;
+    float* __restrict vi = m.itemV + size_t(i) * dim;
+    float* __restrict mj = m.itemM + size_t(j) * dim;
+    float* __restrict vj = m.itemV + size_t(j) * dim;
+#pragma omp simd reduction(+ : witness)
+    for (size_t d = 0; d < dim; ++d) {
+      const float eu = pu[d], ei = pi[d], ej = pj[d];
+      pu[d] = adamCoordinate(eu, mu[d], vu[d], g * (ej - ei) + l2 * eu, a);
+      pi[d] = adamCoordinate(ei, mi[d], vi[d], -g * eu + l2 * ei, a);
+      pj[d] = adamCoordinate(ej, mj[d], vj[d], g * eu + l2 * ej, a);
+      witness += (pu[d] + pi[d] + pj[d]) * 0.f;
+    }
+  } else {
+    const float lr = oc.lr;
+#pragma omp simd reduction(+ : witness)
+    for (size_t d = 0; d < dim; ++d) {
+      const float eu = pu[d], ei = pi[d], ej = pj[d];
+      pu[d] = eu - lr * (g * (ej - ei) + l2 * eu);
+      pi[d] = ei - lr * (-g * eu + l2 * ei);
+      pj[d] = ej - lr * (g * eu + l2 * ej);
+      witness += (pu[d] + pi[d] + pj[d]) * 0.f;
+    }
+  }
+  return std::isfinite(witness) ? SampleResult::Ok : SampleResult::BadParameter;
+}
+
+inline void prefetchRow(const float* row, size_t dim) {
+  for (size_t d = 0; d < dim; d += 16) __builtin_prefetch(row + d, 1, 3);
+}
+
+constexpr size_t kPrefetchDistance = 6;
+
+// Samples [0, n) of (users, pos, neg) in order; neg == kNoNegative is skipped.
+template <bool kAdam>
+SampleResult hogwildRange(const ModelTables& m, const OptimizerConfig& oc, const AdamStep& a, float l2,
+                          const uint32_t* users, const uint32_t* pos, const uint32_t* neg, size_t n, BatchLoss& loss,
+                          uint64_t& skipped) {
+  const size_t dim = m.dim;
+  for (size_t k = 0; k < n; ++k) {
+    if (k + kPrefetchDistance < n) {
+      const size_t f = k + kPrefetchDistance;
+      const size_t uo = size_t(users[f]) * dim, io = size_t(pos[f]) * dim;
+      prefetchRow(m.userEmb + uo, dim);
+      prefetchRow(m.itemEmb + io, dim);
+      if (kAdam) {
+        prefetchRow(m.userM + uo, dim);
+        prefetchRow(m.userV + uo, dim);
+        prefetchRow(m.itemM + io, dim);
+        prefetchRow(m.itemV + io, dim);
+      }
+      if (neg[f] != kNoNegative) {
+        const size_t jo = size_t(neg[f]) * dim;
+        prefetchRow(m.itemEmb + jo, dim);
+        if (kAdam) {
+          prefetchRow(m.itemM + jo, dim);
+          prefetchRow(m.itemV + jo, dim);
+        }
+      }
+    }
+    if (neg[k] == kNoNegative) {
+      ++skipped;
+      continue;
+    }
+    const SampleResult r = hogwildSample<kAdam>(m, oc, a, l2, users[k], pos[k], neg[k], loss);
+    if (r != SampleResult::Ok) return r;
+  }
+  return SampleResult::Ok;
+}
+
+SampleResult hogwildRange(const ModelTables& m, const TrainConfig& c, const AdamStep& a, const uint32_t* users,
+                          const uint32_t* pos, const uint32_t* neg, size_t n, BatchLoss& loss, uint64_t& skipped) {
+  return c.optimizer.kind == Optimizer::Sgd
+             ? hogwildRange<false>(m, c.optimizer, a, c.l2, users, pos, neg, n, loss, skipped)
+             : hogwildRange<true>(m, c.optimizer, a, c.l2, users, pos, neg, n, loss, skipped);
+}
+
+const char* describeFailure(SampleResult r) { return r == SampleResult::BadLoss ? "the loss" : "a parameter"; }
+
+// The first failure over all threads: the lowest batch wins.
+struct FailureRecord {
+  std::atomic<int64_t> batch{std::numeric_limits<int64_t>::max()};
+  std::atomic<int> kind{0};
+  void record(int64_t b, SampleResult r) {
+    int64_t seen = batch.load();
+    while (b < seen && !batch.compare_exchange_weak(seen, b)) {
+    }
+    if (b <= batch.load()) kind.store(int(r));
+  }
+  bool failedBy(int64_t b) const { return batch.load(std::memory_order_relaxed) <= b; }
+  bool any() const { return batch.load() != std::numeric_limits<int64_t>::max(); }
+};
+
+// The model's tables staged in huge pages (see staging.hpp) for one call.
+class StagedModel {
+ public:
+  explicit StagedModel(const ModelTables& m)
+      : userEmb_(m.userEmb, size_t(m.nUsers) * m.dim), itemEmb_(m.itemEmb, size_t(m.nItems) * m.dim),
+        userM_(m.userM, size_t(m.nUsers) * m.dim), userV_(m.userV, size_t(m.nUsers) * m.dim),
+        itemM_(m.itemM, size_t(m.nItems) * m.dim), itemV_(m.itemV, size_t(m.nItems) * m.dim), tables_(m) {
+    tables_.userEmb = userEmb_.data();
+    tables_.itemEmb = itemEmb_.data();
+    tables_.userM = userM_.data();
+    tables_.userV = userV_.data();
+    tables_.itemM = itemM_.data();
+    tables_.itemV = itemV_.data();
+  }
+  const ModelTables& tables() const { return tables_; }
+  void writeBack() const {
+    for (const HugePageCopy* c : {&userEmb_, &itemEmb_, &userM_, &userV_, &itemM_, &itemV_}) c->writeBack();
+  }
+
+ private:
+  HugePageCopy userEmb_, itemEmb_, userM_, userV_, itemM_, itemV_;
+  ModelTables tables_;
+};
+
+TrainStats hogwildEpoch(const ModelTables& original, const PositiveSets& train, const TrainConfig& config,
+                        uint64_t step) {
+  const auto start = Clock::now();
+  const StagedModel staged(original);
+  const ModelTables& model = staged.tables();
+  const EpochPlan plan = planEpoch(train, config.seed, config.batch);
+  const size_t nBatches = plan.nBatches;
+  // Adam's t of each batch: one step per batch that has a sample with a negative.
+  std::vector<uint64_t> stepsBefore(nBatches + 1, 0);
+  for (size_t b = 0; b < nBatches; ++b) {
+    bool trains = false;
+    for (size_t k = plan.batchBegin(b); k < plan.batchEnd(b) && !trains; ++k)
+      trains = train.degree(plan.users[k]) < train.nItems;
+    stepsBefore[b + 1] = stepsBefore[b] + (trains ? 1 : 0);
+  }
+  const int slots = std::max(1, config.threads);
+  std::vector<BatchLoss> losses(size_t(slots) * nBatches);
+  std::vector<uint64_t> skipped(size_t(slots), 0);
+  FailureRecord failure;
+  parallelFor(slots, slots, [&](int64_t firstSlot, int64_t lastSlot, int) {
+    std::vector<uint32_t> negatives(kSampleChunk);
+    for (int64_t slot = firstSlot; slot < lastSlot; ++slot) {
+      for (size_t b = 0; b < nBatches && !failure.failedBy(int64_t(b)); ++b) {
+        const size_t chunks = (plan.batchEnd(b) - plan.batchBegin(b) + kSampleChunk - 1) / kSampleChunk;
+        const size_t c0 = chunks * size_t(slot) / size_t(slots), c1 = chunks * size_t(slot + 1) / size_t(slots);
+        const AdamStep a(config.optimizer, step + stepsBefore[b] + 1);
+        for (size_t c = c0; c < c1; ++c) {
+          drawChunkNegatives(plan, train, b, c, negatives.data());
+          const size_t begin = plan.chunkBegin(b, c);
+          const SampleResult r =
+              hogwildRange(model, config, a, plan.users.data() + begin, plan.items.data() + begin, negatives.data(),
+                           plan.chunkEnd(b, c) - begin, losses[size_t(slot) * nBatches + b], skipped[size_t(slot)]);
+          if (r != SampleResult::Ok) {
+            failure.record(int64_t(b), r);
+            break;
+          }
+        }
+      }
+    }
+  });
+  staged.writeBack();
+  if (failure.any()) {
+    const size_t b = size_t(failure.batch.load());
+    failFit(describeFailure(SampleResult(failure.kind.load())), b, step + stepsBefore[b] + 1);
+  }
+  LossMeans means;
+  for (size_t b = 0; b < nBatches; ++b) {
+    BatchLoss total;
+    for (int slot = 0; slot < slots; ++slot) {
+      const BatchLoss& l = losses[size_t(slot) * nBatches + b];
+      total.bpr += l.bpr;
+      total.reg += l.reg;
+      total.samples += l.samples;
+    }
+    if (total.samples) means.add(total);
+  }
+  uint64_t totalSkipped = 0;
+  for (uint64_t s : skipped) totalSkipped += s;
+  return means.stats(totalSkipped, step, start);
+}
+
+}  // namespace
+
+TrainStats trainEpoch(const ModelTables& model, const PositiveSets& train, const TrainConfig& config, uint64_t step) {
+  return config.hogwild() ? hogwildEpoch(model, train, config, step) : batchEpoch(model, train, config, step);
+}
+
+TrainStats trainStep(const ModelTables& model, const PositiveSets& train, const TrainConfig& config, uint64_t step,
+                     const uint32_t* users, const uint32_t* pos, const uint32_t* neg, size_t n) {
+  const auto start = Clock::now();
+  LossMeans means;
+  if (!config.hogwild()) {
+    BatchTrainer trainer(model, train, config);
+    means.add(trainer.step(users, pos, neg, n, step + 1, 0));
+    return means.stats(0, step, start);
+  }
+  const AdamStep a(config.optimizer, step + 1);
+  const int slots = int(std::max<int64_t>(1, std::min<int64_t>(config.threads, int64_t(n))));
+  std::vector<BatchLoss> losses(static_cast<size_t>(slots));
+  std::vector<uint64_t> skipped(size_t(slots), 0);
+  FailureRecord failure;
+  parallelFor(slots, slots, [&](int64_t firstSlot, int64_t lastSlot, int) {
+    for (int64_t slot = firstSlot; slot < lastSlot; ++slot) {
+      const size_t begin = n * size_t(slot) / size_t(slots), end = n * size_t(slot + 1) / size_t(slots);
+      const SampleResult r = hogwildRange(model, config, a, users + begin, pos + begin, neg + begin, end - begin,
+                                          losses[size_t(slot)], skipped[size_t(slot)]);
+      if (r != SampleResult::Ok) failure.record(0, r);
+    }
+  });
+  if (failure.any()) failFit(describeFailure(SampleResult(failure.kind.load())), 0, step + 1);
+  BatchLoss total;
+  for (const BatchLoss& l : losses) {
+    total.bpr += l.bpr;
+    total.reg += l.reg;
+    total.samples += l.samples;
+  }
+  means.add(total);
+  return means.stats(0, step, start);
+}
+
+void propagateFinal(const float* userEmb, const float* itemEmb, uint32_t nUsers, uint32_t nItems, size_t dim,
+                    const PositiveSets& train, int layers, int threads, float* outUsers, float* outItems) {
+  NormalizedAdjacency adjacency;
+  if (layers > 0) adjacency = buildNormalizedAdjacency(train);
+  Propagation prop(layers > 0 ? &adjacency : nullptr, nUsers, nItems, layers, dim);
+  prop.forwardAll(NodeRows{userEmb, itemEmb, nUsers, dim}, threads);
+  std::copy(prop.finalRow(0), prop.finalRow(0) + size_t(nUsers) * dim, outUsers);
+  std::copy(prop.finalRow(nUsers), prop.finalRow(nUsers) + size_t(nItems) * dim, outItems);
+}
+
+SampledTriples sampleUniformEpoch(const PositiveSets& train, uint64_t seed, size_t batch, int threads) {
+  const EpochPlan plan = planEpoch(train, seed, batch);
+  SampledTriples out;
+  BatchTriples triples;
+  for (size_t b = 0; b < plan.nBatches; ++b) {
+    triples.draw(plan, train, b, threads);
+    out.users.insert(out.users.end(), triples.users.begin(), triples.users.end());
+    out.pos.insert(out.pos.end(), triples.pos.begin(), triples.pos.end());
+    out.neg.insert(out.neg.end(), triples.neg.begin(), triples.neg.end());
+  }
+  out.skipped = triples.skipped;
+  return out;
+}
+
+}  // namespace dtlns

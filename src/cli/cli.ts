@@ -1,0 +1,29 @@
+/** The dtlns-native command line: one yargs command per file. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { benchCommand } from './bench.js';
+import { datasetsCommand } from './datasets.js';
+import { evalCommand } from './eval.js';
+import { runCommand } from './run.js';
+import { trainCommand } from './train.js';
+
+export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
+  await yargs(argv)
+    .scriptName('dtlns-native')
+    .usage('$0 <command> [options]\n\nDTL-NS negative sampling and fast MF/LightGCN training with native kernels.')
+    .command(runCommand)
+    .command(trainCommand)
+    .command(evalCommand)
+    .command(datasetsCommand)
+    .command(benchCommand)
+    .demandCommand(1, 'Name a command (run `dtlns-native --help` for the list).')
+    .strict()
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`Error: ${message}\nRun with --help for usage.\n`);
+      process.exit(2);
+    })
+    .parseAsync();
+}

@@ -1,0 +1,60 @@
+/** Option groups shared by several commands, with their defaults from src/defaults.ts. */
+import type { Argv } from 'yargs';
+import { defaultThreads, evalDefaults, trainDefaults } from '../defaults.js';
+
+export function dataOptions<T>(y: Argv<T>) {
+  return y
+    .option('data', {
+      type: 'string',
+      default: 'synthetic',
+      describe:
+        'A dataset folder (train.txt, valid.txt, test.txt, optionally .gz), one interactions file (user item pairs, ' +
+        '"user item item ..." lines, CSV/TSV with a header, MovieLens u.data), or synthetic[:tiny|small|medium|gowalla-size|large]',
+    })
+    .option('format', { type: 'string', choices: ['auto', 'lines', 'pairs', 'csv', 'udata'], default: 'auto', describe: 'Input format: "user item item ..." lines, "user item" pairs, CSV/TSV with a header, MovieLens u.data' })
+    .option('min-rating', { type: 'number', describe: 'Drop rated interactions below this rating' })
+    .option('split', {
+      type: 'string',
+      choices: ['random', 'leave-last-out', 'temporal'],
+      default: 'random',
+      describe: 'How to split a single file: per-user random ratio, per-user leave-last-out by timestamp, or a global temporal cut',
+    })
+    .option('split-ratio', { type: 'string', default: '0.8,0.1,0.1', describe: 'train,valid,test fractions for random/temporal splits' });
+}
+
+export function trainOptions<T>(y: Argv<T>) {
+  return y
+    .option('model', { type: 'string', choices: ['mf', 'lightgcn'], default: trainDefaults.model, describe: 'Recommender model' })
+    .option('layers', { type: 'number', default: trainDefaults.layers, describe: 'LightGCN layers (0-4; 0 is MF)' })
+    .option('dim', { type: 'number', default: trainDefaults.dim, describe: 'Embedding size' })
+    .option('lr', { type: 'number', default: trainDefaults.lr, describe: 'Learning rate' })
+    .option('batch', { type: 'number', default: trainDefaults.batch, describe: 'Training pairs per step' })
+    .option('l2', { type: 'number', default: trainDefaults.l2, describe: 'L2 weight on the batch rows of the layer-0 embeddings' })
+    .option('epochs', { type: 'number', default: trainDefaults.epochs, describe: 'Maximum epochs (early stopping usually ends sooner)' })
+    .option('eval-every', { type: 'number', default: trainDefaults.evalEvery, describe: 'Evaluate every N epochs' })
+    .option('patience', { type: 'number', default: trainDefaults.patience, describe: 'Stop after N evaluations without a better valid Recall@20' })
+    .option('optimizer', {
+      type: 'string', choices: ['adam', 'lazy-adam', 'sgd'], default: trainDefaults.optimizer,
+      describe: "adam: PyTorch's dense Adam; lazy-adam/sgd: the fast row-sparse options (MF, lock-free over threads)",
+    })
+    .option('eval-mask', {
+      type: 'string', choices: ['original', 'augmented'], default: 'original',
+      describe: 'Items removed from rankings at evaluation: the original training set (honest), or the augmented one (as the DTL-NS release)',
+    })
+    .option('seed', { type: 'number', default: trainDefaults.seed, describe: 'Random seed (initialisation, sampling, splits)' })
+    .option('ks', { type: 'string', default: evalDefaults.ks.join(','), describe: 'Metric cut-offs' });
+}
+
+export function commonOptions<T>(y: Argv<T>) {
+  return y
+    .option('threads', { type: 'number', default: defaultThreads(), describe: 'Worker threads for native kernels (default: cores, or DTLNS_THREADS)' })
+    .option('out', { type: 'string', describe: 'Run folder for checkpoints, models and metrics' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object (figures only) as the last stdout line' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' });
+}
+
+export function parseList(text: string, name: string): number[] {
+  const values = text.split(',').map((s) => Number(s.trim()));
+  if (values.some((v) => !Number.isFinite(v))) throw new RangeError(`Expected a comma-separated list of numbers for --${name} but received "${text}"`);
+  return values;
+}

@@ -1,0 +1,64 @@
+/** Argument checks shared by the data modules; each throws a TypeError/RangeError naming the argument. */
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as Uint8Array).length})`;
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  return String(value);
+}
+
+export function expectUint32Array(value: unknown, name: string, length?: number): Uint32Array {
+  if (!(value instanceof Uint32Array)) {
+    throw new TypeError(`Expected a Uint32Array for ${name} but received ${show(value)}`);
+  }
+  if (length !== undefined && value.length !== length) {
+    throw new RangeError(`Expected a Uint32Array of length ${length} for ${name} but received length ${value.length}`);
+  }
+  return value;
+}
+
+/** An integer in [min, max] (max defaults to 2^32 - 1, the largest index a Uint32Array holds). */
+export function expectInteger(value: unknown, name: string, min = 0, max = 0xffffffff): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`Expected an integer for ${name} but received ${show(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`Expected an integer in [${min}, ${max}] for ${name} but received ${value}`);
+  }
+  return value;
+}
+
+/** A finite number in [min, max]. */
+export function expectNumber(value: unknown, name: string, min = -Infinity, max = Infinity): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`Expected a number for ${name} but received ${show(value)}`);
+  }
+  if (value < min || value > max || !Number.isFinite(value)) {
+    throw new RangeError(`Expected a number in [${min}, ${max}] for ${name} but received ${value}`);
+  }
+  return value;
+}
+
+export function expectBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean for ${name} but received ${show(value)}`);
+  return value;
+}
+
+export function expectOneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string') {
+    throw new TypeError(`Expected one of ${allowed.join(', ')} for ${name} but received ${show(value)}`);
+  }
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new RangeError(`Expected one of ${allowed.join(', ')} for ${name} but received ${show(value)}`);
+  }
+  return value as T;
+}
+
+/** A plain options object (or undefined, read as {}). */
+export function expectOptions<T extends object>(value: unknown, name: string): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`Expected an options object for ${name} but received ${show(value)}`);
+  }
+  return value as Partial<T>;
+}
