@@ -1,10 +1,12 @@
 /** All benchmark suites, run by `dtlns-native bench` (and `npm run bench`). */
 import { fullSettings, machine, machineLine, quickSettings, type BenchRow, type BenchSettings } from './harness.js';
 import { benchEval } from './eval.js';
+import { benchTrain } from './train.js';
 
 export type Suite = (settings: BenchSettings, log: (line: string) => void, quick: boolean) => Promise<BenchRow[]>;
 
 export const suites: Record<string, Suite> = {
+  train: benchTrain,
   eval: benchEval,
 };
 

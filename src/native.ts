@@ -128,8 +128,10 @@ export interface PrefixOneToManyOptions extends PackedPathArrays {
 
 /**
  * Training kernels (native/binding/train.cpp). The model arrays are owned by
- * the caller and updated in place; a kernel never keeps them after its promise
- * settles. Semantics: native/kernels/train.hpp.
+ * the caller and updated in place: their new values are in place when the
+ * promise settles (resolved, or rejected with ModelFitError: then they hold
+ * the state at the failure). Do not read or write them while a call runs.
+ * Semantics: native/kernels/train.hpp.
  */
 export interface ModelState {
   nUsers: number;
@@ -268,6 +270,9 @@ function candidatePaths(): string[] {
 }
 
 function loadAddon(): NativeBinding {
+  // OpenMP threads that spin while waiting steal the core from everything else on a
+  // small machine (2-thread kernels ran 6x slower than 1 under load); libgomp reads this once, at load.
+  process.env.OMP_WAIT_POLICY ??= 'passive';
   const require = createRequire(import.meta.url);
   const failures: string[] = [];
   for (const path of candidatePaths()) {

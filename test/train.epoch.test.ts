@@ -99,12 +99,14 @@ test('trainEpoch is exactly trainStep over sampleUniform batches', async () => {
 });
 
 test('same seed and threads give identical epochs; dense adam is identical at 1 and 2 threads', async () => {
+  // Large enough (batch 16384, dim 64) that every stage of a step goes multi-threaded at 2 threads.
+  const big = randomGraph(3000, 2000, 24, 12);
   for (const [model, layers] of [['mf', 0], ['lightgcn', 3]] as const) {
-    const start = randomState(graph, dim, 3);
+    const start = randomState(big, 64, 3);
     const runs: ModelState[] = [];
     for (const threads of [2, 2, 1]) {
       const state = cloneState(start);
-      await native.trainEpoch(epochOptions(state, graph, model, layers, 'adam', threads));
+      await native.trainEpoch({ ...epochOptions(state, big, model, layers, 'adam', threads), batch: 16384 });
       runs.push(state);
     }
     assertStatesEqual(runs[0], runs[1], `${model} repeat`);

@@ -68,12 +68,13 @@ test('dense adam moves rows with zero gradient; lazy-adam and sgd leave them alo
 });
 
 test('mini-batch steps are bit-identical at 1 and 2 threads', async () => {
-  const big = randomGraph(600, 500, 12, 6);
-  const triples = randomTriples(big, 700, 7);
+  // Large enough that every stage of the step crosses the size at which it goes multi-threaded.
+  const big = randomGraph(3000, 2000, 20, 6);
+  const triples = randomTriples(big, 6000, 7);
   for (const [model, layers] of [['mf', 0], ['lightgcn', 2]] as const) {
     for (const optimizer of ['adam', 'lazy-adam'] as const) {
       if (model === 'mf' && optimizer === 'lazy-adam') continue; // Hogwild: reproducible at 1 thread only
-      const one = randomState(big, 16, 8, true), two = cloneState(one);
+      const one = randomState(big, 64, 8, true), two = cloneState(one);
       const h = hyper(model, layers, optimizer, big);
       const s1 = await native.trainStep({ ...one, ...h, threads: 1, ...triples });
       const s2 = await native.trainStep({ ...two, ...h, threads: 2, ...triples });

@@ -3,34 +3,39 @@
 #include <atomic>
 
 #include "kernels/parallel.hpp"
+#include "kernels/threading.hpp"
 
 namespace dtlns {
 
-bool denseAdam(const ParamTable& table, const float* grad, const uint8_t* hasGrad, size_t dim, const AdamStep& a,
-               int threads) {
+bool denseAdam(const NodeParams& params, const float* grad, const uint8_t* hasGrad, const AdamStep& a, int threads) {
+  const size_t dim = params.dim;
   std::atomic<bool> finite{true};
-  parallelFor(threads, int64_t(table.rows), [&](int64_t begin, int64_t end, int) {
+  parallelFor(threadsFor(threads, 10.0 * double(params.nodes() * dim)), int64_t(params.nodes()), [&](int64_t begin, int64_t end, int) {
     float witness = 0.f;
     for (int64_t r = begin; r < end; ++r) {
-      const size_t o = size_t(r) * dim;
-      witness += hasGrad[r] ? adamRow(table.p + o, table.m + o, table.v + o, grad + o, dim, a)
-                        : adamRowZeroGrad(table.p + o, table.m + o, table.v + o, dim, a);
+      const ParamTable& t = params.table(size_t(r));
+      const size_t o = params.offset(size_t(r));
+      witness += hasGrad[r] ? adamRow(t.p + o, t.m + o, t.v + o, grad + size_t(r) * dim, dim, a)
+                            : adamRowZeroGrad(t.p + o, t.m + o, t.v + o, dim, a);
     }
     if (!std::isfinite(witness)) finite.store(false, std::memory_order_relaxed);
   });
   return finite.load();
 }
 
-bool sparseUpdate(const ParamTable& table, const float* grad, const uint32_t* rows, size_t nRows, size_t dim,
+bool sparseUpdate(const NodeParams& params, const float* grad, const uint32_t* nodes, size_t count,
                   const OptimizerConfig& c, const AdamStep& a, int threads) {
+  const size_t dim = params.dim;
   std::atomic<bool> finite{true};
-  parallelFor(threads, int64_t(nRows), [&](int64_t begin, int64_t end, int) {
+  parallelFor(threadsFor(threads, 10.0 * double(count * dim)), int64_t(count), [&](int64_t begin, int64_t end, int) {
     float witness = 0.f;
     for (int64_t k = begin; k < end; ++k) {
-      const size_t o = size_t(rows[k]) * dim;
-      if (rowIsZero(grad + o, dim)) continue;
-      witness += c.kind == Optimizer::Sgd ? sgdRow(table.p + o, grad + o, dim, c.lr)
-                                      : adamRow(table.p + o, table.m + o, table.v + o, grad + o, dim, a);
+      const uint32_t r = nodes[k];
+      const float* g = grad + size_t(r) * dim;
+      if (rowIsZero(g, dim)) continue;
+      const ParamTable& t = params.table(r);
+      const size_t o = params.offset(r);
+      witness += c.kind == Optimizer::Sgd ? sgdRow(t.p + o, g, dim, c.lr) : adamRow(t.p + o, t.m + o, t.v + o, g, dim, a);
     }
     if (!std::isfinite(witness)) finite.store(false, std::memory_order_relaxed);
   });

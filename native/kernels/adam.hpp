@@ -79,7 +79,7 @@ inline bool rowIsZero(const float* g, size_t dim) {
   return true;
 }
 
-// One table (rows x dim) of parameters with its moments and gradient rows.
+// One table (rows x dim) of parameters with its moments.
 struct ParamTable {
   float* p;
   float* m;  // null for sgd
@@ -87,14 +87,24 @@ struct ParamTable {
   size_t rows;
 };
 
-// Dense Adam over every row of `table`: rows with hasGrad[r] use grad + r*dim,
-// the others a zero gradient. One pass, multi-threaded; returns false when an
-// updated parameter is not finite.
-bool denseAdam(const ParamTable& table, const float* grad, const uint8_t* hasGrad, size_t dim, const AdamStep& a,
-               int threads);
+// The user and item tables as one node space: node r < users.rows is user r,
+// the others item r - users.rows. Gradients come as one stacked table.
+struct NodeParams {
+  ParamTable users, items;
+  size_t dim;
+  size_t nodes() const { return users.rows + items.rows; }
+  // Offset of node r's row in its table, and the table.
+  const ParamTable& table(size_t r) const { return r < users.rows ? users : items; }
+  size_t offset(size_t r) const { return (r < users.rows ? r : r - users.rows) * dim; }
+};
 
-// lazy-adam / sgd: only the listed rows whose gradient is not all zero.
-bool sparseUpdate(const ParamTable& table, const float* grad, const uint32_t* rows, size_t nRows, size_t dim,
+// Dense Adam over every node in one multi-threaded pass: nodes with
+// hasGrad[r] use the gradient row r, the others a zero gradient. Returns
+// false when an updated parameter is not finite.
+bool denseAdam(const NodeParams& params, const float* grad, const uint8_t* hasGrad, const AdamStep& a, int threads);
+
+// lazy-adam / sgd: only the listed nodes whose gradient row is not all zero.
+bool sparseUpdate(const NodeParams& params, const float* grad, const uint32_t* nodes, size_t count,
                   const OptimizerConfig& c, const AdamStep& a, int threads);
 
 }  // namespace dtlns

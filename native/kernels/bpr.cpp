@@ -57,7 +57,9 @@ void drawChunkNegatives(const EpochPlan& plan, const PositiveSets& positives, si
   const size_t begin = plan.chunkBegin(b, c), end = plan.chunkEnd(b, c);
   constexpr size_t kAhead = 8;  // prefetch the positive rows the binary searches will read
   for (size_t k = begin; k < end; ++k) {
+#if defined(__GNUC__) || defined(__clang__)
     if (k + kAhead < end) __builtin_prefetch(positives.indices + positives.indptr[plan.users[k + kAhead]]);
+#endif
     neg[k - begin] = chooseNegative(positives, plan.users[k], plan.items[k], rng);
   }
 }

@@ -7,6 +7,7 @@
 
 #include "kernels/errors.hpp"
 #include "kernels/parallel.hpp"
+#include "kernels/parallel_dynamic.hpp"
 #include "kernels/rng.hpp"
 
 namespace dtlns {
@@ -15,8 +16,9 @@ namespace {
 // Points per partial sum. Sums are taken per fixed block and combined in block
 // order, so they round the same way whatever the thread count.
 constexpr size_t kBlock = 2048;
-// Nodes at least this large are split one at a time with all threads inside;
-// smaller ones are split side by side, one thread each.
+// On a level with fewer nodes to split than threads, nodes at least this large
+// are split one at a time with all threads inside; all others are split side
+// by side, one thread each.
 constexpr size_t kParallelNode = 16384;
 
 // Eight running partial sums (one vector register) and one final reduction:
@@ -315,22 +317,22 @@ BalancedTree buildBalancedTree(const float* points, size_t n, size_t dim, const 
 
   while (!level.empty()) {
     std::vector<Split> splits(level.size());
-    std::vector<size_t> small;
-    for (size_t j = 0; j < level.size(); ++j) {
+    std::vector<size_t> toSplit, sideBySide;
+    for (size_t j = 0; j < level.size(); ++j)
+      if (nodes[level[j]].end - nodes[level[j]].begin > opt.leafSize) toSplit.push_back(j);
+    const bool fewNodes = toSplit.size() < size_t(opt.threads);
+    for (size_t j : toSplit) {
       const Node& node = nodes[level[j]];
       const size_t m = node.end - node.begin;
-      if (m <= opt.leafSize) continue;
-      if (m >= kParallelNode)
+      if (fewNodes && m >= kParallelNode)
         splits[j] = splitNode(points, dim, order.data() + node.begin, m, level[j], opt, opt.threads);
       else
-        small.push_back(j);
+        sideBySide.push_back(j);
     }
-    parallelFor(opt.threads, int64_t(small.size()), [&](int64_t b, int64_t e, int) {
-      for (int64_t s = b; s < e; ++s) {
-        const size_t j = small[size_t(s)];
-        const Node& node = nodes[level[j]];
-        splits[j] = splitNode(points, dim, order.data() + node.begin, node.end - node.begin, level[j], opt, 1);
-      }
+    dynamicFor(opt.threads, int64_t(sideBySide.size()), [&](int64_t s, int) {
+      const size_t j = sideBySide[size_t(s)];
+      const Node& node = nodes[level[j]];
+      splits[j] = splitNode(points, dim, order.data() + node.begin, node.end - node.begin, level[j], opt, 1);
     });
 
     std::vector<uint32_t> next;

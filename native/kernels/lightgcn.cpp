@@ -5,49 +5,78 @@
 #include <cstring>
 
 #include "kernels/parallel.hpp"
+#include "kernels/threading.hpp"
 
 namespace dtlns {
 namespace {
 
-// Rows vary wildly in degree (popular items), so rows are handed out
-// dynamically; each row is still summed by one thread in CSR order.
-template <class F>
-void forEachRow(int threads, const std::vector<uint32_t>& rows, F&& f) {
-  const int64_t n = int64_t(rows.size());
-  if (threads <= 1 || n < 256) {
-    for (int64_t k = 0; k < n; ++k) f(rows[size_t(k)]);
-    return;
+// Neighbour rows are scattered over tables of tens of MB: fetch a few edges ahead.
+constexpr uint64_t kPrefetchEdges = 8;
+
+// One output row: acc = base + Σ_{e in [begin, end), !kMasked or mask[col]} w_e x(col).
+// The neighbours of a user row are all items and vice versa, so the source
+// table is fixed per row. kDim > 0 fixes the width at compile time so the
+// accumulator lives in registers.
+template <size_t kDim, bool kMasked>
+inline void gatherRow(const NormalizedAdjacency& adj, uint64_t begin, uint64_t end, const float* table, uint32_t first,
+                      const uint8_t* mask, const float* base, float* __restrict out, size_t dimRuntime) {
+  const size_t dim = kDim ? kDim : dimRuntime;
+  float acc[kDim ? kDim : 1];
+  float* __restrict o = kDim ? acc : out;
+  if (base)
+    std::memcpy(o, base, dim * sizeof(float));
+  else
+    std::fill(o, o + dim, 0.f);
+  for (uint64_t e = begin; e < std::min(end, begin + kPrefetchEdges); ++e)
+    prefetchRow(table + size_t(adj.cols[e] - first) * dim, dim, false);
+  for (uint64_t e = begin; e < end; ++e) {
+    if (e + kPrefetchEdges < end) {
+      const uint32_t ahead = adj.cols[e + kPrefetchEdges];
+      if (!kMasked || mask[ahead]) prefetchRow(table + size_t(ahead - first) * dim, dim, false);
+    }
+    const uint32_t c = adj.cols[e];
+    if (kMasked && !mask[c]) continue;
+    const float w = adj.weights[e];
+    const float* __restrict x = table + size_t(c - first) * dim;
+#pragma omp simd
+    for (size_t d = 0; d < dim; ++d) o[d] += w * x[d];
   }
-#pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
-  for (int64_t k = 0; k < n; ++k) f(rows[size_t(k)]);
+  if (kDim) std::memcpy(out, acc, dim * sizeof(float));
 }
 
 // out[r] = base(r) + Σ_{c ∈ N(r), inFlags == null or inFlags[c]} Â_rc in(c) for r in rows.
 // base(r) is the compact row baseSlot[r] of `base` where baseFlags[r], else 0.
+template <size_t kDim>
 void gatherRows(const NormalizedAdjacency& adj, const NodeRows& in, const uint8_t* inFlags, const float* base,
                 const uint32_t* baseSlot, const uint8_t* baseFlags, float* out, const std::vector<uint32_t>& rows,
                 size_t dim, int threads) {
-  forEachRow(threads, rows, [&](uint32_t r) {
-    float* __restrict o = out + size_t(r) * dim;
-    if (base && baseFlags[r])
-      std::memcpy(o, base + size_t(baseSlot[r]) * dim, dim * sizeof(float));
+  const double work = double(rows.size()) * double(dim) * (double(adj.cols.size()) / double(adj.nodes()) + 1);
+  forEachRow(threadsFor(threads, work), rows, [&](uint32_t r) {
+    const bool userRow = r < in.nUsers;
+    const float* table = userRow ? in.items : in.users;
+    const uint32_t first = userRow ? in.nUsers : 0;
+    const float* b = base && baseFlags[r] ? base + size_t(baseSlot[r]) * dim : nullptr;
+    float* o = out + size_t(r) * dim;
+    if (inFlags)
+      gatherRow<kDim, true>(adj, adj.indptr[r], adj.indptr[r + 1], table, first, inFlags, b, o, dim);
     else
-      std::fill(o, o + dim, 0.f);
-    for (uint64_t e = adj.indptr[r], end = adj.indptr[r + 1]; e < end; ++e) {
-      const uint32_t c = adj.cols[e];
-      if (inFlags && !inFlags[c]) continue;
-      const float w = adj.weights[e];
-      const float* __restrict x = in.row(c);
-#pragma omp simd
-      for (size_t d = 0; d < dim; ++d) o[d] += w * x[d];
-    }
+      gatherRow<kDim, false>(adj, adj.indptr[r], adj.indptr[r + 1], table, first, nullptr, b, o, dim);
   });
+}
+
+void gatherRows(const NormalizedAdjacency& adj, const NodeRows& in, const uint8_t* inFlags, const float* base,
+                const uint32_t* baseSlot, const uint8_t* baseFlags, float* out, const std::vector<uint32_t>& rows,
+                size_t dim, int threads) {
+  if (dim == 64)  // the default width, worth a register-resident accumulator
+    gatherRows<64>(adj, in, inFlags, base, baseSlot, baseFlags, out, rows, dim, threads);
+  else
+    gatherRows<0>(adj, in, inFlags, base, baseSlot, baseFlags, out, rows, dim, threads);
 }
 
 // out[r] = always[r] or any neighbour c of r has from[c], for every node.
 void markNeighbours(const NormalizedAdjacency& adj, const uint8_t* from, const uint8_t* always, uint8_t* out,
                     int threads) {
-  parallelFor(threads, int64_t(adj.nodes()), [&](int64_t begin, int64_t end, int) {
+  parallelFor(threadsFor(threads, double(adj.cols.size())), int64_t(adj.nodes()), [&](int64_t begin, int64_t end, int) {
     for (int64_t r = begin; r < end; ++r) {
       uint8_t hit = always[r];
       for (uint64_t e = adj.indptr[r], stop = adj.indptr[r + 1]; e < stop && !hit; ++e) hit = from[adj.cols[e]];
@@ -106,10 +135,10 @@ Propagation::Propagation(const NormalizedAdjacency* adjacency, uint32_t nUsers, 
   needFlags_.resize(size_t(layers));
   needRows_.resize(size_t(layers));
   for (int l = 0; l < layers; ++l) {
-    tables_[size_t(l)].resize(nodes_ * dim);
+    tables_[size_t(l)] = HugeBuffer(nodes_ * dim);
     needFlags_[size_t(l)].assign(nodes_, 0);
   }
-  if (layers > 0) final_.resize(nodes_ * dim);
+  if (layers > 0) final_ = HugeBuffer(nodes_ * dim);
 }
 
 NodeRows Propagation::layer(int l) const {
@@ -140,7 +169,7 @@ void Propagation::computeLayers(int threads) {
                needRows_[size_t(l - 1)], dim_, threads);
   }
   const float scale = float(layers_ + 1);
-  forEachRow(threads, targets_, [&](uint32_t r) {
+  forEachRow(threadsFor(threads, double(targets_.size() * dim_) * (layers_ + 1)), targets_, [&](uint32_t r) {
     float* f = final_.data() + size_t(r) * dim_;
     std::memcpy(f, e0_.row(r), dim_ * sizeof(float));
     for (int l = 1; l <= layers_; ++l) {
@@ -173,7 +202,7 @@ void Propagation::backward(int threads) {
   for (float& g : targetGrad_) g /= scale;
   for (int b = 0; b < 2; ++b) {
     if (grad_[b].empty()) {
-      grad_[b].resize(nodes_ * dim_);
+      grad_[b] = HugeBuffer(nodes_ * dim_);
       gradFlags_[b].assign(nodes_, 0);
     }
   }
@@ -181,7 +210,7 @@ void Propagation::backward(int threads) {
   gradBuffer_ = 0;
   gradFlags_[0] = targetFlags_;
   gradRows_[0] = targets_;
-  forEachRow(threads, targets_, [&](uint32_t r) {
+  forEachRow(threadsFor(threads, double(targets_.size() * dim_)), targets_, [&](uint32_t r) {
     std::memcpy(grad_[0].data() + size_t(r) * dim_, targetGrad_.data() + size_t(targetSlot_[r]) * dim_,
                 dim_ * sizeof(float));
   });

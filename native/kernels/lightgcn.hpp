@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/bpr.hpp"
+#include "kernels/memory.hpp"
 
 namespace dtlns {
 
@@ -82,11 +83,11 @@ class Propagation {
   std::vector<uint8_t> targetFlags_;
   std::vector<uint32_t> targetSlot_;        // node -> index in targets_
   std::vector<float> targetGrad_;           // dF, one row per target
-  std::vector<std::vector<float>> tables_;  // layers 1..L, stacked
+  std::vector<HugeBuffer> tables_;  // layers 1..L, stacked
   std::vector<std::vector<uint8_t>> needFlags_;
   std::vector<std::vector<uint32_t>> needRows_;
-  std::vector<float> final_;
-  std::vector<float> grad_[2];  // backward ping-pongs between these
+  HugeBuffer final_;
+  HugeBuffer grad_[2];  // backward ping-pongs between these
   std::vector<uint8_t> gradFlags_[2];
   std::vector<uint32_t> gradRows_[2];
   int gradBuffer_ = 0;

@@ -1,42 +1,16 @@
 #include "kernels/spectral.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
-#include <exception>
-#include <mutex>
 #include <numeric>
 
 #include "kernels/errors.hpp"
 #include "kernels/parallel.hpp"
+#include "kernels/parallel_dynamic.hpp"
 #include "kernels/rng.hpp"
 
 namespace dtlns {
 namespace {
-
-// f(index, thread) over [0, count) with dynamic scheduling, for indices whose
-// cost varies a lot (popular items). The first exception is rethrown after the join.
-template <class F>
-void dynamicFor(int threads, int64_t count, F&& f) {
-  if (count <= 0) return;
-  if (threads <= 1) {
-    for (int64_t i = 0; i < count; ++i) f(i, 0);
-    return;
-  }
-  std::exception_ptr failure;
-  std::mutex failureLock;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int64_t i = 0; i < count; ++i) {
-    try {
-      f(i, omp_get_thread_num());
-    } catch (...) {
-      std::lock_guard<std::mutex> guard(failureLock);
-      if (!failure) failure = std::current_exception();
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
-}
 
 constexpr int64_t kItemChunk = 256;
 
@@ -604,7 +578,9 @@ SpectralResult spectralEmbedding(const SparseMatrixView& a, const SpectralOption
   if (opt.dims < 1 || opt.dims >= a.n) throw InvalidArgument("dims must be in [1, n - 1]");
   if (opt.blockSize < 1) throw InvalidArgument("blockSize must be at least 1");
   Operator op(a, opt.threads);
-  const size_t p = opt.blockSize, keep = opt.dims + p;
+  // Kept Ritz vectors: the wanted ones plus a guard block, rounded up to whole
+  // blocks so that the first fill and every restart end exactly at the limit.
+  const size_t p = opt.blockSize, keep = p * ((opt.dims + 2 * p - 1) / p);
   size_t limit = opt.basisSize ? std::max<size_t>(opt.basisSize, keep + p) : std::max<size_t>(3 * opt.dims, keep + 4 * p);
   limit = keep + p * ((limit - keep + p - 1) / p);
   // Krylov needs room for the basis, the pending block and replacements.

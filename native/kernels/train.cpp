@@ -8,8 +8,9 @@
 #include <memory>
 
 #include "kernels/lightgcn.hpp"
+#include "kernels/memory.hpp"
 #include "kernels/parallel.hpp"
-#include "kernels/staging.hpp"
+#include "kernels/threading.hpp"
 
 namespace dtlns {
 namespace {
@@ -58,6 +59,30 @@ inline float dot(const float* a, const float* b, size_t dim) {
   return s;
 }
 
+// The model's tables staged in huge pages (see memory.hpp) for one call.
+class StagedModel {
+ public:
+  explicit StagedModel(const ModelTables& m)
+      : userEmb_(m.userEmb, size_t(m.nUsers) * m.dim), itemEmb_(m.itemEmb, size_t(m.nItems) * m.dim),
+        userM_(m.userM, size_t(m.nUsers) * m.dim), userV_(m.userV, size_t(m.nUsers) * m.dim),
+        itemM_(m.itemM, size_t(m.nItems) * m.dim), itemV_(m.itemV, size_t(m.nItems) * m.dim), tables_(m) {
+    tables_.userEmb = userEmb_.data();
+    tables_.itemEmb = itemEmb_.data();
+    tables_.userM = userM_.data();
+    tables_.userV = userV_.data();
+    tables_.itemM = itemM_.data();
+    tables_.itemV = itemV_.data();
+  }
+  const ModelTables& tables() const { return tables_; }
+  void writeBack() const {
+    for (const HugePageCopy* c : {&userEmb_, &itemEmb_, &userM_, &userV_, &itemM_, &itemV_}) c->writeBack();
+  }
+
+ private:
+  HugePageCopy userEmb_, itemEmb_, userM_, userV_, itemM_, itemV_;
+  ModelTables tables_;
+};
+
 // ---------------------------------------------------------------- mini-batch
 
 class BatchTrainer {
@@ -94,7 +119,7 @@ class BatchTrainer {
     coefficient_.resize(n);
     bprTerm_.resize(n);
     normTerm_.resize(n);
-    parallelFor(threads, int64_t(n), [&](int64_t begin, int64_t end, int) {
+    parallelFor(threadsFor(threads, 5.0 * double(n * dim)), int64_t(n), [&](int64_t begin, int64_t end, int) {
       for (int64_t k = begin; k < end; ++k) {
         const float* fu = prop.finalRow(users[k]);
         const float x = dot(fu, prop.finalRow(nU + neg[k]), dim) - dot(fu, prop.finalRow(nU + pos[k]), dim);
@@ -117,8 +142,8 @@ class BatchTrainer {
 
     // dL/dF: each row is owned by one thread (node % threads) and summed in
     // sample order, so the sums do not depend on the thread count.
-    const int64_t owners = threads;
-    parallelFor(threads, owners, [&](int64_t first, int64_t last, int) {
+    const int64_t owners = threadsFor(threads, 3.0 * double(n * dim));
+    parallelFor(int(owners), owners, [&](int64_t first, int64_t last, int) {
       for (int64_t owner = first; owner < last; ++owner) {
         for (size_t k = 0; k < n; ++k) {
           const uint32_t u = users[k], i = nU + pos[k], j = nU + neg[k];
@@ -148,7 +173,8 @@ class BatchTrainer {
 
     // L2 on the layer-0 rows, l2 * e / B per occurrence.
     const float regScale = c_.l2 / float(n);
-    parallelFor(threads, int64_t(targets_.size()), [&](int64_t begin, int64_t end, int) {
+    parallelFor(threadsFor(threads, double(targets_.size() * dim)), int64_t(targets_.size()),
+                [&](int64_t begin, int64_t end, int) {
       for (int64_t k = begin; k < end; ++k) {
         const uint32_t r = targets_[size_t(k)];
         const float w = regScale * float(occurrences_[r]);
@@ -173,28 +199,16 @@ class BatchTrainer {
   std::vector<uint32_t> occurrences_;  // per node, in this batch
   std::vector<uint32_t> targets_;
   std::vector<float> coefficient_, bprTerm_, normTerm_;
-  std::vector<uint32_t> userRows_, itemRows_;
 
   bool applyOptimizer(uint64_t t) {
-    const size_t dim = m_.dim;
-    const uint32_t nU = m_.nUsers;
     const AdamStep a(c_.optimizer, t);
-    const float* grad = propagation_->gradient();
-    const ParamTable users{m_.userEmb, m_.userM, m_.userV, nU};
-    const ParamTable items{m_.itemEmb, m_.itemM, m_.itemV, m_.nItems};
-    if (c_.optimizer.kind == Optimizer::Adam) {
-      const uint8_t* flags = propagation_->gradientFlags();
-      const bool usersOk = denseAdam(users, grad, flags, dim, a, c_.threads);
-      const bool itemsOk = denseAdam(items, grad + size_t(nU) * dim, flags + nU, dim, a, c_.threads);
-      return usersOk && itemsOk;
-    }
-    userRows_.clear();
-    itemRows_.clear();
-    for (uint32_t r : propagation_->gradientRows()) (r < nU ? userRows_ : itemRows_).push_back(r < nU ? r : r - nU);
-    const bool usersOk = sparseUpdate(users, grad, userRows_.data(), userRows_.size(), dim, c_.optimizer, a, c_.threads);
-    const bool itemsOk = sparseUpdate(items, grad + size_t(nU) * dim, itemRows_.data(), itemRows_.size(), dim,
-                                      c_.optimizer, a, c_.threads);
-    return usersOk && itemsOk;
+    const NodeParams params{ParamTable{m_.userEmb, m_.userM, m_.userV, m_.nUsers},
+                            ParamTable{m_.itemEmb, m_.itemM, m_.itemV, m_.nItems}, m_.dim};
+    const Propagation& prop = *propagation_;
+    if (c_.optimizer.kind == Optimizer::Adam)
+      return denseAdam(params, prop.gradient(), prop.gradientFlags(), a, c_.threads);
+    const std::vector<uint32_t>& rows = prop.gradientRows();
+    return sparseUpdate(params, prop.gradient(), rows.data(), rows.size(), c_.optimizer, a, c_.threads);
   }
 };
 
@@ -207,7 +221,8 @@ struct BatchTriples {
     const size_t begin = plan.batchBegin(b), end = plan.batchEnd(b);
     const size_t chunks = (end - begin + kSampleChunk - 1) / kSampleChunk;
     drawn.resize(end - begin);
-    parallelFor(threads, int64_t(chunks), [&](int64_t first, int64_t last, int) {
+    // About 64 operations per draw (a binary search over the user's positives).
+    parallelFor(threadsFor(threads, 64.0 * double(end - begin)), int64_t(chunks), [&](int64_t first, int64_t last, int) {
       for (int64_t c = first; c < last; ++c)
         drawChunkNegatives(plan, train, b, size_t(c), drawn.data() + (plan.chunkBegin(b, size_t(c)) - begin));
     });
@@ -227,18 +242,26 @@ struct BatchTriples {
   }
 };
 
-TrainStats batchEpoch(const ModelTables& model, const PositiveSets& train, const TrainConfig& config, uint64_t step) {
+TrainStats batchEpoch(const ModelTables& original, const PositiveSets& train, const TrainConfig& config,
+                      uint64_t step) {
   const auto start = Clock::now();
+  const StagedModel staged(original);
   const EpochPlan plan = planEpoch(train, config.seed, config.batch);
-  BatchTrainer trainer(model, train, config);
+  BatchTrainer trainer(staged.tables(), train, config);
   BatchTriples triples;
   LossMeans means;
-  for (size_t b = 0; b < plan.nBatches; ++b) {
-    triples.draw(plan, train, b, config.threads);
-    if (triples.users.empty()) continue;
-    means.add(trainer.step(triples.users.data(), triples.pos.data(), triples.neg.data(), triples.users.size(),
-                           step + means.steps + 1, b));
+  try {
+    for (size_t b = 0; b < plan.nBatches; ++b) {
+      triples.draw(plan, train, b, config.threads);
+      if (triples.users.empty()) continue;
+      means.add(trainer.step(triples.users.data(), triples.pos.data(), triples.neg.data(), triples.users.size(),
+                             step + means.steps + 1, b));
+    }
+  } catch (...) {
+    staged.writeBack();  // the caller sees the state at the failure
+    throw;
   }
+  staged.writeBack();
   return means.stats(triples.skipped, step, start);
 }
 
@@ -301,10 +324,6 @@ inline SampleResult hogwildSample(const ModelTables& m, const OptimizerConfig& o
   return std::isfinite(witness) ? SampleResult::Ok : SampleResult::BadParameter;
 }
 
-inline void prefetchRow(const float* row, size_t dim) {
-  for (size_t d = 0; d < dim; d += 16) __builtin_prefetch(row + d, 1, 3);
-}
-
 constexpr size_t kPrefetchDistance = 6;
 
 // Samples [0, n) of (users, pos, neg) in order; neg == kNoNegative is skipped.
@@ -317,20 +336,20 @@ SampleResult hogwildRange(const ModelTables& m, const OptimizerConfig& oc, const
     if (k + kPrefetchDistance < n) {
       const size_t f = k + kPrefetchDistance;
       const size_t uo = size_t(users[f]) * dim, io = size_t(pos[f]) * dim;
-      prefetchRow(m.userEmb + uo, dim);
-      prefetchRow(m.itemEmb + io, dim);
+      prefetchRow(m.userEmb + uo, dim, true);
+      prefetchRow(m.itemEmb + io, dim, true);
       if (kAdam) {
-        prefetchRow(m.userM + uo, dim);
-        prefetchRow(m.userV + uo, dim);
-        prefetchRow(m.itemM + io, dim);
-        prefetchRow(m.itemV + io, dim);
+        prefetchRow(m.userM + uo, dim, true);
+        prefetchRow(m.userV + uo, dim, true);
+        prefetchRow(m.itemM + io, dim, true);
+        prefetchRow(m.itemV + io, dim, true);
       }
       if (neg[f] != kNoNegative) {
         const size_t jo = size_t(neg[f]) * dim;
-        prefetchRow(m.itemEmb + jo, dim);
+        prefetchRow(m.itemEmb + jo, dim, true);
         if (kAdam) {
-          prefetchRow(m.itemM + jo, dim);
-          prefetchRow(m.itemV + jo, dim);
+          prefetchRow(m.itemM + jo, dim, true);
+          prefetchRow(m.itemV + jo, dim, true);
         }
       }
     }
@@ -365,30 +384,6 @@ struct FailureRecord {
   }
   bool failedBy(int64_t b) const { return batch.load(std::memory_order_relaxed) <= b; }
   bool any() const { return batch.load() != std::numeric_limits<int64_t>::max(); }
-};
-
-// The model's tables staged in huge pages (see staging.hpp) for one call.
-class StagedModel {
- public:
-  explicit StagedModel(const ModelTables& m)
-      : userEmb_(m.userEmb, size_t(m.nUsers) * m.dim), itemEmb_(m.itemEmb, size_t(m.nItems) * m.dim),
-        userM_(m.userM, size_t(m.nUsers) * m.dim), userV_(m.userV, size_t(m.nUsers) * m.dim),
-        itemM_(m.itemM, size_t(m.nItems) * m.dim), itemV_(m.itemV, size_t(m.nItems) * m.dim), tables_(m) {
-    tables_.userEmb = userEmb_.data();
-    tables_.itemEmb = itemEmb_.data();
-    tables_.userM = userM_.data();
-    tables_.userV = userV_.data();
-    tables_.itemM = itemM_.data();
-    tables_.itemV = itemV_.data();
-  }
-  const ModelTables& tables() const { return tables_; }
-  void writeBack() const {
-    for (const HugePageCopy* c : {&userEmb_, &itemEmb_, &userM_, &userV_, &itemM_, &itemV_}) c->writeBack();
-  }
-
- private:
-  HugePageCopy userEmb_, itemEmb_, userM_, userV_, itemM_, itemV_;
-  ModelTables tables_;
 };
 
 TrainStats hogwildEpoch(const ModelTables& original, const PositiveSets& train, const TrainConfig& config,

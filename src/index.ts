@@ -1,0 +1,10 @@
+/** The public API of dtlns-native. */
+export * from './data/index.js';
+export { train, summarize, type TrainOptions, type TrainResult, type EpochReport } from './train/train.js';
+export { ModelFitError } from './train/errors.js';
+export { evaluateEmbeddings as evaluate, usersWithItems, type EvaluateOptions } from './eval/evaluate.js';
+export { rankingMetrics, type Metrics } from './eval/metrics.js';
+export { maskedTopK, type TopKOptions } from './eval/topk.js';
+export { initModel, saveState, loadState, type ModelState } from './model/state.js';
+export { readNpy, writeNpy, type NpyArray } from './model/npy.js';
+export { trainDefaults, evalDefaults, defaultThreads } from './defaults.js';
