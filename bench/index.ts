@@ -2,12 +2,16 @@
 import { fullSettings, machine, machineLine, quickSettings, type BenchRow, type BenchSettings } from './harness.js';
 import { benchEval } from './eval.js';
 import { benchTrain } from './train.js';
+import { benchLabels } from './labels.js';
+import { benchTrees } from './trees.js';
 
 export type Suite = (settings: BenchSettings, log: (line: string) => void, quick: boolean) => Promise<BenchRow[]>;
 
 export const suites: Record<string, Suite> = {
   train: benchTrain,
   eval: benchEval,
+  labels: benchLabels,
+  trees: benchTrees,
 };
 
 export interface BenchReport {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <numeric>
 
@@ -16,6 +17,8 @@ namespace {
 // Points per partial sum. Sums are taken per fixed block and combined in block
 // order, so they round the same way whatever the thread count.
 constexpr size_t kBlock = 2048;
+// Points assigned, then summed, while they stay in L1.
+constexpr size_t kChunk = 64;
 // On a level with fewer nodes to split than threads, nodes at least this large
 // are split one at a time with all threads inside; all others are split side
 // by side, one thread each.
@@ -39,22 +42,41 @@ inline float squaredDistance(const float* a, const float* b, size_t dim) {
   return tail + (((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7])));
 }
 
+#if defined(__GNUC__)
+// Eight float lanes (one AVX register), so the four accumulators below stay
+// in registers whatever the surrounding loop.
+typedef float Lanes __attribute__((vector_size(32)));
+inline Lanes loadLanes(const float* p) {
+  Lanes v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline float sumLanes(Lanes v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
+#endif
+
 // out[c] = squared distance from x to centroid c, for c in [0, k): four
-// centroids at a time share each load of x.
+// centroids at a time share each load of x (lane-wise sums as in squaredDistance).
 inline void squaredDistances(const float* x, const float* centroids, size_t k, size_t dim, float* out) {
   size_t c0 = 0;
+#if defined(__GNUC__)
   for (; c0 + 4 <= k && dim % 8 == 0; c0 += 4) {
-    float part[4][8] = {};
     const float* c = centroids + c0 * dim;
-    for (size_t d = 0; d < dim; d += 8)
-      for (size_t j = 0; j < 4; ++j)
-        for (size_t l = 0; l < 8; ++l) {
-          const float t = x[d + l] - c[j * dim + d + l];
-          part[j][l] += t * t;
-        }
-    for (size_t j = 0; j < 4; ++j)
-      out[c0 + j] = ((part[j][0] + part[j][4]) + (part[j][1] + part[j][5])) + ((part[j][2] + part[j][6]) + (part[j][3] + part[j][7]));
+    Lanes p0 = {}, p1 = {}, p2 = {}, p3 = {};
+    for (size_t d = 0; d < dim; d += 8) {
+      const Lanes xv = loadLanes(x + d);
+      const Lanes t0 = xv - loadLanes(c + d), t1 = xv - loadLanes(c + dim + d);
+      const Lanes t2 = xv - loadLanes(c + 2 * dim + d), t3 = xv - loadLanes(c + 3 * dim + d);
+      p0 += t0 * t0;
+      p1 += t1 * t1;
+      p2 += t2 * t2;
+      p3 += t3 * t3;
+    }
+    out[c0] = sumLanes(p0);
+    out[c0 + 1] = sumLanes(p1);
+    out[c0 + 2] = sumLanes(p2);
+    out[c0 + 3] = sumLanes(p3);
   }
+#endif
   for (; c0 < k; ++c0) out[c0] = squaredDistance(x, centroids + c0 * dim, dim);
 }
 
@@ -133,7 +155,7 @@ class KMeans {
       iterations = int32_t(it);
       if (changed == 0 || shift <= shiftLimit) break;
     }
-    updateCentroids();  // centroids of the final assignment
+    updateCentroids();  // centroids of the final assignment (sums from its pass)
     return iterations;
   }
 
@@ -181,36 +203,51 @@ class KMeans {
   const float* centroid(uint32_t c) const { return centroids_.data() + size_t(c) * dim_; }
   void setCentroid(uint32_t c, size_t i) { std::copy(point(i), point(i) + dim_, centroid(c)); }
 
-  // Nearest centroid of every point (ties: the lower cluster); returns how many changed.
+  // Nearest centroid of every point (ties: the lower cluster); returns how
+  // many changed. The same pass sums each fixed block's points per new
+  // cluster for updateCentroids, a chunk at a time while the chunk is in L1
+  // (one read of the points per Lloyd iteration).
   size_t assignAll() {
-    std::vector<size_t> changed(size_t(std::max(1, threads_)), 0);
-    parallelFor(threads_, int64_t(m_), [&](int64_t b, int64_t e, int t) {
+    const size_t width = size_t(k_) * (dim_ + 1), counts = size_t(k_) * dim_;
+    const int64_t blocks = int64_t((m_ + kBlock - 1) / kBlock);
+    partial_.assign(size_t(blocks) * width, 0.0);
+    std::vector<size_t> changed(size_t(blocks), 0);
+    parallelFor(threads_, blocks, [&](int64_t b0, int64_t b1, int) {
       std::vector<float> dist(k_);
-      for (int64_t i = b; i < e; ++i) {
-        squaredDistances(point(i), centroids_.data(), k_, dim_, dist.data());
-        uint32_t best = 0;
-        for (uint32_t c = 1; c < k_; ++c)
-          if (dist[c] < dist[best]) best = c;
-        if (assign_[i] != best) {
-          assign_[i] = best;
-          ++changed[t];
+      for (int64_t blk = b0; blk < b1; ++blk) {
+        double* acc = partial_.data() + size_t(blk) * width;
+        const size_t end = std::min(m_, size_t(blk + 1) * kBlock);
+        for (size_t c0 = size_t(blk) * kBlock; c0 < end; c0 += kChunk) {
+          const size_t c1 = std::min(end, c0 + kChunk);
+          for (size_t i = c0; i < c1; ++i) {
+            squaredDistances(point(i), centroids_.data(), k_, dim_, dist.data());
+            uint32_t best = 0;
+            for (uint32_t c = 1; c < k_; ++c)
+              if (dist[c] < dist[best]) best = c;
+            if (assign_[i] != best) {
+              assign_[i] = best;
+              ++changed[size_t(blk)];
+            }
+          }
+          for (size_t i = c0; i < c1; ++i) {
+            double* row = acc + size_t(assign_[i]) * dim_;
+            const float* x = point(i);
+            for (size_t d = 0; d < dim_; ++d) row[d] += x[d];
+            acc[counts + assign_[i]] += 1.0;
+          }
         }
       }
     });
     return std::accumulate(changed.begin(), changed.end(), size_t{0});
   }
 
-  // Centroids = member means (an empty cluster keeps its centroid); returns the squared shift.
+  // Centroids = member means of the last assignment, the block sums combined
+  // in block order (an empty cluster keeps its centroid); returns the squared shift.
   double updateCentroids() {
-    // Per block: k rows of dim sums, then k counts.
-    const size_t counts = size_t(k_) * dim_;
-    const std::vector<double> sums = blockedVectorSum(m_, counts + k_, threads_, [&](size_t i, double* acc) {
-      const uint32_t c = assign_[i];
-      double* row = acc + size_t(c) * dim_;
-      const float* x = point(i);
-      for (size_t d = 0; d < dim_; ++d) row[d] += x[d];
-      acc[counts + c] += 1.0;
-    });
+    const size_t width = size_t(k_) * (dim_ + 1), counts = size_t(k_) * dim_;
+    std::vector<double> sums(width, 0.0);
+    for (size_t b = 0; b < partial_.size() / width; ++b)
+      for (size_t w = 0; w < width; ++w) sums[w] += partial_[b * width + w];
     double shift = 0;
     for (uint32_t c = 0; c < k_; ++c) {
       const double* row = sums.data() + size_t(c) * dim_;
@@ -233,6 +270,7 @@ class KMeans {
   int threads_;
   std::vector<float> centroids_;
   std::vector<uint32_t> assign_;
+  std::vector<double> partial_;  // per block: k x dim sums, then k counts
 };
 
 // The mean over dimensions of the per-dimension variance of m points.

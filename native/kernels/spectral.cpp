@@ -14,7 +14,7 @@ namespace {
 
 constexpr int64_t kItemChunk = 256;
 
-// Keeps the k entries with the largest value (then lower column), ascending by column.
+// Keeps the k entries with the largest value (ties: the lower column).
 void keepTop(std::vector<std::pair<uint32_t, float>>& row, uint32_t k) {
   if (k == 0 || row.size() <= k) return;
   auto better = [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); };
@@ -132,14 +132,17 @@ class Operator {
       for (int64_t blk = b0; blk < b1; ++blk) {
         double* acc = partial.data() + size_t(blk) * mm * p;
         const size_t end = std::min(n, size_t(blk + 1) * kRowBlock);
-        for (size_t i = size_t(blk) * kRowBlock; i < end; ++i) {
-          const double* vi = v + i * vs;
-          const double* wi = w + i * p;
-          for (size_t r = 0; r < mm; ++r) {
-            const double vr = vi[r];
-            for (size_t c = 0; c < p; ++c) acc[r * p + c] += vr * wi[c];
-          }
+        // Four rows at a time: each accumulator is loaded and stored once per four rows.
+        size_t i = size_t(blk) * kRowBlock;
+        for (; i + 4 <= end; i += 4) {
+          const double *v0 = v + i * vs, *v1 = v0 + vs, *v2 = v1 + vs, *v3 = v2 + vs;
+          const double *w0 = w + i * p, *w1 = w0 + p, *w2 = w1 + p, *w3 = w2 + p;
+          for (size_t r = 0; r < mm; ++r)
+            for (size_t c = 0; c < p; ++c) acc[r * p + c] += (v0[r] * w0[c] + v1[r] * w1[c]) + (v2[r] * w2[c] + v3[r] * w3[c]);
         }
+        for (; i < end; ++i)
+          for (size_t r = 0; r < mm; ++r)
+            for (size_t c = 0; c < p; ++c) acc[r * p + c] += v[i * vs + r] * w[i * p + c];
       }
     });
     std::vector<double> g(mm * p, 0.0);
@@ -362,16 +365,34 @@ class BlockKrylov {
     for (int pass = 0; pass < 2; ++pass) {
       const std::vector<double> h = op_.gram(v_.data(), stride_, mm, w, p_);
       parallelFor(op_.threads(), int64_t(n_), [&](int64_t b, int64_t e, int) {
-        for (int64_t i = b; i < e; ++i) {
-          const double* vi = v_.data() + size_t(i) * stride_;
-          double* wi = w + size_t(i) * p_;
-          for (size_t r = 0; r < mm; ++r)
-            for (size_t c = 0; c < p_; ++c) wi[c] -= vi[r] * h[r * p_ + c];
+        switch (p_) {
+          case 4: return subtractRows<4>(h.data(), mm, w, size_t(b), size_t(e));
+          case 8: return subtractRows<8>(h.data(), mm, w, size_t(b), size_t(e));
+          case 16: return subtractRows<16>(h.data(), mm, w, size_t(b), size_t(e));
+          default: return subtractRows<0>(h.data(), mm, w, size_t(b), size_t(e));
         }
       });
       for (size_t t = 0; t < mm * p_; ++t) total[t] += h[t];
     }
     return total;
+  }
+
+  // Rows [begin, end) of w -= V[:, 0:mm] h, each row of w kept in registers
+  // when its width P is known at compile time (0: use p_).
+  template <size_t P>
+  void subtractRows(const double* h, size_t mm, double* w, size_t begin, size_t end) const {
+    const size_t width = P ? P : p_;
+    std::vector<double> spill(P ? 0 : width);
+    for (size_t i = begin; i < end; ++i) {
+      const double* vi = v_.data() + i * stride_;
+      double* wi = w + i * width;
+      double local[P ? P : 1];
+      double* row = P ? local : spill.data();
+      std::copy(wi, wi + width, row);
+      for (size_t r = 0; r < mm; ++r)
+        for (size_t c = 0; c < width; ++c) row[c] -= vi[r] * h[r * width + c];
+      std::copy(row, row + width, wi);
+    }
   }
 
   // Column-by-column Gram-Schmidt of w (n x p), already orthogonal to V[:, 0:mm]:

@@ -6,6 +6,9 @@ import { datasetsCommand } from './datasets.js';
 import { evalCommand } from './eval.js';
 import { runCommand } from './run.js';
 import { trainCommand } from './train.js';
+import { candidatesCommand } from './candidates.js';
+import { labelCommand } from './label.js';
+import { treesCommand } from './trees.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
   await yargs(argv)
@@ -16,6 +19,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command(evalCommand)
     .command(datasetsCommand)
     .command(benchCommand)
+    .command(candidatesCommand)
+    .command(labelCommand)
+    .command(treesCommand)
     .demandCommand(1, 'Name a command (run `dtlns-native --help` for the list).')
     .strict()
     .recommendCommands()

@@ -3,22 +3,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { join } from 'node:path';
 import { readNpy, writeNpy } from './npy.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import type { ModelState } from '../native.js';
 
-export interface ModelState {
-  nUsers: number;
-  nItems: number;
-  dim: number;
-  /** Layer-0 parameters, row-major nUsers x dim and nItems x dim. */
-  userEmb: Float32Array;
-  itemEmb: Float32Array;
-  /** Adam first and second moments, same shapes. */
-  userM: Float32Array;
-  userV: Float32Array;
-  itemM: Float32Array;
-  itemV: Float32Array;
-  /** Optimizer steps taken so far (Adam bias correction). */
-  step: number;
-}
+/** The tables the kernels read and update; the type is declared beside the binding. */
+export type { ModelState };
 
 /** Seeded normal initialisation (mulberry32 + Box-Muller), as LightGCN-PyTorch's normal_(std=0.1). */
 export function initModel(nUsers: number, nItems: number, dim: number, seed: number, std: number): ModelState {

@@ -1,0 +1,192 @@
+/**
+ * `dtlns-native label`: label each user's candidates as false negatives (positive) or not, into a
+ * resumable JSON Lines store; or merge shard stores (`--merge a.jsonl b.jsonl --out all.jsonl`).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { labelDefaults } from '../defaults.js';
+import type { Dataset } from '../data/types.js';
+import { readCandidates } from '../labels/candidates.js';
+import { labelCandidates, parseShard, type LabelJobSummary } from '../labels/label.js';
+import { createLabeler, labelerKinds, randomCodesInnerKinds, type LabelerKind, type RandomCodesInner } from '../labels/labelers.js';
+import { mergeLabelStores, readLabelStore } from '../labels/store.js';
+import { labelQuality } from '../labels/quality.js';
+import type { PromptItems } from '../labels/prompt.js';
+import { readPaths } from '../trees/paths-file.js';
+import { semanticPathsFile, structuralPathsFile } from '../trees/build.js';
+import { commonOptions, dataOptions } from './options.js';
+import { createProgress, formatNumber } from './progress.js';
+import { loadDatasetFromArgs, type DataArgs } from './shared.js';
+
+interface LabelArgs extends DataArgs {
+  candidates?: string;
+  pathsStruct?: string;
+  pathsSemantic?: string;
+  labeler: LabelerKind;
+  inner: RandomCodesInner;
+  seed: number;
+  theta: number;
+  llmModel?: string;
+  mode: 'score' | 'generate';
+  threshold: number;
+  gpuLayers: string;
+  sequences: number;
+  contextSize: number;
+  maxPrefixTokens: number;
+  llmUrl?: string;
+  llmModelName?: string;
+  concurrency?: number;
+  timeoutMs: number;
+  retries: number;
+  shard?: string;
+  merge?: string[];
+  out: string;
+  threads: number;
+  json: boolean;
+  quiet: boolean;
+}
+
+const needsPaths = (kind: LabelerKind): boolean => kind !== 'topn' && kind !== 'none';
+
+/** --paths-* given, else the data folder's paths-struct.txt / paths-semantic.txt (as in ../shared/datasets/dtlns-*). */
+function pathFile(given: string | undefined, data: string, name: string, flag: string): string {
+  if (given) return given;
+  const inData = existsSync(data) && statSync(data).isDirectory() ? join(data, name) : undefined;
+  if (inData && existsSync(inData)) return inData;
+  throw new Error(`Give ${flag} (an "item 0-1-3-2" path file; \`dtlns-native trees\` writes ${name})`);
+}
+
+async function promptItems(args: LabelArgs, dataset: Dataset): Promise<PromptItems> {
+  const structural = await readPaths(pathFile(args.pathsStruct, args.data, structuralPathsFile, '--paths-struct'), dataset);
+  const semantic = await readPaths(pathFile(args.pathsSemantic, args.data, semanticPathsFile, '--paths-semantic'), dataset);
+  return { itemIds: dataset.itemIds, structural, semantic };
+}
+
+function parseGpuLayers(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`Expected "auto" or a non-negative integer for --gpu-layers but received "${text}"`);
+  return n;
+}
+
+function printSummary(summary: LabelJobSummary & { quality?: ReturnType<typeof labelQuality> }, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(summary) + '\n');
+    return;
+  }
+  const c = summary.counts;
+  const lines = [
+    `${summary.labeler} (${summary.model}): ${formatNumber(summary.usersLabelled)} users labelled, ${formatNumber(summary.pairsResumed)} of ${formatNumber(summary.pairs)} pairs already done; ` +
+      `positive ${formatNumber(c.positive)}, negative ${formatNumber(c.negative)}, unparsed ${formatNumber(c.unparsed)} in ${summary.seconds.toFixed(1)} s ` +
+      `(${formatNumber(summary.usersPerSecond)} users/s)`,
+  ];
+  if (summary.fullPromptTokens > 0) {
+    lines.push(`prompt tokens evaluated ${formatNumber(summary.promptTokens)} (one full prompt per candidate: ${formatNumber(summary.fullPromptTokens)}, ${(summary.fullPromptTokens / Math.max(1, summary.promptTokens)).toFixed(1)}x more)`);
+  }
+  if (summary.quality) {
+    const q = summary.quality;
+    lines.push(`vs planted hidden positives: precision ${q.precision.toFixed(3)}, recall ${q.recall.toFixed(3)}, F1 ${q.f1.toFixed(3)} (base rate ${q.baseRate.toFixed(3)})`);
+  }
+  lines.push(`labels in ${summary.out}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export const labelCommand: CommandModule<object, LabelArgs> = {
+  command: 'label',
+  describe: 'Label candidates as false negatives with an LLM (in-process GGUF or an OpenAI-compatible server) or a control',
+  builder: (y: Argv) =>
+    commonOptions(dataOptions(y))
+      .option('candidates', { type: 'string', describe: 'Candidate file (user c1 ... cN lines, original ids), from `dtlns-native candidates`' })
+      .option('paths-struct', { type: 'string', describe: `Structural tree paths (item 0-1-3-2 lines); default: ${structuralPathsFile} in the --data folder` })
+      .option('paths-semantic', { type: 'string', describe: `Semantic tree paths; default: ${semanticPathsFile} in the --data folder` })
+      .option('labeler', { type: 'string', choices: labelerKinds, default: labelDefaults.labeler, describe: 'llama (GGUF in-process), openai (HTTP endpoint), rule (prefix similarity >= theta), or a control: topn (all positive), random-codes (shuffled paths), none' })
+      .option('inner', { type: 'string', choices: randomCodesInnerKinds, default: labelDefaults.randomCodesInner, describe: 'random-codes: the labeler fed the shuffled paths' })
+      .option('seed', { type: 'number', default: labelDefaults.randomCodesSeed, describe: 'random-codes: permutation seed' })
+      .option('theta', { type: 'number', default: labelDefaults.theta, describe: 'rule: positive when max over the history of sim_co or sim_se reaches this' })
+      .option('llm-model', { type: 'string', describe: 'llama: a GGUF model file' })
+      .option('mode', { type: 'string', choices: ['score', 'generate'], default: labelDefaults.mode, describe: 'llama: score (compare P(yes) and P(no), no generation) or generate (grammar-constrained answer)' })
+      .option('threshold', { type: 'number', default: labelDefaults.threshold, describe: 'llama score mode: positive when P(yes)/(P(yes)+P(no)) reaches this' })
+      .option('gpu-layers', { type: 'string', default: 'auto', describe: 'llama: layers offloaded to a GPU (auto: what fits, when a GPU exists)' })
+      .option('sequences', { type: 'number', default: labelDefaults.sequences, describe: 'llama: context sequences (users labelled in parallel)' })
+      .option('context-size', { type: 'number', default: labelDefaults.contextSize, describe: 'llama: tokens per sequence' })
+      .option('max-prefix-tokens', { type: 'number', default: labelDefaults.maxPrefixTokens, describe: 'llama: budget of the system + history prefix; longer histories keep their last items' })
+      .option('llm-url', { type: 'string', describe: 'openai: base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)' })
+      .option('llm-model-name', { type: 'string', describe: 'openai: the model name the server serves' })
+      .option('concurrency', { type: 'number', describe: `openai: requests in flight (default ${labelDefaults.concurrency})` })
+      .option('timeout-ms', { type: 'number', default: labelDefaults.timeoutMs, describe: 'openai: per-request timeout' })
+      .option('retries', { type: 'number', default: labelDefaults.retries, describe: 'openai: retries on 429/5xx/network errors (exponential backoff)' })
+      .option('shard', { type: 'string', describe: 'Label only users with index % n == i ("i/n"); merge the shard stores with --merge' })
+      .option('merge', { type: 'array', string: true, describe: 'Merge these label stores into --out (no labelling)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Label store (JSON Lines); an existing one is resumed' })
+      .check((a) => {
+        if (a.merge) return true;
+        if (!a.candidates) throw new Error('Give --candidates FILE (or --merge FILES)');
+        if (a.labeler === 'llama' && !a.llmModel) throw new Error('--labeler llama needs --llm-model PATH.gguf');
+        if (a.labeler === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--labeler openai needs --llm-url and --llm-model-name');
+        if (a.labeler === 'random-codes' && a.inner === 'llama' && !a.llmModel) throw new Error('--inner llama needs --llm-model PATH.gguf');
+        if (a.labeler === 'random-codes' && a.inner === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--inner openai needs --llm-url and --llm-model-name');
+        return true;
+      })
+      .example('$0 label --data ../shared/datasets/dtlns-sports --candidates ../shared/datasets/dtlns-sports/candidates.txt --labeler rule --out labels.jsonl', 'The rule labeler on the authors\' candidates and paths')
+      .example('$0 label --data D --candidates C --labeler llama --llm-model qwen2.5-0.5b-instruct-q8_0.gguf --out labels.jsonl', 'An instruct model in-process')
+      .example('$0 label --data D --candidates C --labeler openai --llm-url http://127.0.0.1:8000/v1 --llm-model-name qwen --shard 0/4 --out l0.jsonl', 'One shard on a vLLM server')
+      .example('$0 label --merge l0.jsonl l1.jsonl l2.jsonl l3.jsonl --out labels.jsonl', 'Merge shards') as unknown as Argv<LabelArgs>,
+  handler: async (args: ArgumentsCamelCase<LabelArgs>) => {
+    if (args.merge) {
+      const result = await mergeLabelStores(args.merge.map(String), args.out);
+      if (args.json) process.stdout.write(JSON.stringify({ ...result, out: args.out }) + '\n');
+      else process.stdout.write(`${formatNumber(result.records)} records merged into ${args.out} (${formatNumber(result.duplicates)} repeats dropped)\n`);
+      return;
+    }
+    const dataset = await loadDatasetFromArgs(args);
+    const candidates = await readCandidates(args.candidates!, dataset);
+    const inner = args.labeler === 'random-codes' ? args.inner : args.labeler;
+    const items = needsPaths(args.labeler) ? await promptItems(args, dataset) : undefined;
+    const labeler = await createLabeler({
+      kind: args.labeler,
+      ...(items ? { items } : {}),
+      theta: args.theta,
+      inner: args.inner,
+      seed: args.seed,
+      ...(inner === 'llama'
+        ? {
+            llama: {
+              modelPath: args.llmModel!, mode: args.mode, threshold: args.threshold, gpuLayers: parseGpuLayers(args.gpuLayers),
+              threads: args.threads, sequences: args.sequences, contextSize: args.contextSize, maxPrefixTokens: args.maxPrefixTokens,
+            },
+          }
+        : {}),
+      ...(inner === 'openai'
+        ? {
+            openai: {
+              url: args.llmUrl!, modelName: args.llmModelName!, timeoutMs: args.timeoutMs, retries: args.retries,
+              ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
+            },
+          }
+        : {}),
+    });
+    let progress: ReturnType<typeof createProgress> | undefined;
+    let lastUpdate = 0;
+    try {
+      const summary = await labelCandidates(dataset, candidates, {
+        labeler,
+        out: args.out,
+        ...(args.shard ? { shard: parseShard(args.shard) } : {}),
+        onProgress: (p) => {
+          progress ??= createProgress('label', p.usersTotal, { quiet: args.quiet, unit: 'users' });
+          // At most two updates a second (fast labelers finish thousands of users a second).
+          if (p.usersDone < p.usersTotal && Date.now() - lastUpdate < 500) return;
+          lastUpdate = Date.now();
+          progress.update(p.usersDone, { 'users/s': p.seconds > 0 ? p.usersDone / p.seconds : 0, positive: p.counts.positive, unparsed: p.counts.unparsed });
+        },
+      });
+      progress?.stop();
+      const quality = dataset.hidden ? labelQuality(await readLabelStore(args.out), dataset) : undefined;
+      printSummary({ ...summary, ...(quality ? { quality } : {}) }, args.json);
+    } finally {
+      progress?.stop();
+      await labeler.close?.();
+    }
+  },
+};

@@ -1,0 +1,250 @@
+/**
+ * The `llama` labeler: a GGUF model run in-process by node-llama-cpp.
+ *
+ * Per user, the prompt prefix [system + history] is evaluated ONCE on a context sequence; then for
+ * each candidate only the tail [candidate + answer cue] is evaluated after it and erased again
+ * (`eraseContextTokenRanges`), so the prefix's KV cache is reused. Tokens shared with the previous
+ * user's prefix (the system prompt) stay in the sequence too. With `prefixReuse: false` every
+ * (user, candidate) is evaluated as one full prompt from an empty sequence, as the DTL-NS release
+ * does; the two give the same answers (see the tests) and the token counts show the saving.
+ *
+ * Modes: `score` reads the next-token distribution after the tail (no generation) and scores
+ * P(yes) / (P(yes) + P(no)) over the tokens that can start each answer; a score at or above the
+ * threshold is positive. `generate` lets the model answer under a grammar that allows only the two
+ * words; an answer that still cannot be read is retried once, then recorded as unparsed.
+ *
+ * One `Llama` per process (getLlama costs about 2 s: it tests the binary in a child process), CPU
+ * threads = cores unless overridden (more threads than cores collapses llama.cpp's speed), flash
+ * attention off (4-7x slower on small models here), GPU offload automatic (`gpuLayers` overrides).
+ * The model file is validated first: some malformed models abort the process inside llama.cpp.
+ */
+import { basename } from 'node:path';
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp';
+import { defaultThreads, labelDefaults } from '../defaults.js';
+import { validateGguf } from './gguf.js';
+import { PromptRenderer } from './llamaPrompt.js';
+import { parseAnswer, type PromptItems } from './prompt.js';
+import { emptyStats, type Label, type Labeler, type LabelerStats, type LabelResult } from './types.js';
+
+export type LlamaMode = 'score' | 'generate';
+
+export interface LlamaLabelerOptions {
+  /** A GGUF model file. */
+  modelPath: string;
+  items: PromptItems;
+  mode?: LlamaMode;
+  /** Score mode: positive when P(yes) / (P(yes) + P(no)) reaches this. */
+  threshold?: number;
+  /** Layers offloaded to a GPU; 'auto' (default) offloads what fits when a GPU exists. */
+  gpuLayers?: number | 'auto';
+  /** CPU threads (default: cores, or DTLNS_THREADS). */
+  threads?: number;
+  /** Context sequences, i.e. users labelled in parallel. */
+  sequences?: number;
+  /** Tokens per sequence (capped by the model's training context). */
+  contextSize?: number;
+  /** Most tokens of the [system + history] prefix; longer histories are cut to their last items. */
+  maxPrefixTokens?: number;
+  /** false: one full prompt per (user, candidate), for comparison. */
+  prefixReuse?: boolean;
+  /** Generate mode: most tokens an answer may take. */
+  maxAnswerTokens?: number;
+}
+
+export interface LlamaLabeler extends Labeler {
+  stats(): LabelerStats;
+  close(): Promise<void>;
+  readonly chatWrapper: string;
+  readonly contextSize: number;
+  /** GPU type in use, or false on CPU. */
+  readonly gpu: string | false;
+  readonly threads: number;
+}
+
+const answerGrammar = 'root ::= " "? ("Yes" | "No" | "yes" | "no")';
+
+let sharedLlama: Promise<Llama> | undefined;
+
+/** The process's one Llama (created on first use); later callers adjust its thread cap. */
+export async function getSharedLlama(threads: number): Promise<Llama> {
+  const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+  sharedLlama ??= getLlama({ gpu: 'auto', build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error });
+  const llama = await sharedLlama;
+  if (llama.maxThreads < threads) llama.maxThreads = threads;
+  return llama;
+}
+
+/** Waits for a free sequence and hands it out; one user per sequence at a time. */
+class SequencePool {
+  private readonly free: LlamaContextSequence[];
+  private readonly waiting: ((sequence: LlamaContextSequence) => void)[] = [];
+  constructor(sequences: LlamaContextSequence[]) {
+    this.free = [...sequences];
+  }
+  acquire(): Promise<LlamaContextSequence> {
+    const sequence = this.free.pop();
+    if (sequence) return Promise.resolve(sequence);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+  release(sequence: LlamaContextSequence): void {
+    const next = this.waiting.shift();
+    if (next) next(sequence);
+    else this.free.push(sequence);
+  }
+}
+
+function checkOptions(o: LlamaLabelerOptions): Required<Omit<LlamaLabelerOptions, 'items' | 'modelPath'>> {
+  const mode = o.mode ?? labelDefaults.mode;
+  if (mode !== 'score' && mode !== 'generate') throw new RangeError(`Expected 'score' or 'generate' for mode but received ${String(mode)}`);
+  const threshold = o.threshold ?? labelDefaults.threshold;
+  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) throw new RangeError(`Expected a number in [0, 1] for threshold but received ${threshold}`);
+  const integer = (value: unknown, name: string, min: number): number => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new RangeError(`Expected an integer >= ${min} for ${name} but received ${String(value)}`);
+    return value;
+  };
+  const gpuLayers = o.gpuLayers ?? 'auto';
+  if (gpuLayers !== 'auto') integer(gpuLayers, 'gpuLayers', 0);
+  return {
+    mode, threshold, gpuLayers,
+    threads: integer(o.threads ?? defaultThreads(), 'threads', 1),
+    sequences: integer(o.sequences ?? labelDefaults.sequences, 'sequences', 1),
+    contextSize: integer(o.contextSize ?? labelDefaults.contextSize, 'contextSize', 256),
+    maxPrefixTokens: integer(o.maxPrefixTokens ?? labelDefaults.maxPrefixTokens, 'maxPrefixTokens', 1),
+    prefixReuse: o.prefixReuse ?? true,
+    maxAnswerTokens: integer(o.maxAnswerTokens ?? labelDefaults.maxAnswerTokens, 'maxAnswerTokens', 1),
+  };
+}
+
+export async function createLlamaLabeler(options: LlamaLabelerOptions): Promise<LlamaLabeler> {
+  const o = checkOptions(options);
+  validateGguf(options.modelPath);
+  const lib = await import('node-llama-cpp');
+  const llama = await getSharedLlama(o.threads);
+  const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: o.gpuLayers });
+  let context: LlamaContext | undefined;
+  try {
+    const contextSize = Math.min(o.contextSize, model.trainContextSize);
+    context = await model.createContext({ contextSize, sequences: o.sequences, flashAttention: false, threads: o.threads });
+    const sequences = Array.from({ length: o.sequences }, () => context!.getSequence());
+    const chatWrapper = lib.resolveChatWrapper(model);
+    // Room for the longest tail (a candidate line, the template's closing, an answer).
+    const maxPrefixTokens = Math.min(o.maxPrefixTokens, context.contextSize - 256);
+    const renderer = new PromptRenderer(lib, model, chatWrapper, options.items, maxPrefixTokens);
+    const answers = renderer.answerTokens();
+    const grammar = o.mode === 'generate' ? await llama.createGrammar({ grammar: answerGrammar }) : undefined;
+    return new LlamaLabelerImpl(lib, model, context, new SequencePool(sequences), renderer, answers, grammar, o, llama.gpu);
+  } catch (error) {
+    await context?.dispose();
+    await model.dispose();
+    throw error;
+  }
+}
+
+class LlamaLabelerImpl implements LlamaLabeler {
+  readonly name: string;
+  readonly model: string;
+  readonly chatWrapper: string;
+  readonly contextSize: number;
+  readonly threads: number;
+  readonly parallelUsers: number;
+  private readonly counts: LabelerStats = emptyStats();
+
+  constructor(
+    private readonly lib: typeof import('node-llama-cpp'),
+    private readonly llamaModel: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly pool: SequencePool,
+    private readonly renderer: PromptRenderer,
+    private readonly answers: { positive: Token[]; negative: Token[] },
+    private readonly grammar: LlamaGrammar | undefined,
+    private readonly o: ReturnType<typeof checkOptions>,
+    readonly gpu: string | false,
+  ) {
+    this.name = `llama-${o.mode}`;
+    this.model = basename(llamaModel.filename ?? 'model.gguf');
+    this.chatWrapper = renderer.chatWrapper.wrapperName;
+    this.contextSize = context.contextSize;
+    this.threads = o.threads;
+    this.parallelUsers = o.sequences;
+  }
+
+  stats(): LabelerStats {
+    return { ...this.counts };
+  }
+
+  async labelUser(_user: number, history: Uint32Array, candidates: Uint32Array): Promise<LabelResult[]> {
+    const prompt = this.renderer.forUser(history);
+    if (prompt.history.length < history.length) this.counts.historiesCut++;
+    const sequence = await this.pool.acquire();
+    try {
+      if (this.o.prefixReuse) await this.loadPrefix(sequence, prompt.prefix);
+      const results: LabelResult[] = [];
+      for (const item of candidates) {
+        const tail = prompt.tail(item);
+        this.counts.fullPromptTokens += prompt.prefix.length + tail.length;
+        let result = await this.answer(sequence, prompt.prefix, tail);
+        if (result.label === 'unparsed') {
+          this.counts.retries++;
+          result = await this.answer(sequence, prompt.prefix, tail);
+        }
+        results.push({ item, ...result });
+      }
+      return results;
+    } finally {
+      this.pool.release(sequence);
+    }
+  }
+
+  /** Leaves exactly `prefix` in the sequence, keeping whatever it already shares with it. */
+  private async loadPrefix(sequence: LlamaContextSequence, prefix: Token[]): Promise<void> {
+    const held = sequence.contextTokens;
+    let same = 0;
+    while (same < held.length && same < prefix.length && held[same] === prefix[same]) same++;
+    if (same < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: same, end: sequence.nextTokenIndex }]);
+    if (same < prefix.length) {
+      await sequence.evaluateWithoutGeneratingNewTokens(prefix.slice(same));
+      this.counts.promptTokens += prefix.length - same;
+    }
+  }
+
+  /** One candidate: evaluates the tail after the loaded prefix (or the full prompt) and erases it again. */
+  private async answer(sequence: LlamaContextSequence, prefix: Token[], tail: Token[]): Promise<{ label: Label; score?: number }> {
+    const input = this.o.prefixReuse ? tail : [...prefix, ...tail];
+    if (!this.o.prefixReuse) await sequence.clearHistory();
+    try {
+      this.counts.promptTokens += input.length;
+      return this.o.mode === 'score' ? await this.score(sequence, input) : await this.generate(sequence, input);
+    } finally {
+      if (this.o.prefixReuse) await sequence.eraseContextTokenRanges([{ start: prefix.length, end: sequence.nextTokenIndex }]);
+    }
+  }
+
+  private async score(sequence: LlamaContextSequence, input: Token[]): Promise<{ label: Label; score?: number }> {
+    const last = input[input.length - 1];
+    const output = await sequence.controlledEvaluate([...input.slice(0, -1), [last, { generateNext: { probabilities: true } }]]);
+    const probabilities = output[input.length - 1]?.next.probabilities;
+    if (!probabilities) return { label: 'unparsed' };
+    const mass = (tokens: Token[]): number => tokens.reduce((sum, t) => sum + (probabilities.get(t) ?? 0), 0);
+    const yes = mass(this.answers.positive);
+    const no = mass(this.answers.negative);
+    if (!(yes + no > 0)) return { label: 'unparsed' };
+    const score = yes / (yes + no);
+    return { label: score >= this.o.threshold ? 'positive' : 'negative', score };
+  }
+
+  private async generate(sequence: LlamaContextSequence, input: Token[]): Promise<{ label: Label }> {
+    const grammarEvaluationState = new this.lib.LlamaGrammarEvaluationState({ model: this.llamaModel, grammar: this.grammar! });
+    const tokens: Token[] = [];
+    for await (const token of sequence.evaluate(input, { grammarEvaluationState, temperature: 0 })) {
+      tokens.push(token);
+      if (tokens.length >= this.o.maxAnswerTokens) break;
+    }
+    this.counts.generatedTokens += tokens.length;
+    return { label: parseAnswer(this.llamaModel.detokenize(tokens)) ?? 'unparsed' };
+  }
+
+  async close(): Promise<void> {
+    await this.context.dispose();
+    await this.llamaModel.dispose();
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The label store: JSON Lines, one record per (user, candidate) with ORIGINAL ids:
+ * `{"user":..,"item":..,"label":"positive"|"negative"|"unparsed","labeler":..,"model":..,"score":..}`.
+ *
+ * - Appends are durable: each batch (one user's records, or several users' when writes queue up)
+ *   is one write followed by fsync, so a killed job loses at most the batch being written.
+ * - Resumable: opening an existing store reads it, drops a torn last line (no final newline, as a
+ *   kill in the middle of a write leaves) by truncating the file to the last complete record, and
+ *   reports which (user, item) pairs are done, so a restarted job labels only the rest.
+ * - Any other unreadable line is an error naming the file and line; a record of another labeler or
+ *   model is an error too (one store, one labeler).
+ * - Shards write separate stores; `mergeLabelStores` joins them, dropping exact repeats and
+ *   refusing conflicting labels for the same pair.
+ */
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { DataFileError } from '../data/errors.js';
+import { csrFromPairs } from '../data/csr.js';
+import type { Csr, Dataset } from '../data/types.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { labelValues, type Label, type LabelRecord } from './types.js';
+import { idLookup } from './ids.js';
+
+export function pairKey(user: number, item: number): string {
+  return `${user} ${item}`;
+}
+
+export function formatRecord(r: LabelRecord): string {
+  const base = { user: r.user, item: r.item, label: r.label, labeler: r.labeler, model: r.model };
+  return JSON.stringify(r.score === undefined ? base : { ...base, score: r.score });
+}
+
+function parseRecord(line: string, file: string, lineNo: number): LabelRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new DataFileError(file, lineNo, `not a JSON label record: ${line.slice(0, 80)}`);
+  }
+  const r = value as Record<string, unknown>;
+  const bad = (why: string): never => {
+    throw new DataFileError(file, lineNo, `invalid label record (${why}): ${line.slice(0, 80)}`);
+  };
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) bad('not an object');
+  for (const key of ['user', 'item'] as const) {
+    if (typeof r[key] !== 'number' || !Number.isInteger(r[key]) || (r[key] as number) < 0) bad(`${key} must be a non-negative integer id`);
+  }
+  if (!labelValues.includes(r.label as Label)) bad(`label must be one of ${labelValues.join(', ')}`);
+  if (typeof r.labeler !== 'string' || typeof r.model !== 'string') bad('labeler and model must be strings');
+  if (r.score !== undefined && (typeof r.score !== 'number' || !Number.isFinite(r.score))) bad('score must be a finite number');
+  const record: LabelRecord = { user: r.user as number, item: r.item as number, label: r.label as Label, labeler: r.labeler as string, model: r.model as string };
+  if (r.score !== undefined) record.score = r.score as number;
+  return record;
+}
+
+export interface StoreContents {
+  records: LabelRecord[];
+  /** Bytes up to the end of the last complete line. */
+  completeBytes: number;
+  /** Bytes of a torn last line (0 when the file ends with a newline). */
+  tornBytes: number;
+}
+
+/** Parses a store's text; a last line without its newline is torn and not returned. */
+export function parseLabelStore(text: string, file: string): StoreContents {
+  const records: LabelRecord[] = [];
+  const end = text.lastIndexOf('\n') + 1;
+  const complete = text.slice(0, end);
+  let lineNo = 0;
+  for (const line of complete.split('\n')) {
+    lineNo++;
+    if (line.trim() === '') continue;
+    records.push(parseRecord(line, file, lineNo));
+  }
+  return { records, completeBytes: Buffer.byteLength(complete), tornBytes: Buffer.byteLength(text) - Buffer.byteLength(complete) };
+}
+
+/** Every complete record of a store file (a torn last line is ignored). */
+export async function readLabelStore(file: string): Promise<LabelRecord[]> {
+  return parseLabelStore(await readFile(file, 'utf8'), file).records;
+}
+
+/** An append-only store opened for a labelling job. */
+export class LabelStore {
+  private readonly done = new Set<string>();
+  private queue: string[] = [];
+  private flushing: Promise<void> | undefined;
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly file: string,
+    private readonly handle: FileHandle,
+    /** Records already in the file when it was opened. */
+    readonly existing: LabelRecord[],
+    /** Bytes of a torn last line that opening removed. */
+    readonly repairedBytes: number,
+  ) {
+    for (const r of existing) this.done.add(pairKey(r.user, r.item));
+  }
+
+  /**
+   * Opens (or creates) a store for `labeler`/`model`; a torn last line is cut off. Records of
+   * another labeler or model are refused: one store holds one labeling.
+   */
+  static async open(file: string, labeler: string, model: string): Promise<LabelStore> {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const contents = parseLabelStore(text, file);
+    const other = contents.records.find((r) => r.labeler !== labeler || r.model !== model);
+    if (other) {
+      throw new DataFileError(file, undefined, `holds labels of labeler "${other.labeler}" with model "${other.model}", not "${labeler}" with "${model}"; write to another file`);
+    }
+    checkConflicts(contents.records, file);
+    const handle = await open(file, 'a+');
+    if (contents.tornBytes > 0) {
+      await handle.truncate(contents.completeBytes);
+      await handle.sync();
+    }
+    return new LabelStore(file, handle, contents.records, contents.tornBytes);
+  }
+
+  has(user: number, item: number): boolean {
+    return this.done.has(pairKey(user, item));
+  }
+
+  /** Queues records; they are written (one write + fsync per flush) and durable when the promise resolves. */
+  append(records: LabelRecord[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (records.length === 0) return this.flushing ?? Promise.resolve();
+    for (const r of records) this.done.add(pairKey(r.user, r.item));
+    this.queue.push(records.map((r) => formatRecord(r) + '\n').join(''));
+    this.flushing ??= this.flushLoop();
+    return this.flushing;
+  }
+
+  /** Whether a write failed (flush() then throws the error). */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Bytes queued and not yet written. */
+  get pendingBytes(): number {
+    return this.queue.reduce((sum, s) => sum + s.length, 0);
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const text = this.queue.join('');
+        this.queue = [];
+        await this.handle.write(text);
+        await this.handle.sync();
+      }
+    } catch (error) {
+      this.failure = new Error(`Could not write labels to ${this.file}: ${(error as Error).message}`);
+      throw this.failure;
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Waits for queued records to be durable. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.handle.close();
+    }
+  }
+}
+
+/** Throws when one (user, item) pair has two different labels (exact repeats are harmless). */
+function checkConflicts(records: LabelRecord[], where: string): void {
+  const seen = new Map<string, LabelRecord>();
+  for (const r of records) {
+    const key = pairKey(r.user, r.item);
+    const before = seen.get(key);
+    if (!before) seen.set(key, r);
+    else if (before.label !== r.label) {
+      throw new DataFileError(where, undefined, `conflicting labels for user ${r.user} item ${r.item}: ${before.label} (${before.labeler}) and ${r.label} (${r.labeler})`);
+    }
+  }
+}
+
+/**
+ * Merges shard stores into `out` (written atomically): pairs labelled in several files are kept
+ * once; different labels for the same pair are an error naming both files.
+ */
+export async function mergeLabelStores(files: string[], out: string): Promise<{ records: number; duplicates: number }> {
+  if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== 'string')) {
+    throw new TypeError(`Expected a non-empty array of file paths for files but received ${String(files)}`);
+  }
+  const seen = new Map<string, { record: LabelRecord; file: string }>();
+  const merged: LabelRecord[] = [];
+  let duplicates = 0;
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new DataFileError(file, undefined, `cannot read the label store (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    for (const record of parseLabelStore(text, file).records) {
+      const key = pairKey(record.user, record.item);
+      const before = seen.get(key);
+      if (!before) {
+        seen.set(key, { record, file });
+        merged.push(record);
+      } else if (before.record.label !== record.label) {
+        throw new DataFileError(file, undefined, `conflicting labels for user ${record.user} item ${record.item}: ${before.record.label} in ${before.file}, ${record.label} here`);
+      } else {
+        duplicates++;
+      }
+    }
+  }
+  merged.sort((a, b) => a.user - b.user || a.item - b.item);
+  writeFileAtomic(out, merged.map((r) => formatRecord(r) + '\n').join(''));
+  return { records: merged.length, duplicates };
+}
+
+/**
+ * The positive records as a users x items Csr of indices (for training with augmented positives).
+ * A record naming a user or item the dataset does not have is an error.
+ */
+export function labelsToPositives(records: LabelRecord[], dataset: Dataset): Csr {
+  if (!Array.isArray(records)) throw new TypeError(`Expected an array of label records for records but received ${String(records)}`);
+  const users = idLookup(dataset.userIds);
+  const items = idLookup(dataset.itemIds);
+  const rows: number[] = [];
+  const cols: number[] = [];
+  for (const r of records) {
+    if (r.label !== 'positive') continue;
+    const u = users.get(r.user);
+    const i = items.get(r.item);
+    if (u === undefined) throw new RangeError(`Expected label records of users in dataset ${dataset.name} but user ${r.user} is not one`);
+    if (i === undefined) throw new RangeError(`Expected label records of items in dataset ${dataset.name} but item ${r.item} is not one`);
+    rows.push(u);
+    cols.push(i);
+  }
+  return csrFromPairs(dataset.nUsers, dataset.nItems, Uint32Array.from(rows), Uint32Array.from(cols)).csr;
+}

@@ -1,0 +1,16 @@
+/** The index trees' public surface. */
+export { treeDefaults, spectralDefaults, type TreeOptions, type SpectralOptions } from './options.js';
+export { packPaths, pathOf, type PathCodes } from './paths.js';
+export { buildBalancedTree, type BalancedTree, type TreeNodes } from './kmeans.js';
+export { buildBalancedTreeReference } from './reference.js';
+export { jaccardGraph, spectralEmbedding, structuralFeatures, type SparseGraph, type SpectralEmbedding, type StructuralFeatures } from './spectral.js';
+export { jaccardGraphReference, spectralEmbeddingReference, symmetricEigen } from './spectral-reference.js';
+export { prefixSimilarity, prefixSimilarityOneToMany, prefixSimilarityReference } from './prefix.js';
+export { readPaths, writePaths, parsePaths, formatPaths, type ItemIdSource } from './paths-file.js';
+export { treeStats, type TreeStats, type LeafSizeStats } from './stats.js';
+export { adjustedMutualInformation } from './ami.js';
+export { compareTrees, spearman, type TreeAgreement, type CompareOptions } from './compare.js';
+export {
+  buildTrees, semanticPoints, structuralPathsFile, semanticPathsFile,
+  type BuildTreesOptions, type BuildTreesResult, type BuiltTree, type StructuralTree, type TreeStage,
+} from './build.js';

@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCandidates, readCandidates, writeCandidates, candidateUsers } from '../src/labels/candidates.js';
+import { generateSynthetic } from '../src/data/synthetic.js';
+import { loadDataset } from '../src/data/load.js';
+import type { Dataset } from '../src/data/types.js';
+import type { Candidates } from '../src/labels/types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dtlns-cand-'));
+
+function embeddings(rows: number, dim: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: rows * dim }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648 - 0.5;
+  });
+}
+
+/** Plain TS: per user, unmasked items by score (desc), then lower index. */
+function referenceCandidates(d: Dataset, u: Float32Array, v: Float32Array, dim: number, users: Uint32Array, n: number): number[][] {
+  return Array.from(users, (user) => {
+    const train = new Set(d.train.indices.subarray(d.train.indptr[user], d.train.indptr[user + 1]));
+    const scored: [number, number][] = [];
+    for (let i = 0; i < d.nItems; i++) {
+      if (train.has(i)) continue;
+      let s = 0;
+      for (let k = 0; k < dim; k++) s += u[user * dim + k] * v[i * dim + k];
+      scored.push([Math.fround(s), i]);
+    }
+    scored.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+    return scored.slice(0, n).map(([, i]) => i);
+  });
+}
+
+function rows(c: Candidates): number[][] {
+  return Array.from(c.users, (_, r) => Array.from(c.items.subarray(c.indptr[r], c.indptr[r + 1])));
+}
+
+test('candidates are the top-N unobserved items of the model, as a plain TS reference ranks them', async () => {
+  const d = generateSynthetic({ preset: 'tiny' });
+  const dim = 8;
+  const u = embeddings(d.nUsers, dim, 1);
+  const v = embeddings(d.nItems, dim, 2);
+  for (const which of ['all', 'test'] as const) {
+    const c = await generateCandidates(d, u, v, dim, { n: 7, users: which, threads: 2 });
+    assert.deepEqual(c.users, candidateUsers(d, which));
+    const got = rows(c);
+    const want = referenceCandidates(d, u, v, dim, c.users, 7);
+    // Near-equal scores may swap between float orders of summation; compare as sets per user beyond those.
+    got.forEach((row, r) => assert.deepEqual([...row].sort(), [...want[r]].sort(), `user ${c.users[r]}`));
+  }
+  const noTest: Dataset = { ...d, test: { ...d.test!, indptr: Uint32Array.from(d.test!.indptr, (p, u) => (u <= 10 ? 0 : p - d.test!.indptr[10])), indices: d.test!.indices.subarray(d.test!.indptr[10]) } };
+  assert.deepEqual(Array.from(candidateUsers(noTest, 'test')), Array.from(candidateUsers(d, 'all')).filter((u) => u >= 10));
+  // Fewer unobserved items than n: the row is shorter, never padded.
+  const all = await generateCandidates(d, u, v, dim, { n: d.nItems });
+  rows(all).forEach((row, r) => {
+    const user = all.users[r];
+    assert.equal(row.length, d.nItems - (d.train.indptr[user + 1] - d.train.indptr[user]));
+  });
+});
+
+test('candidate files use original ids and round-trip', async () => {
+  const base = generateSynthetic({ preset: 'tiny' });
+  const d: Dataset = { ...base, userIds: base.userIds.map((x) => x * 10 + 3), itemIds: base.itemIds.map((x) => 1000 + x) };
+  const c: Candidates = { users: Uint32Array.of(4, 0), indptr: Uint32Array.of(0, 3, 4), items: Uint32Array.of(9, 2, 50, 7) };
+  const file = join(dir, 'cand.txt');
+  writeCandidates(file, c, d);
+  assert.equal(readFileSync(file, 'utf8'), '43 1009 1002 1050\n3 1007\n');
+  assert.deepEqual(await readCandidates(file, d), c);
+});
+
+test("the authors' dtlns-sports candidates.txt loads", async () => {
+  const folder = '/work/shared/datasets/dtlns-sports';
+  const d = await loadDataset(folder);
+  const c = await readCandidates(join(folder, 'candidates.txt'), d);
+  assert.equal(c.users.length, 10507);
+  assert.equal(c.items.length, 10507 * 20);
+});
+
+test('BAD INPUT - candidate files naming unknown users or items, repeats, bad tokens, a missing file', async () => {
+  const d = generateSynthetic({ preset: 'tiny' });
+  const cases: [string, RegExp][] = [
+    ['0 1 2\n999 3\n', /, line 2: unknown user 999 \(not in dataset synthetic:tiny\)/],
+    ['0 1 2\n1 3 100\n', /, line 2: unknown item 100/],
+    ['0 1 2\n\n0 3\n', /, line 3: user 0 has a second candidate line/],
+    ['0 1 1\n', /, line 1: item 1 is listed twice/],
+    ['0 1 x\n', /, line 1: expected integer ids but found "x"/],
+    ['0 -1\n', /, line 1: expected integer ids but found "-1"/],
+  ];
+  for (const [text, message] of cases) {
+    const file = join(dir, 'bad.txt');
+    writeFileSync(file, text);
+    await assert.rejects(readCandidates(file, d), { name: 'DataFileError', message: new RegExp(`bad\\.txt${message.source}`) });
+  }
+  await assert.rejects(readCandidates(join(dir, 'none.txt'), d), { name: 'DataFileError', message: /none\.txt: candidate file not found/ });
+});
+
+test('BAD CALL - generateCandidates arguments', async () => {
+  const d = generateSynthetic({ preset: 'tiny' });
+  const u = embeddings(d.nUsers, 4, 1), v = embeddings(d.nItems, 4, 2);
+  await assert.rejects(generateCandidates(d, u, v, 4, { n: 0 }), { name: 'RangeError', message: /for n/ });
+  await assert.rejects(generateCandidates(d, [] as never, v, 4), { name: 'TypeError', message: /userEmb/ });
+  await assert.rejects(generateCandidates(d, u, v.subarray(4), 4), { name: 'RangeError', message: /itemEmb/ });
+  await assert.rejects(generateCandidates(d, u, v, 4, { users: 'some' as never }), { name: 'RangeError', message: /users/ });
+  await assert.rejects(generateCandidates({ ...d, test: undefined }, u, v, 4, { users: 'test' }), { name: 'RangeError', message: /test split/ });
+  assert.throws(() => writeCandidates(join(dir, 'x.txt'), { users: Uint32Array.of(0), indptr: Uint32Array.of(0, 1), items: Uint32Array.of(500) }, d), { name: 'RangeError', message: /candidates\.items/ });
+});

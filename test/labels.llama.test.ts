@@ -1,0 +1,145 @@
+/**
+ * The llama labeler end to end on a tiny generated GGUF model (CPU, one thread, one Llama for the
+ * whole file): both modes, records and token counts, prefix reuse against one full prompt per
+ * (user, candidate), the threshold, history cutting and parallel sequences.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLlamaLabeler, type LlamaLabelerOptions } from '../src/labels/llama.js';
+import { labelCandidates } from '../src/labels/label.js';
+import { readLabelStore } from '../src/labels/store.js';
+import { systemPrompt } from '../src/labels/prompt.js';
+import type { Labeler } from '../src/labels/types.js';
+import { writeTinyGguf } from './support/gguf.js';
+import { labelFixture, promptWords } from './support/labelFixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dtlns-llama-'));
+const modelPath = writeTinyGguf(join(dir, 'tiny.gguf'), { words: [...promptWords(systemPrompt), 'item_id', 'co_path', 'emb_path', 'Candidate', 'history', 'items'] });
+const fixture = labelFixture({ users: 4, perUser: 20 });
+const open: Labeler[] = [];
+after(async () => {
+  for (const l of open) await l.close?.();
+});
+
+// Each labeler resolves the chat template (about 0.7 s), so the tests share them.
+const created = new Map<string, ReturnType<typeof createLlamaLabeler>>();
+async function labeler(options: Partial<LlamaLabelerOptions> = {}) {
+  const key = JSON.stringify(options);
+  if (!created.has(key)) created.set(key, createLlamaLabeler({ modelPath, items: fixture.items, threads: 1, ...options }));
+  const l = await created.get(key)!;
+  if (!open.includes(l)) open.push(l);
+  return l;
+}
+
+function history(user: number): Uint32Array {
+  const { train } = fixture.dataset;
+  return train.indices.subarray(train.indptr[user], train.indptr[user + 1]);
+}
+
+function row(r: number): { user: number; items: Uint32Array } {
+  const c = fixture.candidates;
+  return { user: c.users[r], items: c.items.subarray(c.indptr[r], c.indptr[r + 1]) };
+}
+
+test('score mode: every candidate labelled with P(yes) / (P(yes) + P(no)), prefix reuse >= 10x fewer prompt tokens', async () => {
+  const l = await labeler({ mode: 'score' });
+  assert.equal(l.name, 'llama-score');
+  assert.equal(l.model, 'tiny.gguf');
+  assert.equal(l.chatWrapper, 'ChatML');
+  const out = join(dir, 'score.jsonl');
+  const summary = await labelCandidates(fixture.dataset, fixture.candidates, { labeler: l, out });
+  const records = await readLabelStore(out);
+  assert.equal(records.length, fixture.candidates.items.length);
+  for (const r of records) {
+    assert.equal(r.labeler, 'llama-score');
+    assert.ok(r.score! > 0 && r.score! < 1, `score ${r.score}`);
+    assert.equal(r.label, r.score! >= 0.5 ? 'positive' : 'negative');
+  }
+  assert.equal(summary.counts.unparsed, 0);
+  assert.ok(summary.promptTokens > 0);
+  const saving = summary.fullPromptTokens / summary.promptTokens;
+  assert.ok(saving >= 10, `prefix reuse evaluated ${summary.promptTokens} tokens vs ${summary.fullPromptTokens} for full prompts (${saving.toFixed(1)}x)`);
+});
+
+test('score mode: prefix reuse gives the same scores as one full prompt per (user, candidate)', async () => {
+  const reuse = await labeler({ mode: 'score' });
+  const full = await labeler({ mode: 'score', prefixReuse: false });
+  const [reuse0, full0] = [reuse.stats!(), full.stats!()];
+  for (const r of [0, 1]) {
+    const { user, items } = row(r);
+    const few = items.subarray(0, 4);
+    const a = await reuse.labelUser(user, history(user), few);
+    const b = await full.labelUser(user, history(user), few);
+    assert.deepEqual(a.map((x) => x.label), b.map((x) => x.label));
+    a.forEach((x, k) => assert.ok(Math.abs(x.score! - b[k].score!) < 1e-4, `${x.score} vs ${b[k].score}`));
+  }
+  const [reuse1, full1] = [reuse.stats!(), full.stats!()];
+  const s = { promptTokens: reuse1.promptTokens - reuse0.promptTokens, fullPromptTokens: reuse1.fullPromptTokens - reuse0.fullPromptTokens };
+  const f = { promptTokens: full1.promptTokens - full0.promptTokens, fullPromptTokens: full1.fullPromptTokens - full0.fullPromptTokens };
+  assert.equal(s.fullPromptTokens, f.fullPromptTokens, 'same prompts');
+  assert.equal(f.promptTokens, f.fullPromptTokens, 'the full-prompt path evaluates every prompt whole');
+  assert.ok(s.promptTokens < f.promptTokens / 2);
+});
+
+test('score mode: the threshold decides the label', async () => {
+  const { user, items } = row(2);
+  const base = await (await labeler({ mode: 'score' })).labelUser(user, history(user), items);
+  const sorted = base.map((x) => x.score!).sort((a, b) => a - b);
+  const threshold = sorted[10];
+  const split = await (await labeler({ mode: 'score', threshold })).labelUser(user, history(user), items);
+  split.forEach((x, k) => {
+    assert.equal(x.score, base[k].score);
+    assert.equal(x.label, x.score! >= threshold ? 'positive' : 'negative');
+  });
+  assert.ok(split.some((x) => x.label === 'positive') && split.some((x) => x.label === 'negative'));
+});
+
+test('generate mode: grammar-constrained Yes/No answers, same labels as full prompts', async () => {
+  const l = await labeler({ mode: 'generate' });
+  const out = join(dir, 'generate.jsonl');
+  const sub = { users: fixture.candidates.users.subarray(0, 2), indptr: fixture.candidates.indptr.subarray(0, 3), items: fixture.candidates.items.subarray(0, fixture.candidates.indptr[2]) };
+  const summary = await labelCandidates(fixture.dataset, sub, { labeler: l, out });
+  const records = await readLabelStore(out);
+  assert.equal(records.length, sub.items.length);
+  assert.ok(records.every((r) => r.label === 'positive' || r.label === 'negative'));
+  assert.equal(summary.counts.unparsed, 0);
+  assert.ok(summary.generatedTokens >= sub.items.length);
+  assert.ok(summary.fullPromptTokens / summary.promptTokens >= 5);
+  const full = await labeler({ mode: 'generate', prefixReuse: false });
+  const { user, items } = row(0);
+  const a = await full.labelUser(user, history(user), items.subarray(0, 4));
+  assert.deepEqual(a.map((x) => x.label), records.slice(0, 4).map((r) => r.label));
+});
+
+test('histories over the token budget keep their last items', async () => {
+  const l = await labeler({ mode: 'score', maxPrefixTokens: 420 });
+  const { user, items } = row(0);
+  const h = history(user);
+  const before = l.stats!();
+  const results = await l.labelUser(user, h, items.subarray(0, 1));
+  const after = l.stats!();
+  assert.equal(results.length, 1);
+  assert.equal(after.historiesCut - before.historiesCut, 1);
+  // Prefix (<= 420 tokens) + one tail, evaluated once.
+  assert.ok(after.promptTokens - before.promptTokens <= 420 + 60, `${after.promptTokens - before.promptTokens} tokens`);
+});
+
+test('two sequences label two users in parallel with the same scores', async () => {
+  const one = await labeler({ mode: 'score' });
+  const two = await labeler({ mode: 'score', sequences: 2 });
+  assert.equal(two.parallelUsers, 2);
+  const [a, b] = [row(0), row(1)];
+  const parallel = await Promise.all([two.labelUser(a.user, history(a.user), a.items.subarray(0, 5)), two.labelUser(b.user, history(b.user), b.items.subarray(0, 5))]);
+  const serial = [await one.labelUser(a.user, history(a.user), a.items.subarray(0, 5)), await one.labelUser(b.user, history(b.user), b.items.subarray(0, 5))];
+  parallel.flat().forEach((x, k) => assert.ok(Math.abs(x.score! - serial.flat()[k].score!) < 1e-4));
+});
+
+test('BAD CALL - llama labeler options', async () => {
+  await assert.rejects(createLlamaLabeler({ modelPath, items: fixture.items, mode: 'chat' as never }), { name: 'RangeError', message: /mode/ });
+  await assert.rejects(createLlamaLabeler({ modelPath, items: fixture.items, threshold: 2 }), { name: 'RangeError', message: /threshold/ });
+  await assert.rejects(createLlamaLabeler({ modelPath, items: fixture.items, sequences: 0 }), { name: 'RangeError', message: /sequences/ });
+  await assert.rejects(createLlamaLabeler({ modelPath, items: fixture.items, gpuLayers: -1 }), { name: 'RangeError', message: /gpuLayers/ });
+});
