@@ -4,6 +4,7 @@ import { benchEval } from './eval.js';
 import { benchTrain } from './train.js';
 import { benchLabels } from './labels.js';
 import { benchTrees } from './trees.js';
+import { benchExport } from './export.js';
 
 export type Suite = (settings: BenchSettings, log: (line: string) => void, quick: boolean) => Promise<BenchRow[]>;
 
@@ -12,6 +13,7 @@ export const suites: Record<string, Suite> = {
   eval: benchEval,
   labels: benchLabels,
   trees: benchTrees,
+  export: benchExport,
 };
 
 export interface BenchReport {

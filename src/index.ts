@@ -10,3 +10,4 @@ export { readNpy, writeNpy, type NpyArray } from './model/npy.js';
 export { trainDefaults, evalDefaults, defaultThreads } from './defaults.js';
 export * from './trees/index.js';
 export * from './labels/index.js';
+export * from './export/index.js';

@@ -9,6 +9,8 @@ import { trainCommand } from './train.js';
 import { candidatesCommand } from './candidates.js';
 import { labelCommand } from './label.js';
 import { treesCommand } from './trees.js';
+import { exportCommand } from './export.js';
+import { recommendCommand } from './recommend.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
   await yargs(argv)
@@ -22,6 +24,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command(candidatesCommand)
     .command(labelCommand)
     .command(treesCommand)
+    .command(exportCommand)
+    .command(recommendCommand)
     .demandCommand(1, 'Name a command (run `dtlns-native --help` for the list).')
     .strict()
     .recommendCommands()
