@@ -4,6 +4,7 @@ import { benchEval } from './eval.js';
 import { benchTrain } from './train.js';
 import { benchLabels } from './labels.js';
 import { benchTrees } from './trees.js';
+import { benchSampling } from './sampling.js';
 import { benchExport } from './export.js';
 
 export type Suite = (settings: BenchSettings, log: (line: string) => void, quick: boolean) => Promise<BenchRow[]>;
@@ -13,6 +14,7 @@ export const suites: Record<string, Suite> = {
   eval: benchEval,
   labels: benchLabels,
   trees: benchTrees,
+  sampling: benchSampling,
   export: benchExport,
 };
 

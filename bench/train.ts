@@ -3,7 +3,8 @@
  * - `native-epoch-*`: a whole epoch (permutation, negative draws, steps) in one native call;
  * - `native-step-*` and `ts-step-*`: ONE step on the same explicit batch of triples, native
  *   next to the plain-TS reference (src/train/reference.ts), so the ratio compares equal work.
- * MF with PyTorch-dense Adam, MF with the fast row-sparse options, LightGCN with 3 layers.
+ * MF with PyTorch-dense Adam (deferred, the default, next to the every-row path it
+ * reproduces), MF with the fast row-sparse options, LightGCN with 3 layers.
  */
 import { callNative, native, type ModelState, type TrainHyperparameters } from '../src/native.js';
 import { referenceTrainStep } from '../src/train/reference.js';
@@ -12,10 +13,14 @@ import type { Dataset } from '../src/data/types.js';
 import { ratioLine, runCases, type BenchCase, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
 
-type Setting = { label: string; model: 'mf' | 'lightgcn'; layers: number; optimizer: 'adam' | 'lazy-adam' | 'sgd'; epoch: boolean; ts: boolean };
+type Setting = {
+  label: string; model: 'mf' | 'lightgcn'; layers: number; optimizer: 'adam' | 'lazy-adam' | 'sgd'; epoch: boolean; ts: boolean;
+  deferAdam?: boolean;
+};
 
 const SETTINGS: Setting[] = [
   { label: 'mf-adam', model: 'mf', layers: 0, optimizer: 'adam', epoch: true, ts: true },
+  { label: 'mf-adam-every-row', model: 'mf', layers: 0, optimizer: 'adam', epoch: true, ts: false, deferAdam: false },
   { label: 'mf-lazy-adam', model: 'mf', layers: 0, optimizer: 'lazy-adam', epoch: true, ts: true },
   { label: 'mf-sgd', model: 'mf', layers: 0, optimizer: 'sgd', epoch: true, ts: false },
   { label: 'lightgcn3-adam', model: 'lightgcn', layers: 3, optimizer: 'adam', epoch: false, ts: true },
@@ -40,7 +45,7 @@ export async function benchTrain(settings: BenchSettings, log: (line: string) =>
   for (const s of SETTINGS) {
     const hyper = (threads: number): TrainHyperparameters => ({
       model: s.model, layers: s.layers, trainIndptr: train.indptr, trainIndices: train.indices, optimizer: s.optimizer,
-      lr: 1e-3, l2: 1e-4, threads,
+      lr: 1e-3, l2: 1e-4, threads, ...(s.deferAdam === undefined ? {} : { deferAdam: s.deferAdam }),
     });
     for (const threads of [1, 2]) {
       const state = freshState(dataset);
@@ -79,6 +84,10 @@ export async function benchTrain(settings: BenchSettings, log: (line: string) =>
       ratioLine(rows, `native-step-2t-${s.label}-${input}`, `native-step-1t-${s.label}-${input}`),
       ratioLine(rows, `native-epoch-2t-${s.label}-${input}`, `native-epoch-1t-${s.label}-${input}`),
     ]) if (line) log(line);
+  }
+  for (const threads of [1, 2]) {
+    const line = ratioLine(rows, `native-epoch-${threads}t-mf-adam-${input}`, `native-epoch-${threads}t-mf-adam-every-row-${input}`);
+    if (line) log(line);
   }
   return rows;
 }

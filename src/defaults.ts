@@ -36,6 +36,23 @@ export const trainDefaults = {
   selectMetric: 'recall@20',
 } as const;
 
+/** Negative sampling (src/sampling/; each sampler is described in native/kernels/sampler.hpp). */
+export const samplerDefaults = {
+  /** 'rns' uniform, 'pop' popularity^popAlpha, 'dns' the best-scored candidate, 'mixgcf', 'dtlns' (DESIGN.md step 5). */
+  sampler: 'rns' as 'rns' | 'pop' | 'dns' | 'mixgcf' | 'dtlns',
+  /** Candidates per negative for dns (its M), mixgcf and dtlns (n_negs of MixGCF and the DTL-NS release). */
+  negs: 10,
+  /** Negatives per positive; more than 1 trains MixGCF's K-pair loss log(1 + Σ_k exp(s_uk - s_ui)). */
+  k: 1,
+  /** pop: the exponent beta on item popularity (training interactions). */
+  popAlpha: 1,
+  /** dns: choose uniformly among the dnsTopK best candidates (1: the best; the DTL-NS release's dns_mn uses 5). */
+  dnsTopK: 1,
+  /** dtlns: weights of the structural and semantic path similarities (alpha_co, alpha_se of the DTL-NS release). */
+  alphaCo: 0.1,
+  alphaSe: 0.3,
+};
+
 export const evalDefaults = {
   /** Cut-offs reported; the headline is 20. */
   ks: [5, 10, 20, 50] as number[],

@@ -157,7 +157,47 @@ export type TrainModel = 'mf' | 'lightgcn';
  */
 export type TrainOptimizer = 'adam' | 'lazy-adam' | 'sgd';
 
-export interface TrainHyperparameters {
+/** Negative sampler names (native/kernels/sampler.hpp describes each). */
+export type SamplerName = 'rns' | 'pop' | 'dns' | 'mixgcf' | 'dtlns';
+
+/**
+ * How negatives are drawn and chosen; every field optional (defaults: samplerDefaults in
+ * src/defaults.ts). Path codes are read for 'dtlns' only.
+ */
+export interface SamplerFields {
+  sampler?: SamplerName;
+  /** Candidates per negative (dns: M; mixgcf / dtlns: n_negs), 1..4096. */
+  negs?: number;
+  /** Negatives per positive (K-pair loss when > 1), 1..256. */
+  k?: number;
+  /** pop: weight popularity^popAlpha, in [0, 10]. */
+  popAlpha?: number;
+  /** dns: choose at random among the dnsTopK best candidates, 1..negs. */
+  dnsTopK?: number;
+  /** dtlns: weights of the structural and semantic prefix similarities. */
+  alphaCo?: number;
+  alphaSe?: number;
+  /** dtlns: nItems x depth path codes (-1 padded) and per-item lengths, per tree. */
+  pathsCo?: Int32Array;
+  pathsCoLengths?: Int32Array;
+  pathsSe?: Int32Array;
+  pathsSeLengths?: Int32Array;
+}
+
+/**
+ * Explicit random draws of n positives: `neg` (n x k) for rns / pop; for dns, mixgcf
+ * and dtlns `candidates` (n x k x negs, none equal to the sample's positive), `alphas`
+ * (n x k x (layers + 1) mixing weights in [0, 1], mixgcf / dtlns) and `picks` (n x k
+ * ranks below dnsTopK, dns with dnsTopK > 1).
+ */
+export interface NegativeDrawArrays {
+  neg?: Uint32Array;
+  candidates?: Uint32Array;
+  alphas?: Float32Array;
+  picks?: Uint32Array;
+}
+
+export interface TrainHyperparameters extends SamplerFields {
   model: TrainModel;
   /** 0..4; ignored for 'mf'; 'lightgcn' with 0 layers is MF. */
   layers: number;
@@ -173,6 +213,15 @@ export interface TrainHyperparameters {
   /** L2 weight on the batch's layer-0 rows (LightGCN-PyTorch's weight_decay). */
   l2: number;
   threads: number;
+  /**
+   * 'adam' on MF (or 0 layers): true (default) updates only the rows with a
+   * gradient each step and brings every other row up in closed form when it is
+   * next read and before the call returns (same values to float rounding,
+   * O(batch) per step); false moves every row at every step. Betas for which
+   * the closed form would be slow (beta2 well below 0.999) always take the
+   * every-row path.
+   */
+  deferAdam?: boolean;
 }
 
 export interface TrainEpochOptions extends ModelState, TrainHyperparameters {
@@ -181,11 +230,46 @@ export interface TrainEpochOptions extends ModelState, TrainHyperparameters {
   seed: number;
 }
 
-export interface TrainStepOptions extends ModelState, TrainHyperparameters {
-  /** One batch of explicit triples, equal lengths, neg[k] !== pos[k]. */
+export interface TrainStepOptions extends ModelState, TrainHyperparameters, NegativeDrawArrays {
+  /** One batch of explicit positives, equal lengths; their negatives or candidates never equal pos[k]. */
   users: Uint32Array;
   pos: Uint32Array;
-  neg: Uint32Array;
+}
+
+export interface MineNegativesOptions extends SamplerFields, NegativeDrawArrays {
+  /** 'dns', 'mixgcf' or 'dtlns'. */
+  sampler: SamplerName;
+  model: TrainModel;
+  layers: number;
+  nUsers: number;
+  nItems: number;
+  dim: number;
+  userEmb: Float32Array;
+  itemEmb: Float32Array;
+  trainIndptr: Uint32Array;
+  trainIndices: Uint32Array;
+  users: Uint32Array;
+  pos: Uint32Array;
+  candidates: Uint32Array;
+  threads: number;
+}
+
+/** The negatives chosen for n positives, k each, L = effective layers. */
+export interface MinedNegatives {
+  /** n x k x (L+1): index of the chosen candidate within its group of negs (dns: the same per layer). */
+  choice: Uint32Array;
+  /** n x k x (L+1): the chosen item. */
+  items: Uint32Array;
+  /** n x k x dim: the negative's final embedding (mean over layers of its mixed rows). */
+  negatives: Float32Array;
+  /** n x k x (L+1) x dim: its per-layer rows (mixgcf / dtlns: alpha e_i + (1 - alpha) e_c). */
+  layerRows: Float32Array;
+}
+
+export interface SampleNegativesOptions extends SampleUniformOptions {
+  sampler: 'rns' | 'pop';
+  popAlpha?: number;
+  k?: number;
 }
 
 export interface TrainStats {
@@ -250,6 +334,10 @@ export interface NativeBinding {
   propagate(options: PropagateOptions): Promise<FinalEmbeddings>;
   /** The triples trainEpoch draws for this seed and batch (any thread count). */
   sampleUniform(options: SampleUniformOptions): Promise<SampledTriples>;
+  /** The rns / pop samples trainEpoch draws (neg holds k per positive). */
+  sampleNegatives(options: SampleNegativesOptions): Promise<SampledTriples>;
+  /** The choice of dns / mixgcf / dtlns among explicit candidates (tests, bench). */
+  mineNegatives(options: MineNegativesOptions): Promise<MinedNegatives>;
   buildBalancedTree(options: BuildBalancedTreeOptions): Promise<NativeBalancedTree>;
   jaccardGraph(options: JaccardGraphOptions): Promise<SparseGraphArrays>;
   spectralEmbedding(options: SpectralEmbeddingOptions): Promise<NativeSpectralResult>;

@@ -91,8 +91,23 @@ test('cli: bad input gives one clear error line and a non-zero exit, never a cra
   }
 });
 
+test('cli: run executes the whole pipeline and prints the metrics under both masks', () => {
+  const out = mkdtempSync(join(tmpdir(), 'dtlns-run-'));
+  try {
+    const r = cli(['run', '--data', 'synthetic:tiny', '--model', 'mf', '--epochs', '2', '--eval-every', '1', '--out', out, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const j = lastJson(r.stdout);
+    assert.equal(j.evalMask, 'original');
+    assert.ok(j.test['recall@20'] >= 0 && j.augmentedMask.test['recall@20'] >= 0);
+    assert.equal(j.sampler.sampler, 'dtlns');
+    assert.match(r.stderr, /stage labels done/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
 test('cli: every command has --help', () => {
-  for (const command of ['run', 'train', 'eval', 'datasets', 'bench']) {
+  for (const command of ['run', 'train', 'eval', 'datasets', 'bench', 'trees', 'candidates', 'label', 'export', 'recommend']) {
     const r = cli([command, '--help']);
     assert.equal(r.status, 0, command);
     assert.match(r.stdout, /--json/, command);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "binding/args.hpp"
+#include "binding/sampler_args.hpp"
 #include "binding/worker.hpp"
 #include "kernels/train.hpp"
 
@@ -119,9 +120,11 @@ TrainArgs readTrainArgs(const Napi::Object& o) {
   a.config.optimizer.eps = float(checkRange(o, "eps", number(o, "eps", 1e-8), 0, false, 1, false));
   a.config.l2 = float(checkRange(o, "l2", number(o, "l2"), 0, false, 1e30, false));
   a.config.threads = int(integer(o, "threads", 1, 1024));
+  a.config.deferAdam = boolean(o, "deferAdam", true);
   a.step = uint64_t(integer(o, "step", 0, kMaxSafeInteger));
   a.tables = readTables(o, shape, a.config.optimizer.kind != Optimizer::Sgd, a.pins);
   a.train = readTrain(o, shape.nUsers, shape.nItems, a.pins);
+  a.config.sampler = readSampler(o, shape.nItems, a.pins);
   return a;
 }
 
@@ -159,33 +162,38 @@ Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
   return startTraining(info.Env(), std::move(a.pins), [=] { return trainEpoch(tables, train, config, step); });
 }
 
-// trainStep({...same as trainEpoch without batch/seed, users, pos, neg}) -> Promise<TrainStats>
+// users and pos: n >= 1 positives with ids in range.
+std::pair<View<uint32_t>, View<uint32_t>> readPositives(const Napi::Object& o, const Shape& s,
+                                                         std::vector<Napi::Value>& pins) {
+  Napi::Env env = o.Env();
+  auto users = typedArray<uint32_t>(o, "users");
+  if (users.length == 0) rangeError(env, "Expected at least one triple in users but received 0");
+  auto pos = typedArray<uint32_t>(o, "pos", users.length);
+  checkIds(env, users, "users", s.nUsers);
+  checkIds(env, pos, "pos", s.nItems);
+  pins.push_back(users.value);
+  pins.push_back(pos.value);
+  return {users, pos};
+}
+
+// trainStep({...same as trainEpoch without batch/seed, users, pos, and the draws:
+//   neg (n x k) for rns / pop; candidates, alphas, picks for dns / mixgcf / dtlns}) -> Promise<TrainStats>
 Napi::Value TrainStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = optionsArg(info);
   TrainArgs a = readTrainArgs(o);
-  auto users = typedArray<uint32_t>(o, "users");
-  if (users.length == 0) rangeError(env, "Expected at least one triple in users but received 0");
-  auto pos = typedArray<uint32_t>(o, "pos", users.length);
-  auto neg = typedArray<uint32_t>(o, "neg", users.length);
-  checkIds(env, users, "users", a.tables.nUsers);
-  checkIds(env, pos, "pos", a.tables.nItems);
-  checkIds(env, neg, "neg", a.tables.nItems);
-  for (size_t k = 0; k < users.length; ++k)
-    if (pos.data[k] == neg.data[k])
-      rangeError(env, "Expected neg[" + std::to_string(k) + "] to differ from pos[" + std::to_string(k) +
-                          "] but both are " + std::to_string(pos.data[k]));
-  a.pins.push_back(users.value);
-  a.pins.push_back(pos.value);
-  a.pins.push_back(neg.value);
+  const Shape shape{a.tables.nUsers, a.tables.nItems, a.tables.dim};
+  auto [users, pos] = readPositives(o, shape, a.pins);
+  const NegativeDraws draws =
+      readDraws(o, a.config.sampler, a.config.effectiveLayers(), users.length, shape.nItems, pos.data, a.pins);
   const ModelTables tables = a.tables;
   const PositiveSets train = a.train;
   const TrainConfig config = a.config;
   const uint64_t step = a.step;
-  const uint32_t *u = users.data, *p = pos.data, *n = neg.data;
+  const uint32_t *u = users.data, *p = pos.data;
   const size_t count = users.length;
   return startTraining(env, std::move(a.pins),
-                       [=] { return trainStep(tables, train, config, step, u, p, n, count); });
+                       [=] { return trainStep(tables, train, config, step, u, p, draws, count); });
 }
 
 // propagate({model, layers, nUsers, nItems, dim, userEmb, itemEmb, trainIndptr,
@@ -252,6 +260,96 @@ Napi::Value SampleUniform(const Napi::CallbackInfo& info) {
       });
 }
 
+// mineNegatives({model, layers, nUsers, nItems, dim, userEmb, itemEmb, trainIndptr, trainIndices,
+//   threads, sampler ('dns' | 'mixgcf' | 'dtlns') and its fields, users, pos, candidates, alphas, picks})
+//   -> Promise<{choice, items: Uint32Array (n x k x (L+1)), negatives: Float32Array (n x k x dim),
+//               layerRows: Float32Array (n x k x (L+1) x dim)}>
+Napi::Value MineNegatives(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = optionsArg(info);
+  const Shape s = readShape(o);
+  const int layers = readModel(o) == Model::MF ? 0 : int(integer(o, "layers", 0, 4));
+  const int threads = int(integer(o, "threads", 1, 1024));
+  std::vector<Napi::Value> pins;
+  const float* userEmb = floatRows(o, "userEmb", s.nUsers, s.dim, pins);
+  const float* itemEmb = floatRows(o, "itemEmb", s.nItems, s.dim, pins);
+  const PositiveSets train = readTrain(o, s.nUsers, s.nItems, pins);
+  const SamplerConfig config = readSampler(o, s.nItems, pins);
+  if (!config.scores())
+    rangeError(env, "Expected sampler to be one of 'dns', 'mixgcf', 'dtlns' (the samplers that choose among "
+                    "candidates) for mineNegatives but received '" + string(o, "sampler") + "'");
+  auto [users, pos] = readPositives(o, s, pins);
+  const NegativeDraws draws = readDraws(o, config, layers, users.length, s.nItems, pos.data, pins);
+  const uint32_t *u = users.data, *p = pos.data;
+  const size_t n = users.length;
+  auto mined = std::make_shared<MinedNegatives>();
+  return KernelWorker::start(
+      env, std::move(pins),
+      [=] {
+        NormalizedAdjacency adjacency;
+        if (layers > 0) adjacency = buildNormalizedAdjacency(train);
+        Propagation prop(layers > 0 ? &adjacency : nullptr, s.nUsers, s.nItems, layers, s.dim);
+        std::vector<uint8_t> seen(size_t(s.nUsers) + s.nItems, 0);
+        std::vector<uint32_t> targets;
+        auto visit = [&](uint32_t node) {
+          if (!seen[node]++) targets.push_back(node);
+        };
+        for (size_t k = 0; k < n; ++k) {
+          visit(u[k]);
+          visit(s.nUsers + p[k]);
+        }
+        for (size_t c = 0; c < n * config.candidatesPerSample(); ++c) visit(s.nUsers + draws.candidates[c]);
+        prop.forward(NodeRows{userEmb, itemEmb, s.nUsers, s.dim}, targets, threads);
+        mineNegatives(config, prop, u, p, draws, n, threads, true, *mined);
+      },
+      [mined](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("choice", toUint32Array(env, mined->choice));
+        out.Set("items", toUint32Array(env, mined->items));
+        auto negatives = Napi::Float32Array::New(env, mined->pooled.size());
+        std::copy(mined->pooled.begin(), mined->pooled.end(), negatives.Data());
+        auto layerRows = Napi::Float32Array::New(env, mined->layerRows.size());
+        std::copy(mined->layerRows.begin(), mined->layerRows.end(), layerRows.Data());
+        out.Set("negatives", negatives);
+        out.Set("layerRows", layerRows);
+        return out;
+      });
+}
+
+// sampleNegatives({trainIndptr, trainIndices, nItems, seed, batch, threads, sampler: 'rns' | 'pop',
+//   popAlpha, k}) -> Promise<{users, pos, neg (k per positive): Uint32Array, skipped: number}>,
+//   the samples trainEpoch draws.
+Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = optionsArg(info);
+  const uint32_t nItems = uint32_t(integer(o, "nItems", 1, kMaxRows));
+  const uint64_t seed = uint64_t(integer(o, "seed", 0, kMaxSafeInteger));
+  const size_t batch = size_t(integer(o, "batch", 1, 1 << 24));
+  const int threads = int(integer(o, "threads", 1, 1024));
+  auto indptr = typedArray<uint32_t>(o, "trainIndptr");
+  if (indptr.length < 2 || indptr.length - 1 > size_t(kMaxRows))
+    rangeError(env, "Expected trainIndptr to hold nUsers + 1 entries with nUsers in [1, " + std::to_string(kMaxRows) +
+                        "] but received " + std::to_string(indptr.length) + " entries");
+  std::vector<Napi::Value> pins;
+  const PositiveSets train = readTrain(o, uint32_t(indptr.length - 1), nItems, pins);
+  const SamplerConfig config = readSampler(o, nItems, pins);
+  if (config.scores())
+    rangeError(env, "Expected sampler to be 'rns' or 'pop' (the samplers that draw without the model) for "
+                    "sampleNegatives but received '" + string(o, "sampler") + "'");
+  auto triples = std::make_shared<SampledTriples>();
+  return KernelWorker::start(
+      env, std::move(pins),
+      [=] { *triples = sampleEpochNegatives(train, Sampler(config, train), seed, batch, threads); },
+      [triples](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("users", toUint32Array(env, triples->users));
+        out.Set("pos", toUint32Array(env, triples->pos));
+        out.Set("neg", toUint32Array(env, triples->neg));
+        out.Set("skipped", double(triples->skipped));
+        return out;
+      });
+}
+
 }  // namespace
 
 void InitTrain(Napi::Env env, Napi::Object exports) {
@@ -259,6 +357,8 @@ void InitTrain(Napi::Env env, Napi::Object exports) {
   exports.Set("trainStep", Napi::Function::New(env, TrainStep, "trainStep"));
   exports.Set("propagate", Napi::Function::New(env, Propagate, "propagate"));
   exports.Set("sampleUniform", Napi::Function::New(env, SampleUniform, "sampleUniform"));
+  exports.Set("sampleNegatives", Napi::Function::New(env, SampleNegatives, "sampleNegatives"));
+  exports.Set("mineNegatives", Napi::Function::New(env, MineNegatives, "mineNegatives"));
 }
 
 }  // namespace dtlns::binding

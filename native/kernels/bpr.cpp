@@ -29,6 +29,28 @@ uint32_t drawUniformNegative(const PositiveSets& positives, uint32_t u, Rng& rng
   return positives.nthNonPositive(u, rng.below(positives.nItems - degree));
 }
 
+uint32_t drawPopularNegative(const PositiveSets& positives, const AliasTable& popularity, uint32_t u, Rng& rng) {
+  const uint32_t degree = positives.degree(u);
+  if (degree >= positives.nItems) return kNoNegative;
+  for (int attempt = 0; attempt < kRejectionTries; ++attempt) {
+    const uint32_t j = popularity.draw(rng);
+    if (!positives.contains(u, j)) return j;
+  }
+  double total = 0;
+  for (uint32_t j = 0; j < positives.nItems; ++j)
+    if (!positives.contains(u, j)) total += popularity.weight(j);
+  if (!(total > 0)) return positives.nthNonPositive(u, rng.below(positives.nItems - degree));
+  double target = rng.uniform64() * total;
+  uint32_t last = kNoNegative;
+  for (uint32_t j = 0; j < positives.nItems; ++j) {
+    if (positives.contains(u, j) || popularity.weight(j) <= 0) continue;
+    last = j;
+    target -= popularity.weight(j);
+    if (target < 0) return j;
+  }
+  return last;  // rounding left target at or just above 0
+}
+
 EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch) {
   EpochPlan plan;
   const size_t n = positives.nnz();
@@ -52,7 +74,8 @@ EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch) 
   return plan;
 }
 
-void drawChunkNegatives(const EpochPlan& plan, const PositiveSets& positives, size_t b, size_t c, uint32_t* neg) {
+void drawChunkNegatives(const EpochPlan& plan, const PositiveSets& positives, size_t b, size_t c, uint32_t* neg,
+                        const AliasTable* popularity) {
   Rng rng = plan.chunkRng(b, c);
   const size_t begin = plan.chunkBegin(b, c), end = plan.chunkEnd(b, c);
   constexpr size_t kAhead = 8;  // prefetch the positive rows the binary searches will read
@@ -60,7 +83,7 @@ void drawChunkNegatives(const EpochPlan& plan, const PositiveSets& positives, si
 #if defined(__GNUC__) || defined(__clang__)
     if (k + kAhead < end) __builtin_prefetch(positives.indices + positives.indptr[plan.users[k + kAhead]]);
 #endif
-    neg[k - begin] = chooseNegative(positives, plan.users[k], plan.items[k], rng);
+    neg[k - begin] = chooseNegative(positives, plan.users[k], plan.items[k], rng, popularity);
   }
 }
 

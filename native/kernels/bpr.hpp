@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/alias.hpp"
 #include "kernels/rng.hpp"
 
 namespace dtlns {
@@ -53,11 +54,19 @@ struct PositiveSets {
 // Both branches are uniform over the non-positives, hence so is the mixture.
 uint32_t drawUniformNegative(const PositiveSets& positives, uint32_t u, Rng& rng);
 
-// The negative of a training pair: the one place a sampler decides. Uniform now;
-// issue 4's samplers (dns, mixgcf, dtlns) add modes here that also see the
-// current embeddings.
-inline uint32_t chooseNegative(const PositiveSets& positives, uint32_t u, uint32_t /*pos*/, Rng& rng) {
-  return drawUniformNegative(positives, u, rng);
+// An item drawn with probability proportional to popularity.weight(item) among
+// the non-positives of u, or kNoNegative when u's positives cover every item.
+// Rejection first; after kRejectionTries misses an exact draw over the
+// complement's weights (uniform over it when they are all zero).
+uint32_t drawPopularNegative(const PositiveSets& positives, const AliasTable& popularity, uint32_t u, Rng& rng);
+
+// The negative of a training pair drawn without looking at the model: uniform
+// ('rns'), or by popularity ('pop') when a table is given. The samplers that
+// score candidates with the model (dns, mixgcf, dtlns) draw their candidates
+// uniformly here and choose among them in kernels/sampler.hpp.
+inline uint32_t chooseNegative(const PositiveSets& positives, uint32_t u, uint32_t /*pos*/, Rng& rng,
+                               const AliasTable* popularity = nullptr) {
+  return popularity ? drawPopularNegative(positives, *popularity, u, rng) : drawUniformNegative(positives, u, rng);
 }
 
 // The order of one epoch: every training interaction once, in a Fisher-Yates
@@ -81,7 +90,8 @@ struct EpochPlan {
 EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch);
 
 // Draws the negatives of chunk c of batch b into neg[k - chunkBegin(b, c)] (kNoNegative = skip).
-void drawChunkNegatives(const EpochPlan& plan, const PositiveSets& positives, size_t b, size_t c, uint32_t* neg);
+void drawChunkNegatives(const EpochPlan& plan, const PositiveSets& positives, size_t b, size_t c, uint32_t* neg,
+                        const AliasTable* popularity = nullptr);
 
 // log(1 + e^x) without overflow.
 inline float softplus(float x) { return std::fmax(x, 0.f) + std::log1p(std::exp(-std::fabs(x))); }

@@ -185,8 +185,30 @@ void Propagation::computeLayers(int threads) {
 void Propagation::forward(const NodeRows& e0, const std::vector<uint32_t>& targets, int threads) {
   e0_ = e0;
   setTargets(targets);
+  restricted_ = false;
+  layerGradients_ = false;
   targetGrad_.assign(targets_.size() * dim_, 0.f);
   computeLayers(threads);
+}
+
+void Propagation::restrictGradients(const std::vector<uint32_t>& rows, bool layerGradients) {
+  if (seedFlags_.empty()) {
+    seedFlags_.assign(nodes_, 0);
+    seedSlot_.assign(nodes_, 0);
+  }
+  for (uint32_t r : seedRows_) seedFlags_[r] = 0;
+  seedRows_ = rows;
+  for (size_t k = 0; k < seedRows_.size(); ++k) {
+    seedFlags_[seedRows_[k]] = 1;
+    seedSlot_[seedRows_[k]] = uint32_t(k);
+  }
+  restricted_ = true;
+  targetGrad_.assign(seedRows_.size() * dim_, 0.f);
+  layerGradients_ = layerGradients;
+  if (layerGradients) {
+    layerGrad_.resize(size_t(layers_) + 1);
+    for (auto& g : layerGrad_) g.assign(seedRows_.size() * dim_, 0.f);
+  }
 }
 
 void Propagation::forwardAll(const NodeRows& e0, int threads) {
@@ -200,27 +222,36 @@ void Propagation::forwardAll(const NodeRows& e0, int threads) {
 void Propagation::backward(int threads) {
   const float scale = float(layers_ + 1);
   for (float& g : targetGrad_) g /= scale;
+  if (layerGradients_) {
+    for (auto& layer : layerGrad_)
+      for (size_t k = 0; k < layer.size(); ++k) layer[k] += targetGrad_[k];
+  }
+  // G_l on the gradient rows, compact (row slot[r]).
+  auto base = [&](int l) { return layerGradients_ ? layerGrad_[size_t(l)].data() : targetGrad_.data(); };
+  const std::vector<uint32_t>& seeds = seedRows();
+  const std::vector<uint8_t>& seedFlags = this->seedFlags();
+  const std::vector<uint32_t>& slot = seedSlot();
   for (int b = 0; b < 2; ++b) {
     if (grad_[b].empty()) {
       grad_[b] = HugeBuffer(nodes_ * dim_);
       gradFlags_[b].assign(nodes_, 0);
     }
   }
-  // H = dF/(L+1) on the targets.
+  // H = G_L on the gradient rows.
   gradBuffer_ = 0;
-  gradFlags_[0] = targetFlags_;
-  gradRows_[0] = targets_;
-  forEachRow(threadsFor(threads, double(targets_.size() * dim_)), targets_, [&](uint32_t r) {
-    std::memcpy(grad_[0].data() + size_t(r) * dim_, targetGrad_.data() + size_t(targetSlot_[r]) * dim_,
-                dim_ * sizeof(float));
+  gradFlags_[0] = seedFlags;
+  gradRows_[0] = seeds;
+  const float* last = base(layers_);
+  forEachRow(threadsFor(threads, double(seeds.size() * dim_)), seeds, [&](uint32_t r) {
+    std::memcpy(grad_[0].data() + size_t(r) * dim_, last + size_t(slot[r]) * dim_, dim_ * sizeof(float));
   });
-  for (int l = 0; l < layers_; ++l) {
+  for (int l = layers_ - 1; l >= 0; --l) {
     const int from = gradBuffer_, to = 1 - gradBuffer_;
-    markNeighbours(*adj_, gradFlags_[from].data(), targetFlags_.data(), gradFlags_[to].data(), threads);
+    markNeighbours(*adj_, gradFlags_[from].data(), seedFlags.data(), gradFlags_[to].data(), threads);
     listFlagged(gradFlags_[to], gradRows_[to]);
     const NodeRows h{grad_[from].data(), grad_[from].data() + size_t(nUsers_) * dim_, nUsers_, dim_};
-    gatherRows(*adj_, h, gradFlags_[from].data(), targetGrad_.data(), targetSlot_.data(), targetFlags_.data(),
-               grad_[to].data(), gradRows_[to], dim_, threads);
+    gatherRows(*adj_, h, gradFlags_[from].data(), base(l), slot.data(), seedFlags.data(), grad_[to].data(),
+               gradRows_[to], dim_, threads);
     gradBuffer_ = to;
   }
 }

@@ -47,6 +47,9 @@ class Propagation {
   // adjacency may be null when layers == 0 (MF).
   Propagation(const NormalizedAdjacency* adjacency, uint32_t nUsers, uint32_t nItems, int layers, size_t dim);
 
+  Propagation(const Propagation&) = delete;
+  Propagation& operator=(const Propagation&) = delete;
+
   // Computes the final embeddings of `targets` (distinct node ids) from the
   // layer-0 rows e0. Layer l (1..L) is then valid at least on the targets.
   void forward(const NodeRows& e0, const std::vector<uint32_t>& targets, int threads);
@@ -56,11 +59,21 @@ class Propagation {
   // Per-layer tables (for samplers that mix layers): layer 0 = e0.
   NodeRows layer(int l) const;
 
-  // Gradient w.r.t. the final row of target r (r must be a target of the last
-  // forward()); the caller accumulates into it, forward() zeroed it.
-  float* finalGradRow(uint32_t r) { return targetGrad_.data() + size_t(targetSlot_[r]) * dim_; }
-  // dE0 = 1/(L+1) Σ_l Â^l dF, in Horner form as autograd evaluates it:
-  // H = dF/(L+1); L times H = dF/(L+1) + Â H.
+  // After forward() every target may carry a gradient. Samplers that read more
+  // rows than the loss depends on (their candidates) name the rows that do, a
+  // subset of the targets: their gradients are zeroed and the backward pass
+  // starts from them alone. With layerGradients, layerGradRow() also takes
+  // gradients w.r.t. their per-layer rows (MixGCF and DTL-NS mix layers).
+  void restrictGradients(const std::vector<uint32_t>& rows, bool layerGradients);
+
+  // Gradient w.r.t. the final row of r, a target of the last forward() (or a
+  // row named to restrictGradients()); the caller accumulates into it.
+  float* finalGradRow(uint32_t r) { return targetGrad_.data() + size_t(seedSlot()[r]) * dim_; }
+  // Gradient w.r.t. row r of layer l (0..L), r named to restrictGradients()
+  // with layerGradients; the caller accumulates into it.
+  float* layerGradRow(int l, uint32_t r) { return layerGrad_[size_t(l)].data() + size_t(seedSlot()[r]) * dim_; }
+  // dE0 = Σ_l Â^l G_l with G_l = dF/(L+1) (+ the layer-l gradient when taken),
+  // in Horner form as autograd evaluates it: H = G_L; for l = L-1..0, H = G_l + Â H.
   void backward(int threads);
   // After backward(): dE0, valid (and possibly nonzero) only on gradientRows().
   float* gradRow(uint32_t r) { return grad_[gradBuffer_].data() + size_t(r) * dim_; }
@@ -82,7 +95,14 @@ class Propagation {
   std::vector<uint32_t> targets_;
   std::vector<uint8_t> targetFlags_;
   std::vector<uint32_t> targetSlot_;        // node -> index in targets_
-  std::vector<float> targetGrad_;           // dF, one row per target
+  // The rows that carry gradient: the targets, or those given to restrictGradients().
+  bool restricted_ = false;
+  std::vector<uint32_t> seedRows_;
+  std::vector<uint8_t> seedFlags_;
+  std::vector<uint32_t> seedSlot_;
+  std::vector<float> targetGrad_;              // dF, one row per gradient row
+  bool layerGradients_ = false;
+  std::vector<std::vector<float>> layerGrad_;  // per layer 0..L, one row per gradient row
   std::vector<HugeBuffer> tables_;  // layers 1..L, stacked
   std::vector<std::vector<uint8_t>> needFlags_;
   std::vector<std::vector<uint32_t>> needRows_;
@@ -94,6 +114,9 @@ class Propagation {
 
   void setTargets(const std::vector<uint32_t>& targets);
   void computeLayers(int threads);
+  const std::vector<uint32_t>& seedRows() const { return restricted_ ? seedRows_ : targets_; }
+  const std::vector<uint8_t>& seedFlags() const { return restricted_ ? seedFlags_ : targetFlags_; }
+  const std::vector<uint32_t>& seedSlot() const { return restricted_ ? seedSlot_ : targetSlot_; }
 };
 
 }  // namespace dtlns

@@ -31,6 +31,12 @@ inline void prefetchRow(const float* row, size_t dim, bool forWrite) {
 #endif
 }
 
+inline void prefetchWord(const void* address) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(address);
+#endif
+}
+
 // An uninitialised float array, backed by transparent huge pages when it is
 // at least one huge page long (Linux), else 64-byte aligned.
 class HugeBuffer {

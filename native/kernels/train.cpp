@@ -7,6 +7,8 @@
 #include <limits>
 #include <memory>
 
+#include "kernels/deferred_adam.hpp"
+#include "kernels/mf_adam.hpp"
 #include "kernels/lightgcn.hpp"
 #include "kernels/memory.hpp"
 #include "kernels/parallel.hpp"
@@ -93,42 +95,112 @@ class BatchTrainer {
     propagation_ = std::make_unique<Propagation>(layers_ > 0 ? &adjacency_ : nullptr, model.nUsers, model.nItems,
                                                  layers_, model.dim);
     occurrences_.assign(size_t(model.nUsers) + model.nItems, 0);
+    visited_.assign(size_t(model.nUsers) + model.nItems, 0);
+    carriesGradient_.assign(size_t(model.nUsers) + model.nItems, 0);
   }
 
-  // One optimizer step with Adam step t on n >= 1 triples.
-  BatchLoss step(const uint32_t* users, const uint32_t* pos, const uint32_t* neg, size_t n, uint64_t t,
+  // One optimizer step with Adam step t on n >= 1 positives (users[k], pos[k])
+  // and their negative draws.
+  BatchLoss step(const uint32_t* users, const uint32_t* pos, const NegativeDraws& draws, size_t n, uint64_t t,
                  size_t epochStep) {
+    if (runsMfAdam(t)) return mfAdamStep(users, pos, draws.candidates, n, t, epochStep);
     const size_t dim = m_.dim;
     const uint32_t nU = m_.nUsers;
     const int threads = c_.threads;
+    const SamplerConfig& sampler = c_.sampler;
+    const size_t K = size_t(sampler.k), C = sampler.candidates(), L1 = size_t(layers_) + 1;
+    const bool scores = sampler.scores(), mixes = sampler.mixes();
     Propagation& prop = *propagation_;
     const NodeRows e0{m_.userEmb, m_.itemEmb, nU, dim};
 
+    // Forward on the users, positives and every candidate. L2 counts each
+    // occurrence of a user, positive and trained-on negative (mixed negatives
+    // carry their own L2 term, on the mixed layer-0 row, below).
     targets_.clear();
-    auto visit = [&](uint32_t node) {
-      if (occurrences_[node]++ == 0) targets_.push_back(node);
+    auto visit = [&](uint32_t node, uint32_t weight) {
+      if (!visited_[node]) {
+        visited_[node] = 1;
+        targets_.push_back(node);
+      }
+      occurrences_[node] += weight;
     };
     for (size_t k = 0; k < n; ++k) {
-      visit(users[k]);
-      visit(nU + pos[k]);
-      visit(nU + neg[k]);
+      visit(users[k], 1);
+      visit(nU + pos[k], 1);
+      for (size_t c = 0; c < K * C; ++c) visit(nU + draws.candidates[k * K * C + c], scores ? 0 : 1);
     }
+    // Deferred dense Adam: the rows read below must hold their values at step t - 1.
+    if (defersAdam(t) && !deferred_->catchUp(targets_, threads)) failFit("a parameter", epochStep, t - 1);
     prop.forward(e0, targets_, threads);
+    if (scores) {
+      mineNegatives(sampler, prop, users, pos, draws, n, threads, false, mined_);
+      if (!mixes)
+        for (size_t g = 0; g < n * K; ++g) ++occurrences_[nU + mined_.items[g * L1]];
+      // Only the users, positives and chosen negatives carry gradient, not every candidate.
+      lossRows_.clear();
+      auto carries = [&](uint32_t node) {
+        if (!carriesGradient_[node]) {
+          carriesGradient_[node] = 1;
+          lossRows_.push_back(node);
+        }
+      };
+      for (size_t k = 0; k < n; ++k) {
+        carries(users[k]);
+        carries(nU + pos[k]);
+        for (size_t x = k * K * L1; x < (k + 1) * K * L1; ++x) carries(nU + mined_.items[x]);
+      }
+      for (uint32_t r : lossRows_) carriesGradient_[r] = 0;
+      prop.restrictGradients(lossRows_, mixes);
+    }
+    // Negative s of sample k: its item (rns, pop, dns), final row and layer-0 row.
+    auto negItem = [&](size_t k, size_t s) {
+      return nU + (scores ? mined_.items[(k * K + s) * L1] : draws.candidates[k * K + s]);
+    };
+    auto negFinal = [&](size_t k, size_t s) {
+      return mixes ? mined_.pooled.data() + (k * K + s) * dim : prop.finalRow(negItem(k, s));
+    };
+    // The mixed layer-0 row of a mixing negative: alpha_0 e_i + (1 - alpha_0) e_c0.
+    auto mixedLayer0 = [&](size_t k, size_t s, float* out) {
+      const float a = draws.alphas[(k * K + s) * L1];
+      const float* ei = e0.row(nU + pos[k]);
+      const float* ec = e0.row(nU + mined_.items[(k * K + s) * L1]);
+      for (size_t d = 0; d < dim; ++d) out[d] = a * ei[d] + (1.f - a) * ec[d];
+    };
 
-    // Scores from the final embeddings; dL/dx = sigmoid(x) / B for x = s_uj - s_ui.
-    coefficient_.resize(n);
+    // Scores from the final embeddings, x_s = s_us - s_ui. K = 1: dL/dx =
+    // sigmoid(x) / B; K > 1: the K-pair loss log(1 + Σ_s e^x_s), dL/dx_s = its softmax / B.
+    coefficient_.resize(n * K);
     bprTerm_.resize(n);
     normTerm_.resize(n);
-    parallelFor(threadsFor(threads, 5.0 * double(n * dim)), int64_t(n), [&](int64_t begin, int64_t end, int) {
+    parallelFor(threadsFor(threads, double((3 + 2 * K) * n * dim)), int64_t(n), [&](int64_t begin, int64_t end, int) {
+      std::vector<float> x(K), mixed(dim);
       for (int64_t k = begin; k < end; ++k) {
         const float* fu = prop.finalRow(users[k]);
-        const float x = dot(fu, prop.finalRow(nU + neg[k]), dim) - dot(fu, prop.finalRow(nU + pos[k]), dim);
-        coefficient_[k] = sigmoid(x) / float(n);
-        bprTerm_[k] = softplus(x);
+        const float si = dot(fu, prop.finalRow(nU + pos[k]), dim);
         const float* u0 = e0.row(users[k]);
         const float* i0 = e0.row(nU + pos[k]);
-        const float* j0 = e0.row(nU + neg[k]);
-        normTerm_[k] = dot(u0, u0, dim) + dot(i0, i0, dim) + dot(j0, j0, dim);
+        float norms = dot(u0, u0, dim) + dot(i0, i0, dim);
+        for (size_t s = 0; s < K; ++s) {
+          x[s] = dot(fu, negFinal(size_t(k), s), dim) - si;
+          const float* j0 = e0.row(negItem(size_t(k), s));
+          if (mixes) {
+            mixedLayer0(size_t(k), s, mixed.data());
+            j0 = mixed.data();
+          }
+          norms += dot(j0, j0, dim);
+        }
+        float* coef = coefficient_.data() + size_t(k) * K;
+        if (K == 1) {
+          coef[0] = sigmoid(x[0]) / float(n);
+          bprTerm_[k] = softplus(x[0]);
+        } else {
+          const float top = std::max(0.f, *std::max_element(x.begin(), x.end()));
+          float total = std::exp(-top);
+          for (size_t s = 0; s < K; ++s) total += std::exp(x[s] - top);
+          for (size_t s = 0; s < K; ++s) coef[s] = std::exp(x[s] - top) / total / float(n);
+          bprTerm_[k] = top + std::log(total);
+        }
+        normTerm_[k] = norms;
       }
     });
     BatchLoss loss;
@@ -140,31 +212,80 @@ class BatchTrainer {
     loss.samples = n;
     if (!std::isfinite(loss.bpr + loss.reg)) failFit("the loss", epochStep, t);
 
-    // dL/dF: each row is owned by one thread (node % threads) and summed in
-    // sample order, so the sums do not depend on the thread count.
-    const int64_t owners = threadsFor(threads, 3.0 * double(n * dim));
+    // dL/dF (and dL/dE^l for mixed negatives): each row is owned by one thread
+    // (node % threads) and summed in sample order, so the sums do not depend
+    // on the thread count.
+    const float regScale = c_.l2 / float(n);
+    const double gradWork = double(n * dim) * double(2 + K * (mixes ? 2 * L1 + 2 : 1));
+    const int64_t owners = threadsFor(threads, gradWork);
     parallelFor(int(owners), owners, [&](int64_t first, int64_t last, int) {
+      std::vector<float> mixed(dim);
       for (int64_t owner = first; owner < last; ++owner) {
+        auto owns = [&](uint32_t node) { return int64_t(node % owners) == owner; };
         for (size_t k = 0; k < n; ++k) {
-          const uint32_t u = users[k], i = nU + pos[k], j = nU + neg[k];
-          const float g = coefficient_[k];
+          const uint32_t u = users[k], i = nU + pos[k];
           const float* fu = prop.finalRow(u);
-          if (int64_t(u % owners) == owner) {
+          const float* coef = coefficient_.data() + k * K;
+          if (owns(u)) {
             float* d = prop.finalGradRow(u);
             const float* fi = prop.finalRow(i);
-            const float* fj = prop.finalRow(j);
+            for (size_t s = 0; s < K; ++s) {
+              const float g = coef[s];
+              const float* fj = negFinal(k, s);
 #pragma omp simd
-            for (size_t x = 0; x < dim; ++x) d[x] += g * (fj[x] - fi[x]);
+              for (size_t x = 0; x < dim; ++x) d[x] += g * (fj[x] - fi[x]);
+            }
           }
-          if (int64_t(i % owners) == owner) {
+          if (owns(i)) {
             float* d = prop.finalGradRow(i);
+            for (size_t s = 0; s < K; ++s) {
+              const float g = coef[s];
 #pragma omp simd
-            for (size_t x = 0; x < dim; ++x) d[x] += -g * fu[x];
+              for (size_t x = 0; x < dim; ++x) d[x] += -g * fu[x];
+            }
           }
-          if (int64_t(j % owners) == owner) {
-            float* d = prop.finalGradRow(j);
+          for (size_t s = 0; s < K; ++s) {
+            const float g = coef[s];
+            if (!mixes) {
+              const uint32_t j = negItem(k, s);
+              if (owns(j)) {
+                float* d = prop.finalGradRow(j);
 #pragma omp simd
-            for (size_t x = 0; x < dim; ++x) d[x] += g * fu[x];
+                for (size_t x = 0; x < dim; ++x) d[x] += g * fu[x];
+              }
+              continue;
+            }
+            // Through the mixing: d ẽ^l / d E^l_i = alpha_l, d ẽ^l / d E^l_c = 1 - alpha_l.
+            const size_t group = k * K + s;
+            for (size_t l = 0; l < L1; ++l) {
+              const float a = draws.alphas[group * L1 + l];
+              const uint32_t c = nU + mined_.items[group * L1 + l];
+              const float w = g / float(L1);
+              if (owns(i)) {
+                float* d = prop.layerGradRow(int(l), i);
+#pragma omp simd
+                for (size_t x = 0; x < dim; ++x) d[x] += w * a * fu[x];
+              }
+              if (owns(c)) {
+                float* d = prop.layerGradRow(int(l), c);
+#pragma omp simd
+                for (size_t x = 0; x < dim; ++x) d[x] += w * (1.f - a) * fu[x];
+              }
+            }
+            // L2 on the mixed layer-0 row.
+            const uint32_t c0 = nU + mined_.items[group * L1];
+            if (owns(i) || owns(c0)) {
+              const float a = draws.alphas[group * L1];
+              mixedLayer0(k, s, mixed.data());
+              if (owns(i)) {
+                float* d = prop.layerGradRow(0, i);
+                for (size_t x = 0; x < dim; ++x) d[x] += regScale * a * mixed[x];
+              }
+              if (owns(c0)) {
+                float* d = prop.layerGradRow(0, c0);
+                for (size_t x = 0; x < dim; ++x) d[x] += regScale * (1.f - a) * mixed[x];
+              }
+            }
           }
         }
       }
@@ -172,11 +293,11 @@ class BatchTrainer {
     prop.backward(threads);
 
     // L2 on the layer-0 rows, l2 * e / B per occurrence.
-    const float regScale = c_.l2 / float(n);
     parallelFor(threadsFor(threads, double(targets_.size() * dim)), int64_t(targets_.size()),
                 [&](int64_t begin, int64_t end, int) {
       for (int64_t k = begin; k < end; ++k) {
         const uint32_t r = targets_[size_t(k)];
+        if (occurrences_[r] == 0) continue;
         const float w = regScale * float(occurrences_[r]);
         float* g = prop.gradRow(r);
         const float* e = e0.row(r);
@@ -184,10 +305,20 @@ class BatchTrainer {
         for (size_t x = 0; x < dim; ++x) g[x] += w * e[x];
       }
     });
-    for (uint32_t r : targets_) occurrences_[r] = 0;
+    for (uint32_t r : targets_) {
+      occurrences_[r] = 0;
+      visited_[r] = 0;
+    }
 
     if (!applyOptimizer(t)) failFit("a parameter", epochStep, t);
     return loss;
+  }
+
+  // Brings every row deferred by dense Adam up to the last step; false when
+  // one of them is not finite. Call before the tables are handed back.
+  bool finishDeferredAdam() {
+    if (mfAdam_) return mfAdam_->finish();
+    return !deferred_ || deferred_->flush(c_.threads);
   }
 
  private:
@@ -197,48 +328,68 @@ class BatchTrainer {
   NormalizedAdjacency adjacency_;
   std::unique_ptr<Propagation> propagation_;
   std::vector<uint32_t> occurrences_;  // per node, in this batch
+  std::vector<uint8_t> visited_;       // per node: a target of this batch
   std::vector<uint32_t> targets_;
+  std::vector<uint8_t> carriesGradient_;
+  std::vector<uint32_t> lossRows_;  // scoring samplers: the targets the loss depends on
   std::vector<float> coefficient_, bprTerm_, normTerm_;
+  MinedNegatives mined_;
+  // Dense Adam for MF: only rows with a gradient are updated each step, the
+  // others catch up in closed form when next read (kernels/deferred_adam.hpp).
+  std::unique_ptr<DeferredAdam> deferred_;
+  std::vector<const float*> gradRows_;
+
+  NodeParams params() const {
+    return NodeParams{ParamTable{m_.userEmb, m_.userM, m_.userV, m_.nUsers},
+                      ParamTable{m_.itemEmb, m_.itemM, m_.itemV, m_.nItems}, m_.dim};
+  }
+
+  // MF with dense Adam and one rns / pop negative: the same step on the batch's
+  // rows only (kernels/mf_adam.hpp). The first such step starts it.
+  std::unique_ptr<MfAdamTrainer> mfAdam_;
+
+  bool runsMfAdam(uint64_t t) {
+    if (!mfAdam_ && !deferred_ && MfAdamTrainer::runs(c_)) mfAdam_ = std::make_unique<MfAdamTrainer>(m_, c_, t - 1);
+    return mfAdam_ != nullptr;
+  }
+
+  BatchLoss mfAdamStep(const uint32_t* users, const uint32_t* pos, const uint32_t* neg, size_t n, uint64_t t,
+                       size_t epochStep) {
+    MfAdamTrainer::Loss sums;
+    switch (mfAdam_->train(users, pos, neg, n, sums)) {
+      case MfAdamTrainer::Outcome::BadCatchUp: failFit("a parameter", epochStep, t - 1);
+      case MfAdamTrainer::Outcome::BadLoss: failFit("the loss", epochStep, t);
+      case MfAdamTrainer::Outcome::BadUpdate: failFit("a parameter", epochStep, t);
+      case MfAdamTrainer::Outcome::Ok: break;
+    }
+    BatchLoss loss;
+    loss.bpr = sums.bpr;
+    loss.reg = sums.reg;
+    loss.samples = n;
+    return loss;
+  }
+
+  // Whether step t defers dense Adam (MF with the other samplers); the first such step starts the deferral.
+  bool defersAdam(uint64_t t) {
+    if (!deferred_ && layers_ == 0 && c_.optimizer.kind == Optimizer::Adam && c_.deferAdam &&
+        DeferredAdam::supports(c_.optimizer))
+      deferred_ = std::make_unique<DeferredAdam>(params(), c_.optimizer, t - 1);
+    return deferred_ != nullptr;
+  }
 
   bool applyOptimizer(uint64_t t) {
     const AdamStep a(c_.optimizer, t);
-    const NodeParams params{ParamTable{m_.userEmb, m_.userM, m_.userV, m_.nUsers},
-                            ParamTable{m_.itemEmb, m_.itemM, m_.itemV, m_.nItems}, m_.dim};
     const Propagation& prop = *propagation_;
-    if (c_.optimizer.kind == Optimizer::Adam)
-      return denseAdam(params, prop.gradient(), prop.gradientFlags(), a, c_.threads);
-    const std::vector<uint32_t>& rows = prop.gradientRows();
-    return sparseUpdate(params, prop.gradient(), rows.data(), rows.size(), c_.optimizer, a, c_.threads);
-  }
-};
-
-// Draws the negatives of batch b (chunks in parallel) and keeps the triples that have one.
-struct BatchTriples {
-  std::vector<uint32_t> users, pos, neg, drawn;
-  uint64_t skipped = 0;
-
-  void draw(const EpochPlan& plan, const PositiveSets& train, size_t b, int threads) {
-    const size_t begin = plan.batchBegin(b), end = plan.batchEnd(b);
-    const size_t chunks = (end - begin + kSampleChunk - 1) / kSampleChunk;
-    drawn.resize(end - begin);
-    // About 64 operations per draw (a binary search over the user's positives).
-    parallelFor(threadsFor(threads, 64.0 * double(end - begin)), int64_t(chunks), [&](int64_t first, int64_t last, int) {
-      for (int64_t c = first; c < last; ++c)
-        drawChunkNegatives(plan, train, b, size_t(c), drawn.data() + (plan.chunkBegin(b, size_t(c)) - begin));
-    });
-    users.clear();
-    pos.clear();
-    neg.clear();
-    for (size_t k = begin; k < end; ++k) {
-      const uint32_t j = drawn[k - begin];
-      if (j == kNoNegative) {
-        ++skipped;
-        continue;
-      }
-      users.push_back(plan.users[k]);
-      pos.push_back(plan.items[k]);
-      neg.push_back(j);
+    if (deferred_) {
+      const std::vector<uint32_t>& rows = prop.gradientRows();
+      gradRows_.resize(rows.size());
+      for (size_t k = 0; k < rows.size(); ++k) gradRows_[k] = prop.gradient() + size_t(rows[k]) * m_.dim;
+      return deferred_->update(rows, gradRows_.data(), nullptr, nullptr, c_.threads);
     }
+    if (c_.optimizer.kind == Optimizer::Adam)
+      return denseAdam(params(), prop.gradient(), prop.gradientFlags(), a, c_.threads);
+    const std::vector<uint32_t>& rows = prop.gradientRows();
+    return sparseUpdate(params(), prop.gradient(), rows.data(), rows.size(), c_.optimizer, a, c_.threads);
   }
 };
 
@@ -247,22 +398,25 @@ TrainStats batchEpoch(const ModelTables& original, const PositiveSets& train, co
   const auto start = Clock::now();
   const StagedModel staged(original);
   const EpochPlan plan = planEpoch(train, config.seed, config.batch);
+  const Sampler sampler(config.sampler, train);
   BatchTrainer trainer(staged.tables(), train, config);
-  BatchTriples triples;
+  BatchDraws draws;
   LossMeans means;
   try {
     for (size_t b = 0; b < plan.nBatches; ++b) {
-      triples.draw(plan, train, b, config.threads);
-      if (triples.users.empty()) continue;
-      means.add(trainer.step(triples.users.data(), triples.pos.data(), triples.neg.data(), triples.users.size(),
-                             step + means.steps + 1, b));
+      draws.draw(plan, train, sampler, config.effectiveLayers(), b, config.threads);
+      if (draws.size() == 0) continue;
+      means.add(trainer.step(draws.users.data(), draws.pos.data(), draws.view(), draws.size(), step + means.steps + 1, b));
     }
   } catch (...) {
+    trainer.finishDeferredAdam();
     staged.writeBack();  // the caller sees the state at the failure
     throw;
   }
+  const bool finite = trainer.finishDeferredAdam();
   staged.writeBack();
-  return means.stats(triples.skipped, step, start);
+  if (!finite) failFit("a parameter", plan.nBatches, step + means.steps);
+  return means.stats(draws.skipped, step, start);
 }
 
 // ------------------------------------------------------------------ Hogwild
@@ -392,6 +546,7 @@ TrainStats hogwildEpoch(const ModelTables& original, const PositiveSets& train, 
   const StagedModel staged(original);
   const ModelTables& model = staged.tables();
   const EpochPlan plan = planEpoch(train, config.seed, config.batch);
+  const Sampler sampler(config.sampler, train);
   const size_t nBatches = plan.nBatches;
   // Adam's t of each batch: one step per batch that has a sample with a negative.
   std::vector<uint64_t> stepsBefore(nBatches + 1, 0);
@@ -413,7 +568,7 @@ TrainStats hogwildEpoch(const ModelTables& original, const PositiveSets& train, 
         const size_t c0 = chunks * size_t(slot) / size_t(slots), c1 = chunks * size_t(slot + 1) / size_t(slots);
         const AdamStep a(config.optimizer, step + stepsBefore[b] + 1);
         for (size_t c = c0; c < c1; ++c) {
-          drawChunkNegatives(plan, train, b, c, negatives.data());
+          drawChunkNegatives(plan, train, b, c, negatives.data(), sampler.popularity());
           const size_t begin = plan.chunkBegin(b, c);
           const SampleResult r =
               hogwildRange(model, config, a, plan.users.data() + begin, plan.items.data() + begin, negatives.data(),
@@ -454,14 +609,21 @@ TrainStats trainEpoch(const ModelTables& model, const PositiveSets& train, const
 }
 
 TrainStats trainStep(const ModelTables& model, const PositiveSets& train, const TrainConfig& config, uint64_t step,
-                     const uint32_t* users, const uint32_t* pos, const uint32_t* neg, size_t n) {
+                     const uint32_t* users, const uint32_t* pos, const NegativeDraws& draws, size_t n) {
   const auto start = Clock::now();
   LossMeans means;
   if (!config.hogwild()) {
     BatchTrainer trainer(model, train, config);
-    means.add(trainer.step(users, pos, neg, n, step + 1, 0));
+    try {
+      means.add(trainer.step(users, pos, draws, n, step + 1, 0));
+    } catch (...) {
+      trainer.finishDeferredAdam();
+      throw;
+    }
+    if (!trainer.finishDeferredAdam()) failFit("a parameter", 0, step + 1);
     return means.stats(0, step, start);
   }
+  const uint32_t* neg = draws.candidates;  // rns / pop: one negative per positive
   const AdamStep a(config.optimizer, step + 1);
   const int slots = int(std::max<int64_t>(1, std::min<int64_t>(config.threads, int64_t(n))));
   std::vector<BatchLoss> losses(static_cast<size_t>(slots));
@@ -497,17 +659,7 @@ void propagateFinal(const float* userEmb, const float* itemEmb, uint32_t nUsers,
 }
 
 SampledTriples sampleUniformEpoch(const PositiveSets& train, uint64_t seed, size_t batch, int threads) {
-  const EpochPlan plan = planEpoch(train, seed, batch);
-  SampledTriples out;
-  BatchTriples triples;
-  for (size_t b = 0; b < plan.nBatches; ++b) {
-    triples.draw(plan, train, b, threads);
-    out.users.insert(out.users.end(), triples.users.begin(), triples.users.end());
-    out.pos.insert(out.pos.end(), triples.pos.begin(), triples.pos.end());
-    out.neg.insert(out.neg.end(), triples.neg.begin(), triples.neg.end());
-  }
-  out.skipped = triples.skipped;
-  return out;
+  return sampleEpochNegatives(train, Sampler(SamplerConfig{}, train), seed, batch, threads);
 }
 
 }  // namespace dtlns

@@ -1,14 +1,17 @@
-// Training of MF and LightGCN with BPR loss, uniform negatives and L2 on the
-// batch's layer-0 rows, as LightGCN-PyTorch and the DTL-NS code do it.
+// Training of MF and LightGCN with BPR loss (K-pair loss with K negatives per
+// positive), the negative samplers of kernels/sampler.hpp and L2 on the batch's
+// layer-0 rows, as LightGCN-PyTorch, MixGCF and the DTL-NS code do it.
 //
 // Two paths:
-// - Mini-batch (every 'adam' run, and LightGCN with >= 1 layer): per batch a
-//   forward pass, the mean BPR + L2 loss, a backward pass into one gradient
-//   table and one optimizer pass. Bit-identical for a given seed at ANY thread
-//   count: every gradient row is summed by one thread in sample / CSR order.
-// - Hogwild (MF, or 0 layers, with 'lazy-adam' or 'sgd'): every sample is its
-//   own update of the per-sample loss softplus(s_uj - s_ui) + l2/2 (|u|²+|i|²+|j|²)
-//   (not divided by the batch size), applied lock-free by threads that work
+// - Mini-batch (every 'adam' run, LightGCN with >= 1 layer, the samplers that
+//   score candidates, K > 1): per batch a forward pass, the candidates mined,
+//   the mean loss, a backward pass into one gradient table and one optimizer
+//   pass. Bit-identical for a given seed at ANY thread count: every gradient
+//   row is summed by one thread in sample / CSR order.
+// - Hogwild (MF, or 0 layers, with 'lazy-adam' or 'sgd', and one rns or pop
+//   negative per positive): every sample is its own update of the per-sample
+//   loss softplus(s_uj - s_ui) + l2/2 (|u|²+|i|²+|j|²) (not divided by the
+//   batch size), applied lock-free by threads that work
 //   on disjoint chunks of each batch. The batch only sets Adam's step t (one
 //   per batch) and how losses are averaged. Bit-reproducible at 1 thread only:
 //   with more, the interleaving of row updates depends on timing.
@@ -21,6 +24,7 @@
 
 #include "kernels/adam.hpp"
 #include "kernels/bpr.hpp"
+#include "kernels/sampler.hpp"
 
 namespace dtlns {
 
@@ -53,9 +57,17 @@ struct TrainConfig {
   size_t batch = 2048;
   uint64_t seed = 0;
   int threads = 1;
+  SamplerConfig sampler;  // how negatives are drawn and chosen (kernels/sampler.hpp)
+  // Dense Adam on MF (0 layers) defers each row's zero-gradient steps and
+  // catches them up in closed form (kernels/deferred_adam.hpp): same results
+  // to float rounding, O(touched rows) per step. false: every row every step.
+  bool deferAdam = true;
 
   int effectiveLayers() const { return model == Model::MF ? 0 : layers; }
-  bool hogwild() const { return effectiveLayers() == 0 && optimizer.kind != Optimizer::Adam; }
+  // Samplers that score candidates, and K > 1, always take the mini-batch path.
+  bool hogwild() const {
+    return effectiveLayers() == 0 && optimizer.kind != Optimizer::Adam && sampler.perSample();
+  }
 };
 
 struct TrainStats {
@@ -71,19 +83,16 @@ struct TrainStats {
 // Adam step count so far; batch b uses t = step + (non-empty batches before b) + 1.
 TrainStats trainEpoch(const ModelTables& model, const PositiveSets& train, const TrainConfig& config, uint64_t step);
 
-// One step (one batch) on explicit triples; config.batch and config.seed are unused.
+// One step (one batch) on n explicit positives (users[k], pos[k]) and their
+// negative draws (per config.sampler); config.batch and config.seed are unused.
 TrainStats trainStep(const ModelTables& model, const PositiveSets& train, const TrainConfig& config, uint64_t step,
-                     const uint32_t* users, const uint32_t* pos, const uint32_t* neg, size_t n);
+                     const uint32_t* users, const uint32_t* pos, const NegativeDraws& draws, size_t n);
 
 // Final embeddings: mean over layers 0..layers of the propagation (copies for 0 layers).
 void propagateFinal(const float* userEmb, const float* itemEmb, uint32_t nUsers, uint32_t nItems, size_t dim,
                     const PositiveSets& train, int layers, int threads, float* outUsers, float* outItems);
 
-// The epoch's triples exactly as trainEpoch draws them with this seed and batch.
-struct SampledTriples {
-  std::vector<uint32_t> users, pos, neg;
-  uint64_t skipped = 0;
-};
+// The epoch's triples exactly as trainEpoch draws them with this seed and batch (rns).
 SampledTriples sampleUniformEpoch(const PositiveSets& train, uint64_t seed, size_t batch, int threads);
 
 }  // namespace dtlns

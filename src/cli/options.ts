@@ -1,6 +1,7 @@
 /** Option groups shared by several commands, with their defaults from src/defaults.ts. */
 import type { Argv } from 'yargs';
-import { defaultThreads, evalDefaults, trainDefaults } from '../defaults.js';
+import { defaultThreads, evalDefaults, samplerDefaults, trainDefaults } from '../defaults.js';
+import { samplerNames } from '../sampling/options.js';
 
 export function dataOptions<T>(y: Argv<T>) {
   return y
@@ -42,7 +43,23 @@ export function trainOptions<T>(y: Argv<T>) {
       describe: 'Items removed from rankings at evaluation: the original training set (honest), or the augmented one (as the DTL-NS release)',
     })
     .option('seed', { type: 'number', default: trainDefaults.seed, describe: 'Random seed (initialisation, sampling, splits)' })
-    .option('ks', { type: 'string', default: evalDefaults.ks.join(','), describe: 'Metric cut-offs' });
+    .option('ks', { type: 'string', default: evalDefaults.ks.join(','), describe: 'Metric cut-offs' })
+    .option('sampler', {
+      type: 'string', choices: samplerNames, default: samplerDefaults.sampler,
+      describe: 'Negatives: rns (uniform), pop (popularity^--pop-alpha), dns (best-scored of --negs), mixgcf, dtlns (MixGCF + tree similarities)',
+    })
+    .option('negs', { type: 'number', default: samplerDefaults.negs, describe: 'Candidates per negative for dns, mixgcf, dtlns' })
+    .option('k', { type: 'number', default: samplerDefaults.k, describe: 'Negatives per positive (K-pair loss when > 1)' })
+    .option('pop-alpha', { type: 'number', default: samplerDefaults.popAlpha, describe: 'pop: exponent on item popularity' })
+    .option('dns-top-k', { type: 'number', default: samplerDefaults.dnsTopK, describe: 'dns: choose at random among this many best candidates' })
+    .option('alpha-co', { type: 'number', default: samplerDefaults.alphaCo, describe: 'dtlns: weight of the structural-tree path similarity' })
+    .option('alpha-se', { type: 'number', default: samplerDefaults.alphaSe, describe: 'dtlns: weight of the semantic-tree path similarity' })
+    .option('paths-struct', { type: 'string', describe: 'dtlns: structural-tree path file ("item 0-1-3-2" lines; default: paths-struct.txt in the --data folder)' })
+    .option('paths-semantic', { type: 'string', describe: 'dtlns: semantic-tree path file (default: paths-semantic.txt in the --data folder)' })
+    .option('extra-positives', {
+      type: 'string',
+      describe: 'Augmented positives: a label store (.jsonl from `dtlns-native label`) or "user item" pairs, original ids; trained as positives, never drawn as negatives',
+    });
 }
 
 export function commonOptions<T>(y: Argv<T>) {

@@ -1,19 +1,111 @@
-/** `dtlns-native run`: the main job. With no arguments it trains on the built-in synthetic dataset and prints the metrics. */
+/**
+ * `dtlns-native run`: the whole DTL-NS pipeline, stage by stage (pretrain -> trees ->
+ * candidates -> labels -> train -> eval), each stage's artifact in the run folder and
+ * skipped on a rerun when its inputs and options are unchanged. With no arguments it runs
+ * on the built-in synthetic dataset with the `rule` labeler; --llm-model switches to an LLM.
+ */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { labelDefaults } from '../defaults.js';
+import { runPipeline, type PipelineResult } from '../pipeline/run.js';
+import type { LabelerKind } from '../labels/labelers.js';
+import { labelerKinds } from '../labels/labelers.js';
 import { commonOptions, dataOptions, parseList, trainOptions } from './options.js';
-import { loadDatasetFromArgs, printResult, trainFromArgs, type TrainArgs } from './shared.js';
+import { createProgress, formatNumber } from './progress.js';
+import { loadDatasetFromArgs, type TrainArgs } from './shared.js';
 
-export const runCommand: CommandModule<object, TrainArgs> = {
+interface RunArgs extends TrainArgs {
+  pretrainEpochs?: number;
+  candidates?: string;
+  n: number;
+  labeler: LabelerKind;
+  theta: number;
+  llmModel?: string;
+  mode: 'score' | 'generate';
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
-  describe: 'Run the pipeline on a dataset (default: the built-in synthetic dataset) and print the metrics',
+  describe: 'The DTL-NS pipeline: pretrain, trees, candidates, labels, train with the multi-view sampler, eval under both masks',
   builder: (y: Argv) =>
     commonOptions(trainOptions(dataOptions(y)))
-      .option('fresh', { type: 'boolean', default: false, describe: 'Ignore a checkpoint in --out and start over' })
-      .example('$0 run', 'Train LightGCN on the built-in synthetic dataset')
-      .example('$0 run --data ../shared/datasets/dtlns-sports --out runs/sports', 'The same on the DTL-NS Sports split') as unknown as Argv<TrainArgs>,
-  handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
+      .option('sampler', { type: 'string', default: 'dtlns', describe: 'Negative sampler of the final training (rns, pop, dns, mixgcf, dtlns)' })
+      .option('out', { type: 'string', describe: 'Run folder (default runs/<dataset>); a rerun skips the stages that are up to date' })
+      .option('pretrain-epochs', { type: 'number', describe: 'Epoch cap of the pre-training (default: --epochs)' })
+      .option('candidates', { type: 'string', describe: 'Use this candidate file ("user c1 ... cN", original ids) instead of generating one' })
+      .option('n', { type: 'number', default: labelDefaults.candidates, describe: 'Candidates per user' })
+      .option('labeler', { type: 'string', choices: labelerKinds, default: 'rule', describe: 'False-negative labeler (llama when --llm-model is given)' })
+      .option('theta', { type: 'number', default: labelDefaults.theta, describe: 'rule: prefix-similarity threshold' })
+      .option('llm-model', { type: 'string', describe: 'A GGUF instruct model: label with it in-process (node-llama-cpp)' })
+      .option('mode', { type: 'string', choices: ['score', 'generate'], default: 'score', describe: 'llama: compare answer probabilities, or generate under a grammar' })
+      .option('fresh', { type: 'boolean', default: false, describe: 'Ignore checkpoints of the training stages' })
+      .example('$0 run', 'The whole pipeline on the built-in synthetic dataset (rule labeler)')
+      .example('$0 run --data ../shared/datasets/dtlns-sports --paths-struct ../shared/datasets/dtlns-sports/paths-struct.txt --paths-semantic ../shared/datasets/dtlns-sports/paths-semantic.txt --candidates ../shared/datasets/dtlns-sports/candidates.txt', "The paper's setting with the authors' trees and candidates")
+      .example('$0 run --data ../shared/datasets/dtlns-sports --llm-model qwen2.5-0.5b-instruct-q8_0.gguf', 'With an LLM labeler') as unknown as Argv<RunArgs>,
+  handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const dataset = await loadDatasetFromArgs(args);
-    const result = await trainFromArgs(dataset, args, parseList(args.ks, 'ks'));
-    printResult(result, args);
+    const out = args.out ?? `runs/${dataset.name.replace(/[^\w.-]+/g, '-')}`;
+    const ks = parseList(args.ks, 'ks');
+    const common = {
+      model: args.model as 'mf' | 'lightgcn', layers: args.layers, dim: args.dim, lr: args.lr, batch: args.batch, l2: args.l2,
+      evalEvery: args.evalEvery, patience: args.patience, optimizer: args.optimizer as 'adam', seed: args.seed, ks, fresh: args.fresh,
+    };
+    let progress: ReturnType<typeof createProgress> | undefined;
+    const log = (line: string) => (args.quiet ? undefined : process.stderr.write(line + '\n'));
+    const labelerKind: LabelerKind = args.llmModel ? 'llama' : args.labeler;
+    const result = await runPipeline(dataset, {
+      out,
+      threads: args.threads,
+      pretrain: { ...common, epochs: args.pretrainEpochs ?? args.epochs },
+      trees: {
+        seed: args.seed,
+        ...(args.pathsStruct && args.pathsSemantic ? { pathsStruct: args.pathsStruct, pathsSemantic: args.pathsSemantic } : {}),
+      },
+      candidates: { n: args.n, ...(args.candidates ? { file: args.candidates } : {}) },
+      labeler: {
+        kind: labelerKind, theta: args.theta, seed: args.seed,
+        ...(labelerKind === 'llama' ? { llama: { modelPath: args.llmModel!, mode: args.mode, threads: args.threads } } : {}),
+      },
+      train: {
+        ...common, epochs: args.epochs, sampler: args.sampler as 'dtlns', negs: args.negs, k: args.k, alphaCo: args.alphaCo, alphaSe: args.alphaSe,
+        popAlpha: args.popAlpha, dnsTopK: args.dnsTopK, evalMask: args.evalMask as 'original',
+      },
+      onStage: (stage, status, seconds) => {
+        if (status === 'running') {
+          log(`stage ${stage}...`);
+          if (stage === 'pretrain' || stage === 'train') progress = createProgress(stage, args.epochs, { quiet: args.quiet, unit: 'epochs' });
+        } else {
+          progress?.stop();
+          progress = undefined;
+          log(`stage ${stage} ${status === 'skipped' ? 'up to date (skipped)' : 'done'} (${(seconds ?? 0).toFixed(1)} s)`);
+        }
+      },
+      onEpoch: (r) => {
+        progress?.update(r.epoch, { loss: r.loss, 'samples/s': Math.round(r.samplesPerSecond) });
+        if (r.eval) progress?.log(`epoch ${r.epoch}: ${r.eval.split} recall@20 ${r.eval.metrics['recall@20'].toFixed(4)}${r.eval.best ? ' (best)' : ''}`);
+      },
+    });
+    printPipeline(result, args.json);
   },
 };
+
+function printPipeline(r: PipelineResult, json: boolean): void {
+  const headline = {
+    valid: r.train.original.valid, test: r.train.original.test, evalMask: 'original', augmentedMask: r.train.augmented,
+    epochs: r.train.epochs, pretrain: r.pretrain, labels: r.labels, sampler: r.train.sampler, stages: r.stages, out: r.out,
+  };
+  if (json) {
+    process.stdout.write(JSON.stringify(headline) + '\n');
+    return;
+  }
+  const fmt = (m?: Record<string, number>) => (m ? `R@20 ${m['recall@20'].toFixed(4)} N@20 ${m['ndcg@20'].toFixed(4)}` : '-');
+  const c = r.labels.counts;
+  const lines = [
+    `pretrain (uniform negatives): test ${fmt(r.pretrain.test)} after ${r.pretrain.epochs} epochs`,
+    `labels: ${formatNumber(c.positive ?? 0)} positive, ${formatNumber(c.negative ?? 0)} negative, ${formatNumber(c.unparsed ?? 0)} unparsed` +
+      (r.labels.quality ? ` (vs planted hidden positives: precision ${r.labels.quality.precision.toFixed(3)}, recall ${r.labels.quality.recall.toFixed(3)})` : ''),
+    `final (${Object.values(r.train.sampler)[0] ?? ''}, ${r.train.epochs} epochs), original training items masked: valid ${fmt(r.train.original.valid)}, test ${fmt(r.train.original.test)}`,
+    `  the same with the augmented training set masked (the DTL-NS release's protocol): test ${fmt(r.train.augmented.test)}`,
+    `outputs in ${r.out} (metrics.json, stages.json, paths-*.txt, candidates.txt, labels.jsonl, pretrain/, train/)`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}

@@ -5,6 +5,7 @@ import type { Dataset } from '../data/types.js';
 import { train, summarize, type TrainResult } from '../train/train.js';
 import { createProgress, formatNumber } from './progress.js';
 import { parseList } from './options.js';
+import { samplingFromArgs, type SamplingArgs } from './sampling.js';
 
 export interface DataArgs {
   data: string;
@@ -14,7 +15,7 @@ export interface DataArgs {
   splitRatio: string;
 }
 
-export interface TrainArgs extends DataArgs {
+export interface TrainArgs extends DataArgs, SamplingArgs {
   model: string;
   layers: number;
   dim: number;
@@ -56,9 +57,11 @@ export async function loadDatasetFromArgs(args: DataArgs & { seed?: number; quie
 }
 
 export async function trainFromArgs(dataset: Dataset, args: TrainArgs, ks: number[]): Promise<TrainResult> {
+  const sampling = await samplingFromArgs(dataset, args);
   const progress = createProgress('train', args.epochs, { quiet: args.quiet, unit: 'epochs' });
   try {
     return await train(dataset, {
+      ...sampling,
       model: args.model as 'mf' | 'lightgcn',
       layers: args.layers,
       dim: args.dim,
@@ -100,6 +103,7 @@ export function printResult(result: TrainResult, args: { json: boolean; out?: st
   }
   const lines: string[] = [];
   lines.push(`epochs ${result.epochs} (best ${result.bestEpoch}${result.stoppedEarly ? ', stopped early' : ''}), ${result.secondsPerEpoch.toFixed(3)} s/epoch, eval mask: ${result.evalMask} training set`);
+  lines.push(`sampler ${Object.entries(result.sampler).map(([key, value]) => (key === 'sampler' ? value : `${key} ${value}`)).join(', ')}`);
   for (const split of ['valid', 'test'] as const) {
     const m = result[split];
     if (!m) continue;

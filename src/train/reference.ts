@@ -10,6 +10,8 @@
  * occurrence; then dense Adam, lazy Adam or SGD on rows with a nonzero gradient.
  * MF (or 0 layers) with 'lazy-adam' or 'sgd' is the Hogwild algorithm run on
  * one thread: each sample in order is its own update of its per-sample loss.
+ * referenceMiniBatchStep generalises the mini-batch step to K negatives per
+ * positive (K-pair loss) that may be MixGCF mixtures of per-layer rows.
  */
 import type { ModelState, TrainModel, TrainOptimizer } from '../native.js';
 
@@ -168,7 +170,7 @@ function sgdRow(row: Row, g: ArrayLike<number>, lr: number): void {
   for (let d = 0; d < g.length; d++) row.p[row.offset + d] -= lr * g[d];
 }
 
-function checkStep(state: ModelState, o: ReferenceStepOptions, users: Uint32Array, pos: Uint32Array, neg: Uint32Array): number {
+function checkStep(state: ModelState, o: ReferenceStepOptions, users: Uint32Array, pos: Uint32Array): number {
   const layers = effectiveLayers(o.model, o.layers);
   if (!['adam', 'lazy-adam', 'sgd'].includes(o.optimizer)) {
     throw new RangeError(`Expected 'adam', 'lazy-adam' or 'sgd' for optimizer but received ${String(o.optimizer)}`);
@@ -182,9 +184,6 @@ function checkStep(state: ModelState, o: ReferenceStepOptions, users: Uint32Arra
   checkIds('users', users, undefined, state.nUsers);
   if (users.length === 0) throw new RangeError('Expected at least one triple in users but received 0');
   checkIds('pos', pos, users.length, state.nItems);
-  checkIds('neg', neg, users.length, state.nItems);
-  const same = pos.findIndex((p, k) => p === neg[k]);
-  if (same >= 0) throw new RangeError(`Expected neg[${same}] to differ from pos[${same}] but both are ${pos[same]}`);
   return layers;
 }
 
@@ -199,53 +198,139 @@ export function referenceTrainStep(
   pos: Uint32Array,
   neg: Uint32Array,
 ): ReferenceStepResult {
-  const layers = checkStep(state, o, users, pos, neg);
+  const layers = checkStep(state, o, users, pos);
+  checkIds('neg', neg, users.length, state.nItems);
+  const same = pos.findIndex((p, k) => p === neg[k]);
+  if (same >= 0) throw new RangeError(`Expected neg[${same}] to differ from pos[${same}] but both are ${pos[same]}`);
   const t = state.step + 1;
+  const plain: ReferenceNegatives = { k: 1, items: Uint32Array.from({ length: neg.length * (layers + 1) }, (_, x) => neg[Math.floor(x / (layers + 1))]) };
   const result =
     layers === 0 && o.optimizer !== 'adam'
       ? perSampleStep(state, o, users, pos, neg, t)
-      : miniBatchStep(state, o, layers, users, pos, neg, t);
+      : miniBatchStep(state, o, layers, users, pos, plain, t);
   return { ...result, samples: users.length, step: t };
 }
 
+/**
+ * The negatives of a mini-batch step, k per positive. Negative s of sample b has, at
+ * layer l, the row alpha E^l_i + (1 - alpha) E^l_c with c = items[(b k + s)(L+1) + l] and
+ * alpha = alphas[same index] (0 when alphas is absent: a plain negative c at every layer);
+ * its final embedding is the mean over layers (MixGCF's positive and hop mixing).
+ */
+export interface ReferenceNegatives {
+  k: number;
+  /** n x k x (L+1) items. */
+  items: Uint32Array;
+  /** n x k x (L+1) mixing weights; absent for plain negatives. */
+  alphas?: ArrayLike<number>;
+}
+
+/**
+ * One step of the mini-batch algorithm (whatever the model and optimizer: the native
+ * kernels take it for every sampler that scores candidates and for k > 1) with the
+ * K-pair loss log(1 + Σ_s exp(s_us - s_ui)) and the L2 term on the layer-0 rows of the
+ * user, the positive and each (mixed) negative, as MixGCF's create_bpr_loss.
+ */
+export function referenceMiniBatchStep(
+  state: ModelState,
+  o: ReferenceStepOptions,
+  users: Uint32Array,
+  pos: Uint32Array,
+  negatives: ReferenceNegatives,
+): ReferenceStepResult {
+  const layers = effectiveLayers(o.model, o.layers);
+  const k = negatives.k;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`Expected an integer >= 1 for negatives.k but received ${k}`);
+  checkStep(state, o, users, pos);
+  checkIds('negatives.items', negatives.items, users.length * k * (layers + 1), state.nItems);
+  if (negatives.alphas !== undefined && negatives.alphas.length !== negatives.items.length) {
+    throw new RangeError(`Expected ${negatives.items.length} elements in negatives.alphas but received ${negatives.alphas.length}`);
+  }
+  const t = state.step + 1;
+  return { ...miniBatchStep(state, o, layers, users, pos, negatives, t), samples: users.length, step: t };
+}
+
+/** Per-layer tables E^0..E^L (stacked [users; items], float64) of the model's layer-0 parameters. */
+export function referenceLayerTables(o: ReferencePropagateOptions): Float64Array[] {
+  const layers = effectiveLayers(o.model, o.layers);
+  checkFloatArray('userEmb', o.userEmb, o.nUsers * o.dim);
+  checkFloatArray('itemEmb', o.itemEmb, o.nItems * o.dim);
+  checkGraph(o.nUsers, o.nItems, o.trainIndptr, o.trainIndices);
+  const edges = normalizedAdjacency(o.nUsers, o.nItems, o.trainIndptr, o.trainIndices);
+  return layerTables(stacked(o.userEmb, o.itemEmb), edges, layers, o.dim);
+}
+
+function layerTables(e0: Float64Array, edges: ReturnType<typeof normalizedAdjacency>, layers: number, dim: number): Float64Array[] {
+  const tables = [e0];
+  for (let l = 0; l < layers; l++) tables.push(multiply(edges, tables[l], dim));
+  return tables;
+}
+
 function miniBatchStep(state: ModelState, o: ReferenceStepOptions, layers: number, users: Uint32Array, pos: Uint32Array,
-  neg: Uint32Array, t: number): { loss: number; bprLoss: number; regLoss: number } {
+  negatives: ReferenceNegatives, t: number): { loss: number; bprLoss: number; regLoss: number } {
   const { nUsers, dim } = state;
-  const batch = users.length;
+  const batch = users.length, k = negatives.k, L1 = layers + 1;
   const edges = normalizedAdjacency(nUsers, state.nItems, o.trainIndptr, o.trainIndices);
-  const e0 = stacked(state.userEmb, state.itemEmb);
+  const tables = layerTables(stacked(state.userEmb, state.itemEmb), edges, layers, dim);
+  const e0 = tables[0];
   const f = finalEmbeddings(e0, edges, layers, dim);
-  const dot = (a: Float64Array, r: number, s: number): number => {
+  const row = (a: Float64Array, r: number): Float64Array => a.subarray(r * dim, (r + 1) * dim);
+  const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
     let sum = 0;
-    for (let d = 0; d < dim; d++) sum += a[r * dim + d] * a[s * dim + d];
+    for (let d = 0; d < dim; d++) sum += a[d] * b[d];
     return sum;
+  };
+  const addTo = (g: Float64Array, r: number, w: number, x: ArrayLike<number>): void => {
+    for (let d = 0; d < dim; d++) g[r * dim + d] += w * x[d];
   };
 
   let bpr = 0, reg = 0;
   const dF = new Float64Array(e0.length);
-  const triples = Array.from(users, (u, k) => [u, nUsers + pos[k], nUsers + neg[k]] as const);
-  for (const [u, i, j] of triples) {
-    const x = dot(f, u, j) - dot(f, u, i);
-    bpr += softplus(x);
-    reg += dot(e0, u, u) + dot(e0, i, i) + dot(e0, j, j);
-    const g = sigmoid(x) / batch;
-    for (let d = 0; d < dim; d++) {
-      dF[u * dim + d] += g * (f[j * dim + d] - f[i * dim + d]);
-      dF[i * dim + d] -= g * f[u * dim + d];
-      dF[j * dim + d] += g * f[u * dim + d];
+  const G = tables.map(() => new Float64Array(e0.length)); // dL/dE^l beyond what flows through F
+  for (let b = 0; b < batch; b++) {
+    const u = users[b], i = nUsers + pos[b];
+    const fu = row(f, u), fi = row(f, i);
+    const si = dot(fu, fi);
+    const mixed = Array.from({ length: k }, (_, s) =>
+      tables.map((table, l) => {
+        const at = (b * k + s) * L1 + l;
+        const a = negatives.alphas?.[at] ?? 0;
+        const ei = row(table, i), ec = row(table, nUsers + negatives.items[at]);
+        return Float64Array.from(ei, (x, d) => a * x + (1 - a) * ec[d]);
+      }),
+    );
+    const pooled = mixed.map((rows) => Float64Array.from({ length: dim }, (_, d) => rows.reduce((acc, r) => acc + r[d], 0) / L1));
+    const x = pooled.map((n) => dot(fu, n) - si);
+    const top = Math.max(0, ...x);
+    const total = Math.exp(-top) + x.reduce((acc, v) => acc + Math.exp(v - top), 0);
+    bpr += top + Math.log(total);
+    reg += dot(row(e0, u), row(e0, u)) + dot(row(e0, i), row(e0, i)) + mixed.reduce((acc, rows) => acc + dot(rows[0], rows[0]), 0);
+    addTo(G[0], u, o.l2 / batch, row(e0, u));
+    addTo(G[0], i, o.l2 / batch, row(e0, i));
+    for (let s = 0; s < k; s++) {
+      const g = Math.exp(x[s] - top) / total / batch;
+      addTo(dF, u, g, Float64Array.from(pooled[s], (v, d) => v - fi[d]));
+      addTo(dF, i, -g, fu);
+      for (let l = 0; l < L1; l++) {
+        const at = (b * k + s) * L1 + l;
+        const a = negatives.alphas?.[at] ?? 0;
+        const c = nUsers + negatives.items[at];
+        addTo(G[l], i, (g * a) / L1, fu);
+        addTo(G[l], c, (g * (1 - a)) / L1, fu);
+      }
+      const a0 = negatives.alphas?.[(b * k + s) * L1] ?? 0;
+      const c0 = nUsers + negatives.items[(b * k + s) * L1];
+      addTo(G[0], i, (o.l2 / batch) * a0, mixed[s][0]);
+      addTo(G[0], c0, (o.l2 / batch) * (1 - a0), mixed[s][0]);
     }
   }
 
-  // dE0 = 1/(L+1) Σ_l Â^l dF (Â is symmetric), then the L2 term per occurrence.
-  const grad = Float64Array.from(dF);
-  let power: Float64Array = dF;
-  for (let l = 0; l < layers; l++) {
-    power = multiply(edges, power, dim);
-    for (let k = 0; k < grad.length; k++) grad[k] += power[k];
-  }
-  for (let k = 0; k < grad.length; k++) grad[k] /= layers + 1;
-  for (const triple of triples) {
-    for (const r of triple) for (let d = 0; d < dim; d++) grad[r * dim + d] += (o.l2 * e0[r * dim + d]) / batch;
+  // dE0 = Σ_l Â^l (dF/(L+1) + G_l) (Â is symmetric), in Horner form.
+  for (const g of G) for (let r = 0; r < g.length; r++) g[r] += dF[r] / L1;
+  let grad = G[layers];
+  for (let l = layers - 1; l >= 0; l--) {
+    const propagated = multiply(edges, grad, dim);
+    grad = G[l].map((v, r) => v + propagated[r]);
   }
 
   for (let r = 0; r < nUsers + state.nItems; r++) {

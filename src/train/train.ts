@@ -16,8 +16,10 @@ import { evaluateEmbeddings } from '../eval/evaluate.js';
 import type { Metrics } from '../eval/metrics.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { ModelFitError } from './errors.js';
+import { describeSampler, resolveSampler, samplerFields, type SamplerOptions } from '../sampling/options.js';
 
-export interface TrainOptions {
+/** Training options; the negative sampler's (sampler, negs, k, ...) are documented in SamplerOptions. */
+export interface TrainOptions extends SamplerOptions {
   model?: 'mf' | 'lightgcn';
   layers?: number;
   dim?: number;
@@ -64,6 +66,8 @@ export interface TrainResult {
   secondsPerEpoch: number;
   stoppedEarly: boolean;
   evalMask: 'original' | 'augmented';
+  /** The negative sampler and the settings that apply to it (path tables as digests). */
+  sampler: Record<string, string | number>;
   history: EpochReport[];
   /** Final (propagated) embeddings of the best model. */
   userEmb: Float32Array;
@@ -71,7 +75,7 @@ export interface TrainResult {
   dim: number;
 }
 
-type Resolved = Required<Omit<TrainOptions, 'extraPositives' | 'out' | 'onEpoch' | 'fresh'>>;
+type Resolved = Required<Omit<TrainOptions, 'extraPositives' | 'out' | 'onEpoch' | 'fresh' | keyof SamplerOptions>>;
 
 function resolveOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
@@ -113,10 +117,12 @@ function resolveOptions(options: TrainOptions): Resolved {
  * A fingerprint of everything that changes what the epochs compute. The epoch
  * budget, patience and threads are left out so that a run can be extended.
  */
-function configHash(o: Resolved, dataset: Dataset, extra?: Csr): string {
+function configHash(o: Resolved, dataset: Dataset, sampler: Record<string, string | number>, extra?: Csr): string {
   const h = createHash('sha256');
   const { threads: _threads, epochs: _epochs, patience: _patience, ...rest } = o;
   h.update(JSON.stringify(rest));
+  // The default (rns, one negative) adds nothing, so checkpoints from before samplers existed stay valid.
+  if (sampler.sampler !== 'rns' || sampler.k !== 1) h.update(JSON.stringify(sampler));
   h.update(`${dataset.name}:${dataset.nUsers}x${dataset.nItems}`);
   for (const csr of [dataset.train, dataset.valid, dataset.test, extra]) {
     if (!csr) continue;
@@ -151,7 +157,9 @@ export async function train(dataset: Dataset, options: TrainOptions = {}): Promi
   const selectSplit: 'valid' | 'test' | undefined = dataset.valid ? 'valid' : dataset.test ? 'test' : undefined;
   // Without a validation split there is nothing honest to stop on: test is only reported.
   const earlyStopping = selectSplit === 'valid';
-  const hash = configHash(o, dataset, extra);
+  const sampler = resolveSampler(options, dataset.nItems);
+  const samplerSummary = describeSampler(sampler);
+  const hash = configHash(o, dataset, samplerSummary, extra);
 
   let state = initModel(dataset.nUsers, dataset.nItems, o.dim, o.seed, o.initStd);
   let startEpoch = 0, bestEpoch = 0, bestScore = -Infinity, badEvals = 0;
@@ -193,7 +201,7 @@ export async function train(dataset: Dataset, options: TrainOptions = {}): Promi
         native.trainEpoch({
           ...state, model: o.model, layers: o.layers, trainIndptr: positives.indptr, trainIndices: positives.indices,
           optimizer: o.optimizer, lr: o.lr, beta1: trainDefaults.beta1, beta2: trainDefaults.beta2, eps: trainDefaults.eps,
-          l2: o.l2, batch: o.batch, seed: epochSeed(o.seed, epoch), threads: o.threads,
+          l2: o.l2, batch: o.batch, seed: epochSeed(o.seed, epoch), threads: o.threads, ...samplerFields(sampler),
         }),
       );
     } catch (error) {
@@ -240,6 +248,7 @@ export async function train(dataset: Dataset, options: TrainOptions = {}): Promi
     secondsPerEpoch: history.length ? history.reduce((a, r) => a + r.seconds, 0) / history.length : 0,
     stoppedEarly,
     evalMask: o.evalMask,
+    sampler: samplerSummary,
     history,
     userEmb: final.users,
     itemEmb: final.items,
@@ -259,7 +268,7 @@ export async function train(dataset: Dataset, options: TrainOptions = {}): Promi
 export function summarize(result: TrainResult, options?: Partial<Resolved>): Record<string, unknown> {
   return {
     valid: result.valid, test: result.test, epochs: result.epochs, bestEpoch: result.bestEpoch,
-    secondsPerEpoch: result.secondsPerEpoch, stoppedEarly: result.stoppedEarly, evalMask: result.evalMask,
+    secondsPerEpoch: result.secondsPerEpoch, stoppedEarly: result.stoppedEarly, evalMask: result.evalMask, sampler: result.sampler,
     ...(options ? { options } : {}),
   };
 }

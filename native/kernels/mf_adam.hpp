@@ -1,0 +1,75 @@
+// The mini-batch step of MF (0 layers) with one negative per positive (rns,
+// pop), BPR loss, L2 on the batch's rows and dense Adam: the step of the
+// general mini-batch trainer (train.cpp), with Adam deferred
+// (kernels/deferred_adam.hpp) and every pass over the batch's rows only:
+//   1. the batch's distinct rows, in order of first use (slots);
+//   2. their p, m, v as dense Adam has them (the deferred zero-gradient
+//      steps caught up), into compact tables: the only pass that reads the
+//      model's rows;
+//   3. per sample: scores, loss terms and dL/dx, from the compact p;
+//   4. per row: the gradient, summed in sample order by the thread that owns the row;
+//   5. per row: Adam with the gradient plus the row's L2 term on the compact
+//      copy, written over the model's row: the only pass that writes them.
+// No step depends on the thread count, so neither do the results.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/deferred_adam.hpp"
+#include "kernels/train.hpp"
+
+namespace dtlns {
+
+class MfAdamTrainer {
+ public:
+  // Whether this trainer runs `config`: MF (or 0 layers), 'adam' with
+  // deferAdam and betas DeferredAdam supports, one rns or pop negative.
+  static bool runs(const TrainConfig& config);
+
+  // Every row of `model` is current at Adam step `step`.
+  MfAdamTrainer(const ModelTables& model, const TrainConfig& config, uint64_t step);
+
+  // Sums over a batch: softplus(s_uj - s_ui), and l2/2 (|u|² + |i|² + |j|²).
+  struct Loss {
+    double bpr = 0, reg = 0;
+  };
+  enum class Outcome {
+    Ok,
+    BadCatchUp,  // a caught-up parameter is not finite (at the step before)
+    BadLoss,     // the loss is not finite; nothing was updated
+    BadUpdate,   // an updated parameter is not finite
+  };
+
+  // Adam step (last step + 1) on the n >= 1 triples (users[k], pos[k], neg[k]).
+  Outcome train(const uint32_t* users, const uint32_t* pos, const uint32_t* neg, size_t n, Loss& loss);
+
+  // Brings every row up to the last step; false when one is not finite.
+  bool finish() { return adam_.flush(threads_); }
+
+ private:
+  static constexpr uint32_t kNoSlot = 0xFFFFFFFFu;
+
+  ModelTables m_;
+  float l2_;
+  int threads_;
+  DeferredAdam adam_;
+  std::vector<uint32_t> slotOf_;       // per node: its slot in this batch, or kNoSlot
+  std::vector<uint32_t> rows_;         // per slot: the node
+  std::vector<uint32_t> occurrences_;  // per slot: uses in this batch (L2 counts each)
+  std::vector<size_t> firstSample_;    // per slot: the sample that assigned it
+  std::vector<uint32_t> sampleSlots_;  // per sample: the slots of u, i, j
+  std::vector<float> current_;         // per slot: p, m, v at the last step (three tables)
+  std::vector<float> grad_;            // per slot: the gradient row
+  std::vector<const float*> gradRows_;
+  std::vector<float> l2Weights_;
+  std::vector<float> coefficient_, bprTerm_, normTerm_;  // per sample
+
+  const float* row(uint32_t slot) const { return current_.data() + size_t(slot) * m_.dim; }
+  void assignSlots(const uint32_t* users, const uint32_t* pos, const uint32_t* neg, size_t n);
+  void releaseSlots();
+  void scoreSamples(size_t n);
+  void accumulateGradients(size_t n);
+};
+
+}  // namespace dtlns

@@ -1,0 +1,198 @@
+/**
+ * The DTL-NS pipeline as stages: pretrain -> trees -> candidates -> labels -> train.
+ * Each stage writes its artifact into the run folder and records a fingerprint of its
+ * options and inputs in stages.json; a stage whose fingerprint is unchanged and whose
+ * outputs exist is skipped, so a rerun after a crash or a changed option redoes only what
+ * it must. Training and labelling also resume inside a stage (checkpoints, label store).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dataset } from '../data/types.js';
+import { csrUnion } from '../data/csr.js';
+import { train, type TrainOptions, type TrainResult } from '../train/train.js';
+import { buildTrees } from '../trees/build.js';
+import { readPaths } from '../trees/paths-file.js';
+import type { PathCodes } from '../trees/paths.js';
+import { generateCandidates, readCandidates, writeCandidates } from '../labels/candidates.js';
+import { createLabeler, type LabelerSpec } from '../labels/labelers.js';
+import { labelCandidates, type LabelProgress } from '../labels/label.js';
+import { labelsToPositives, readLabelStore } from '../labels/store.js';
+import { labelQuality, type LabelQuality } from '../labels/quality.js';
+import { evaluateEmbeddings } from '../eval/evaluate.js';
+import type { Metrics } from '../eval/metrics.js';
+import { readNpy } from '../model/npy.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+
+export type StageName = 'pretrain' | 'trees' | 'candidates' | 'labels' | 'train';
+
+export interface PipelineOptions {
+  /** Run folder: every artifact and stages.json. */
+  out: string;
+  /** Options of the pre-trained recommender (default: the train defaults, uniform negatives). */
+  pretrain?: Omit<TrainOptions, 'out' | 'extraPositives'>;
+  /** Tree options (see buildTrees), or the authors' path files to use instead of building. */
+  trees?: { branching?: number; leafSize?: number; seed?: number; pathsStruct?: string; pathsSemantic?: string };
+  /** Candidates per user, or a candidate file to use instead of generating. */
+  candidates?: { n?: number; file?: string };
+  /** The labeler (default rule). Its paths are filled in by the pipeline. */
+  labeler?: Omit<LabelerSpec, 'items'>;
+  /** Options of the final training (default sampler 'dtlns' with both path codes). */
+  train?: Omit<TrainOptions, 'out' | 'extraPositives' | 'pathsCo' | 'pathsSe'>;
+  threads?: number;
+  onStage?: (stage: StageName, status: 'skipped' | 'running' | 'done', seconds?: number) => void;
+  onEpoch?: TrainOptions['onEpoch'];
+  onLabelProgress?: (progress: LabelProgress) => void;
+}
+
+type SplitMetrics = { valid?: Metrics; test?: Metrics };
+
+export interface PipelineResult {
+  out: string;
+  pretrain: { valid?: Metrics; test?: Metrics; epochs: number };
+  labels: { counts: Record<string, number>; quality?: LabelQuality };
+  /** The final model's metrics under both evaluation masks (the original training set is the honest one). */
+  train: { original: SplitMetrics; augmented: SplitMetrics; epochs: number; sampler: Record<string, string | number> };
+  stages: Record<StageName, { skipped: boolean; seconds: number }>;
+}
+
+interface StageRecord {
+  fingerprint: string;
+  /** 'running' until the stage completes: a rerun with the same fingerprint resumes it. */
+  status: 'running' | 'done';
+  seconds: number;
+}
+
+function digest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
+function fileDigest(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+}
+
+export async function runPipeline(dataset: Dataset, options: PipelineOptions): Promise<PipelineResult> {
+  const out = options.out;
+  const stagesFile = join(out, 'stages.json');
+  const records: Partial<Record<StageName, StageRecord>> = existsSync(stagesFile) ? JSON.parse(readFileSync(stagesFile, 'utf8')) : {};
+  const report = {} as PipelineResult['stages'];
+  const threads = options.threads;
+  const withThreads = <T extends object>(o: T): T => (threads ? { ...o, threads } : o);
+  const datasetKey = digest({ name: dataset.name, nUsers: dataset.nUsers, nItems: dataset.nItems, nnz: dataset.train.indices.length });
+
+  /**
+   * Runs `work` unless the stage's fingerprint and outputs are unchanged. What a stage
+   * left under another fingerprint (`owned`) is removed first; an interrupted run of the
+   * same fingerprint is resumed (training checkpoints, the label store).
+   */
+  const stage = async (name: StageName, fingerprint: string, outputs: string[], owned: string[], work: () => Promise<void>): Promise<void> => {
+    const previous = records[name];
+    if (previous?.fingerprint === fingerprint && previous.status === 'done' && outputs.every((p) => existsSync(p))) {
+      report[name] = { skipped: true, seconds: previous.seconds };
+      options.onStage?.(name, 'skipped', previous.seconds);
+      return;
+    }
+    if (previous?.fingerprint !== fingerprint) for (const path of owned) rmSync(path, { recursive: true, force: true });
+    records[name] = { fingerprint, status: 'running', seconds: 0 };
+    writeJsonAtomic(stagesFile, records);
+    options.onStage?.(name, 'running');
+    const started = performance.now();
+    await work();
+    const seconds = (performance.now() - started) / 1000;
+    records[name] = { fingerprint, status: 'done', seconds };
+    writeJsonAtomic(stagesFile, records);
+    report[name] = { skipped: false, seconds };
+    options.onStage?.(name, 'done', seconds);
+  };
+
+  // 1. Pre-train (uniform negatives): its embeddings feed the semantic tree and the candidates.
+  const pretrainDir = join(out, 'pretrain');
+  const pretrainOptions = withThreads({ ...options.pretrain, sampler: 'rns' as const });
+  const pretrainKey = digest({ datasetKey, pretrainOptions: { ...pretrainOptions, onEpoch: undefined, threads: undefined } });
+  await stage('pretrain', pretrainKey, [join(pretrainDir, 'item-embeddings.npy'), join(pretrainDir, 'metrics.json')], [pretrainDir], async () => {
+    await train(dataset, { ...pretrainOptions, out: pretrainDir, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) });
+  });
+  const pretrainMetrics = JSON.parse(readFileSync(join(pretrainDir, 'metrics.json'), 'utf8'));
+
+  // 2. Trees (or the given path files).
+  const given = options.trees?.pathsStruct && options.trees?.pathsSemantic;
+  const structFile = given ? options.trees!.pathsStruct! : join(out, 'paths-struct.txt');
+  const semanticFile = given ? options.trees!.pathsSemantic! : join(out, 'paths-semantic.txt');
+  const embeddingsFile = join(pretrainDir, 'item-embeddings.npy');
+  const treesKey = given
+    ? digest({ struct: fileDigest(structFile), semantic: fileDigest(semanticFile) })
+    : digest({ pretrainKey, trees: options.trees, datasetKey });
+  await stage('trees', treesKey, [structFile, semanticFile], [], async () => {
+    if (given) return;
+    const { branching, leafSize, seed } = options.trees ?? {};
+    await buildTrees(withThreads({
+      dataset, embeddings: readNpy(embeddingsFile), out,
+      ...(branching !== undefined ? { branching } : {}), ...(leafSize !== undefined ? { leafSize } : {}), ...(seed !== undefined ? { seed } : {}),
+    }));
+  });
+  const pathsCo: PathCodes = await readPaths(structFile, dataset);
+  const pathsSe: PathCodes = await readPaths(semanticFile, dataset);
+
+  // 3. Candidates: the pre-trained model's top-N unobserved items per user (or a given file).
+  const candidatesFile = options.candidates?.file ?? join(out, 'candidates.txt');
+  const candidatesKey = options.candidates?.file
+    ? digest({ file: fileDigest(candidatesFile) })
+    : digest({ pretrainKey, n: options.candidates?.n ?? 20 });
+  await stage('candidates', candidatesKey, [candidatesFile], [], async () => {
+    if (options.candidates?.file) return;
+    const users = readNpy(join(pretrainDir, 'user-embeddings.npy'));
+    const items = readNpy(embeddingsFile);
+    const candidates = await generateCandidates(dataset, users.data, items.data, users.shape[1], withThreads({ n: options.candidates?.n ?? 20, users: 'all' as const }));
+    writeCandidates(candidatesFile, candidates, dataset);
+  });
+  const candidates = await readCandidates(candidatesFile, dataset);
+
+  // 4. Labels: false negatives among the candidates. The store resumes by itself; a changed labeler starts it over.
+  const labelsFile = join(out, 'labels.jsonl');
+  const labelerSpec: Omit<LabelerSpec, 'items'> = options.labeler ?? { kind: 'rule' };
+  const labelsKey = digest({ treesKey, candidatesKey, labeler: { ...labelerSpec, llama: labelerSpec.llama && { ...labelerSpec.llama, threads: undefined } } });
+  await stage('labels', labelsKey, [labelsFile], [labelsFile], async () => {
+    const labeler = await createLabeler({ ...labelerSpec, items: { itemIds: dataset.itemIds, structural: pathsCo, semantic: pathsSe } });
+    try {
+      await labelCandidates(dataset, candidates, { labeler, out: labelsFile, ...(options.onLabelProgress ? { onProgress: options.onLabelProgress } : {}) });
+    } finally {
+      await labeler.close?.();
+    }
+  });
+  const labelRecords = await readLabelStore(labelsFile);
+  const counts: Record<string, number> = { positive: 0, negative: 0, unparsed: 0 };
+  for (const r of labelRecords) counts[r.label] = (counts[r.label] ?? 0) + 1;
+  const extraPositives = labelsToPositives(labelRecords, dataset);
+
+  // 5. Train with the multi-view sampler and the augmented positives.
+  const trainDir = join(out, 'train');
+  const trainOptions = withThreads({ sampler: 'dtlns' as const, ...options.train });
+  const trainKey = digest({ labelsKey, trainOptions: { ...trainOptions, onEpoch: undefined, threads: undefined } });
+  let final: TrainResult | undefined;
+  await stage('train', trainKey, [join(trainDir, 'user-embeddings.npy'), join(trainDir, 'item-embeddings.npy')], [trainDir], async () => {
+    final = await train(dataset, {
+      ...trainOptions, pathsCo, pathsSe, extraPositives, out: trainDir, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
+    });
+  });
+  const userEmb = final?.userEmb ?? readNpy(join(trainDir, 'user-embeddings.npy')).data;
+  const itemEmb = final?.itemEmb ?? readNpy(join(trainDir, 'item-embeddings.npy')).data;
+  const dim = userEmb.length / dataset.nUsers;
+  const masks = { original: dataset.train, augmented: csrUnion(dataset.train, extraPositives) };
+  const evaluated: Record<'original' | 'augmented', SplitMetrics> = { original: {}, augmented: {} };
+  for (const [name, mask] of Object.entries(masks) as Array<['original' | 'augmented', typeof dataset.train]>) {
+    for (const split of ['valid', 'test'] as const) {
+      const truth = dataset[split];
+      if (truth) evaluated[name][split] = await evaluateEmbeddings(userEmb, itemEmb, dim, truth, withThreads({ mask }));
+    }
+  }
+  const trainMetrics = JSON.parse(readFileSync(join(trainDir, 'metrics.json'), 'utf8'));
+  const result: PipelineResult = {
+    out,
+    pretrain: { valid: pretrainMetrics.valid, test: pretrainMetrics.test, epochs: pretrainMetrics.epochs },
+    labels: { counts, ...(dataset.hidden ? { quality: labelQuality(labelRecords, dataset) } : {}) },
+    train: { ...evaluated, epochs: trainMetrics.epochs, sampler: trainMetrics.sampler ?? {} },
+    stages: report,
+  };
+  writeJsonAtomic(join(out, 'metrics.json'), result);
+  return result;
+}
