@@ -8,11 +8,12 @@ import { referenceMaskedTopK } from '../src/eval/reference.js';
 import type { Csr } from '../src/data/types.js';
 import { ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
+import { mulberry32 } from '../src/util/random.js';
 
 export async function benchEval(settings: BenchSettings, log: (line: string) => void, quick: boolean): Promise<BenchRow[]> {
   const dataset = await benchDataset(quick);
   const dim = 64, k = 50;
-  const rand = mulberry(11);
+  const rand = mulberry32(11);
   const userEmb = Float32Array.from({ length: dataset.nUsers * dim }, () => rand() - 0.5);
   const itemEmb = Float32Array.from({ length: dataset.nItems * dim }, () => rand() - 0.5);
   const mask: Csr = dataset.train;
@@ -29,13 +30,3 @@ export async function benchEval(settings: BenchSettings, log: (line: string) => 
   return rows;
 }
 
-function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -9,11 +9,12 @@ import { OnnxRecommender } from '../src/export/score.js';
 import { maskedTopK } from '../src/eval/topk.js';
 import { ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
+import { mulberry32 } from '../src/util/random.js';
 
 export async function benchExport(settings: BenchSettings, log: (line: string) => void, quick: boolean): Promise<BenchRow[]> {
   const dataset = await benchDataset(quick);
   const dim = 64, k = 20, batchUsers = 1024;
-  const rand = mulberry(13);
+  const rand = mulberry32(13);
   const userEmb = Float32Array.from({ length: dataset.nUsers * dim }, () => rand() - 0.5);
   const itemEmb = Float32Array.from({ length: dataset.nItems * dim }, () => rand() - 0.5);
   const users = Uint32Array.from({ length: Math.min(dataset.nUsers, quick ? 1024 : 4096) }, (_, u) => u);
@@ -42,13 +43,3 @@ export async function benchExport(settings: BenchSettings, log: (line: string) =
   }
 }
 
-function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -19,6 +19,7 @@ import { loadDataset } from '../src/data/load.js';
 import { packageRoot } from '../src/native.js';
 import { formatRate, ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
+import { mulberry32 } from '../src/util/random.js';
 
 /** One timed run, reported like a benchmark.js row (1 sample). */
 async function timedOnce(suite: string, name: string, fn: () => unknown, unitsPerRun: number, unit: string, log: (line: string) => void): Promise<BenchRow> {
@@ -32,7 +33,7 @@ async function timedOnce(suite: string, name: string, fn: () => unknown, unitsPe
 
 async function benchTreeBuild(settings: BenchSettings, log: (line: string) => void, quick: boolean): Promise<{ rows: BenchRow[]; codes: PathCodes }> {
   const n = quick ? 20_000 : 100_000, dim = 64;
-  const rand = mulberry(5);
+  const rand = mulberry32(5);
   const points = Float32Array.from({ length: n * dim }, () => rand());
   const options = { branching: 4, leafSize: 30, nInit: 1, seed: 2026 };
   const input = `${n}x${dim}-b4-leaf30`;
@@ -59,7 +60,7 @@ async function benchFeatures(name: string, train: Csr, log: (line: string) => vo
 
 async function benchPrefix(codes: PathCodes, settings: BenchSettings, log: (line: string) => void, quick: boolean): Promise<BenchRow[]> {
   const pairs = quick ? 200_000 : 2_000_000, tsPairs = pairs / 10;
-  const rand = mulberry(9);
+  const rand = mulberry32(9);
   const a = Uint32Array.from({ length: pairs }, () => Math.floor(rand() * codes.nItems));
   const b = Uint32Array.from({ length: pairs }, () => Math.floor(rand() * codes.nItems));
   const input = `${codes.nItems}i-depth${codes.maxDepth}`;
@@ -101,13 +102,3 @@ export async function benchTrees(settings: BenchSettings, log: (line: string) =>
   return rows;
 }
 
-function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

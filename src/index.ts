@@ -11,3 +11,4 @@ export { trainDefaults, evalDefaults, defaultThreads } from './defaults.js';
 export * from './trees/index.js';
 export * from './labels/index.js';
 export * from './export/index.js';
+export * from './sampling/index.js';

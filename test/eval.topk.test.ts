@@ -5,17 +5,8 @@ import { referenceMaskedTopK } from '../src/eval/reference.js';
 import { rankingMetrics } from '../src/eval/metrics.js';
 import { native } from '../src/native.js';
 import type { Csr } from '../src/data/types.js';
+import { mulberry32 } from '../src/util/random.js';
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomCsr(rows: number, cols: number, perRow: number, rand: () => number): Csr {
   const indptr = new Uint32Array(rows + 1);
@@ -31,7 +22,7 @@ function randomCsr(rows: number, cols: number, perRow: number, rand: () => numbe
 }
 
 test('native masked top-K equals the TS reference (with ties and masks)', async () => {
-  const rand = random(7);
+  const rand = mulberry32(7);
   const nUsers = 37, nItems = 211, dim = 13, k = 25;
   // Quantised values create exact score ties, which must break by lower item index.
   const userEmb = Float32Array.from({ length: nUsers * dim }, () => Math.round(rand() * 4 - 2) / 2);

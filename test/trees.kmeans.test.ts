@@ -4,26 +4,17 @@ import { buildBalancedTree, type BalancedTree } from '../src/trees/kmeans.js';
 import { buildBalancedTreeReference, maxChildSize } from '../src/trees/reference.js';
 import { adjustedMutualInformation } from '../src/trees/ami.js';
 import { native } from '../src/native.js';
+import { mulberry32 } from '../src/util/random.js';
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function uniformPoints(n: number, dim: number, seed: number): Float32Array {
-  const rand = random(seed);
+  const rand = mulberry32(seed);
   return Float32Array.from({ length: n * dim }, () => rand());
 }
 
 /** Gaussian-ish blobs around well-separated centres; labels[i] = blob of point i. */
 function blobs(n: number, dim: number, k: number, seed: number): { points: Float32Array; labels: Int32Array } {
-  const rand = random(seed);
+  const rand = mulberry32(seed);
   const centres = Array.from({ length: k }, () => Array.from({ length: dim }, () => rand() * 40));
   const points = new Float32Array(n * dim);
   const labels = new Int32Array(n);
@@ -95,7 +86,7 @@ test('k-means tree: leaves hold at most leafSize items, children at most 1.6x th
 
 test('k-means tree: rebalancing moves items out of an oversized cluster', async () => {
   // One dense blob of 900 points and 100 scattered ones: k-means alone puts most in one child.
-  const rand = random(4);
+  const rand = mulberry32(4);
   const n = 1000, dim = 2;
   const points = Float32Array.from({ length: n * dim }, (_, k) => (k < 1800 ? rand() * 0.01 : rand() * 100));
   const tree = await buildBalancedTree(points, n, dim, { seed: 1, threads: 1 });

@@ -3,21 +3,12 @@ import assert from 'node:assert/strict';
 import { prefixSimilarity, prefixSimilarityOneToMany, prefixSimilarityReference } from '../src/trees/prefix.js';
 import { packPaths, type PathCodes } from '../src/trees/paths.js';
 import { native } from '../src/native.js';
+import { mulberry32 } from '../src/util/random.js';
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random paths over a small alphabet, so long shared prefixes are common; some empty. */
 function randomCodes(nItems: number, seed: number): PathCodes {
-  const rand = random(seed);
+  const rand = mulberry32(seed);
   return packPaths(Array.from({ length: nItems }, () => Array.from({ length: Math.floor(rand() * 7) }, () => Math.floor(rand() * 2))));
 }
 
@@ -32,7 +23,7 @@ test('prefix similarity: known values', async () => {
 
 test('prefix similarity: native pairs and one-to-many equal the TS reference on random paths', async () => {
   const codes = randomCodes(500, 3);
-  const rand = random(4);
+  const rand = mulberry32(4);
   const count = 20000;
   const a = Uint32Array.from({ length: count }, () => Math.floor(rand() * 500));
   const b = Uint32Array.from({ length: count }, () => Math.floor(rand() * 500));

@@ -7,21 +7,12 @@ import { adjustedMutualInformation } from '../src/trees/ami.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { native } from '../src/native.js';
 import type { Csr } from '../src/data/types.js';
+import { mulberry32 } from '../src/util/random.js';
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Users x items with community structure: each user mostly picks items of one of `groups` groups. */
 function communityCsr(users: number, items: number, groups: number, perUser: number, seed: number): Csr {
-  const rand = random(seed);
+  const rand = mulberry32(seed);
   const indptr = new Uint32Array(users + 1);
   const indices: number[] = [];
   const size = items / groups;

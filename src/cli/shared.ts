@@ -1,4 +1,7 @@
 /** Glue shared by the commands: arguments -> dataset, arguments -> training, results -> stdout. */
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import { readNpy } from '../model/npy.js';
 import { loadDataset, type LoadOptions } from '../data/load.js';
 import type { SplitMode } from '../data/split.js';
 import type { Dataset } from '../data/types.js';
@@ -114,4 +117,36 @@ export function printResult(result: TrainResult, args: { json: boolean; out?: st
   }
   if (args.out) lines.push(`outputs in ${args.out} (metrics.json, user-embeddings.npy, item-embeddings.npy, best/, checkpoint/)`);
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+export interface EmbeddingArgs {
+  run?: string;
+  userEmb?: string;
+  itemEmb?: string;
+}
+
+/** --run DIR or --user-emb/--item-emb: where a command reads trained embeddings from. */
+export function embeddingOptions<T>(y: Argv<T>) {
+  return y
+    .option('run', { type: 'string', describe: 'A run folder written by train/run (reads user-embeddings.npy and item-embeddings.npy)' })
+    .option('user-emb', { type: 'string', describe: 'User embeddings .npy (float32, users x dim)' })
+    .option('item-emb', { type: 'string', describe: 'Item embeddings .npy (float32, items x dim)' })
+    .check((a) => {
+      if (!a.run && !(a.userEmb && a.itemEmb)) throw new Error('Give --run DIR, or both --user-emb and --item-emb');
+      return true;
+    });
+}
+
+/** The embeddings named by EmbeddingArgs, checked against the dataset's users and items. */
+export function readEmbeddings(args: EmbeddingArgs, dataset: Dataset): { users: Float32Array; items: Float32Array; dim: number } {
+  const users = readNpy(args.userEmb ?? join(args.run!, 'user-embeddings.npy'));
+  const items = readNpy(args.itemEmb ?? join(args.run!, 'item-embeddings.npy'));
+  const dim = users.shape[1];
+  if (users.shape[0] !== dataset.nUsers || items.shape[0] !== dataset.nItems || items.shape[1] !== dim) {
+    throw new RangeError(
+      `Embeddings of shape ${users.shape.join('x')} (users) and ${items.shape.join('x')} (items) do not match the dataset's ` +
+        `${dataset.nUsers} users and ${dataset.nItems} items`,
+    );
+  }
+  return { users: users.data, items: items.data, dim };
 }

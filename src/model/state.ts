@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readNpy, writeNpy } from './npy.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { ModelState } from '../native.js';
+import { mulberry32 } from '../util/random.js';
 
 /** The tables the kernels read and update; the type is declared beside the binding. */
 export type { ModelState };
@@ -14,14 +15,9 @@ export function initModel(nUsers: number, nItems: number, dim: number, seed: num
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`Expected a positive integer for ${name} but received ${v}`);
   }
   if (!(std > 0) || !Number.isFinite(std)) throw new RangeError(`Expected a positive finite number for initStd but received ${std}`);
-  let s = seed >>> 0;
-  const uniform = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  // Shifted by half a step into (0, 1): log(0) never happens.
+  const uniform = (): number => next() + 0.5 / 4294967296;
   const normal = (n: number): Float32Array => {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i += 2) {

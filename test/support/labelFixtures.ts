@@ -9,6 +9,7 @@ import type { Dataset } from '../../src/data/types.js';
 import type { PathCodes } from '../../src/trees/paths.js';
 import type { PromptItems } from '../../src/labels/prompt.js';
 import type { Candidates } from '../../src/labels/types.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 export interface LabelFixture {
   dataset: Dataset;
@@ -16,20 +17,10 @@ export interface LabelFixture {
   candidates: Candidates;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function taxonomyPaths(dataset: Dataset, scramble: number, seed: number): PathCodes {
   const tax = dataset.taxonomy!;
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const paths = Int32Array.from(tax.paths);
   for (let i = 0; i < dataset.nItems; i++) {
     if (rand() < scramble) paths[i * tax.depth + tax.depth - 1] = Math.floor(rand() * tax.branching);
@@ -41,7 +32,7 @@ export function taxonomyPaths(dataset: Dataset, scramble: number, seed: number):
 export function labelFixture(options: { preset?: 'tiny' | 'small'; users?: number; perUser?: number; seed?: number } = {}): LabelFixture {
   const dataset = generateSynthetic({ preset: options.preset ?? 'small' });
   const perUser = options.perUser ?? 20;
-  const rand = rng(options.seed ?? 7);
+  const rand = mulberry32(options.seed ?? 7);
   const users: number[] = [];
   const indptr: number[] = [0];
   const items: number[] = [];

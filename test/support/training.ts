@@ -1,18 +1,9 @@
 /** Small deterministic inputs for the training-kernel tests. */
 import assert from 'node:assert/strict';
 import type { ModelState } from '../../src/native.js';
+import { mulberry32 } from '../../src/util/random.js';
 
-/** mulberry32: a tiny seeded generator of uniforms in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 export interface Graph {
   nUsers: number;
