@@ -28,6 +28,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   describe: 'The DTL-NS pipeline: pretrain, trees, candidates, labels, train with the multi-view sampler, eval under both masks',
   builder: (y: Argv) =>
     commonOptions(trainOptions(dataOptions(y)))
+      .option('epochs', { type: 'number', default: undefined, describe: 'Epoch cap of both trainings (default: 60 on synthetic data, a quick demo; else 1000; early stopping applies)' })
       .option('sampler', { type: 'string', default: 'dtlns', describe: 'Negative sampler of the final training (rns, pop, dns, mixgcf, dtlns)' })
       .option('out', { type: 'string', describe: 'Run folder (default runs/<dataset>); a rerun skips the stages that are up to date' })
       .option('pretrain-epochs', { type: 'number', describe: 'Epoch cap of the pre-training (default: --epochs)' })
@@ -43,6 +44,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .example('$0 run --data ../shared/datasets/dtlns-sports --llm-model qwen2.5-0.5b-instruct-q8_0.gguf', 'With an LLM labeler') as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const dataset = await loadDatasetFromArgs(args);
+    const epochs = args.epochs ?? (args.data.startsWith('synthetic') ? 60 : 1000);
     const out = args.out ?? `runs/${dataset.name.replace(/[^\w.-]+/g, '-')}`;
     const ks = parseList(args.ks, 'ks');
     const common = {
@@ -55,7 +57,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const result = await runPipeline(dataset, {
       out,
       threads: args.threads,
-      pretrain: { ...common, epochs: args.pretrainEpochs ?? args.epochs },
+      pretrain: { ...common, epochs: args.pretrainEpochs ?? epochs },
       trees: {
         seed: args.seed,
         ...(args.pathsStruct && args.pathsSemantic ? { pathsStruct: args.pathsStruct, pathsSemantic: args.pathsSemantic } : {}),
@@ -66,13 +68,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ...(labelerKind === 'llama' ? { llama: { modelPath: args.llmModel!, mode: args.mode, threads: args.threads } } : {}),
       },
       train: {
-        ...common, epochs: args.epochs, sampler: args.sampler as 'dtlns', negs: args.negs, k: args.k, alphaCo: args.alphaCo, alphaSe: args.alphaSe,
+        ...common, epochs, sampler: args.sampler as 'dtlns', negs: args.negs, k: args.k, alphaCo: args.alphaCo, alphaSe: args.alphaSe,
         popAlpha: args.popAlpha, dnsTopK: args.dnsTopK, evalMask: args.evalMask as 'original',
       },
       onStage: (stage, status, seconds) => {
         if (status === 'running') {
           log(`stage ${stage}...`);
-          if (stage === 'pretrain' || stage === 'train') progress = createProgress(stage, args.epochs, { quiet: args.quiet, unit: 'epochs' });
+          if (stage === 'pretrain' || stage === 'train') progress = createProgress(stage, stage === 'pretrain' ? args.pretrainEpochs ?? epochs : epochs, { quiet: args.quiet, unit: 'epochs' });
         } else {
           progress?.stop();
           progress = undefined;
