@@ -232,32 +232,52 @@ Napi::Uint32Array toUint32Array(Napi::Env env, const std::vector<uint32_t>& valu
   return array;
 }
 
+// The options of the epoch-draw functions: nItems, seed, batch, threads and the train CSR.
+struct DrawArgs {
+  uint32_t nItems;
+  uint64_t seed;
+  size_t batch;
+  int threads;
+  std::vector<Napi::Value> pins;
+  PositiveSets train;
+};
+
+DrawArgs readDrawArgs(Napi::Env env, const Napi::Object& o) {
+  DrawArgs a;
+  a.nItems = uint32_t(integer(o, "nItems", 1, kMaxRows));
+  a.seed = uint64_t(integer(o, "seed", 0, kMaxSafeInteger));
+  a.batch = size_t(integer(o, "batch", 1, 1 << 24));
+  a.threads = int(integer(o, "threads", 1, 1024));
+  auto indptr = typedArray<uint32_t>(o, "trainIndptr");
+  if (indptr.length < 2 || indptr.length - 1 > size_t(kMaxRows))
+    rangeError(env, "Expected trainIndptr to hold nUsers + 1 entries with nUsers in [1, " + std::to_string(kMaxRows) +
+                        "] but received " + std::to_string(indptr.length) + " entries");
+  a.train = readTrain(o, uint32_t(indptr.length - 1), a.nItems, a.pins);
+  return a;
+}
+
+Napi::Value triplesObject(Napi::Env env, const SampledTriples& triples) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("users", toUint32Array(env, triples.users));
+  out.Set("pos", toUint32Array(env, triples.pos));
+  out.Set("neg", toUint32Array(env, triples.neg));
+  out.Set("skipped", double(triples.skipped));
+  return out;
+}
+
 // sampleUniform({trainIndptr, trainIndices, nItems, seed, batch, threads})
 //   -> Promise<{users, pos, neg: Uint32Array, skipped: number}>, the triples trainEpoch draws.
 Napi::Value SampleUniform(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = optionsArg(info);
-  const uint32_t nItems = uint32_t(integer(o, "nItems", 1, kMaxRows));
-  const uint64_t seed = uint64_t(integer(o, "seed", 0, kMaxSafeInteger));
-  const size_t batch = size_t(integer(o, "batch", 1, 1 << 24));
-  const int threads = int(integer(o, "threads", 1, 1024));
-  auto indptr = typedArray<uint32_t>(o, "trainIndptr");
-  if (indptr.length < 2 || indptr.length - 1 > size_t(kMaxRows))
-    rangeError(env, "Expected trainIndptr to hold nUsers + 1 entries with nUsers in [1, " + std::to_string(kMaxRows) +
-                        "] but received " + std::to_string(indptr.length) + " entries");
-  std::vector<Napi::Value> pins;
-  const PositiveSets train = readTrain(o, uint32_t(indptr.length - 1), nItems, pins);
+  DrawArgs a = readDrawArgs(env, o);
   auto triples = std::make_shared<SampledTriples>();
   return KernelWorker::start(
-      env, std::move(pins), [=] { *triples = sampleUniformEpoch(train, seed, batch, threads); },
-      [triples](Napi::Env env) -> Napi::Value {
-        Napi::Object out = Napi::Object::New(env);
-        out.Set("users", toUint32Array(env, triples->users));
-        out.Set("pos", toUint32Array(env, triples->pos));
-        out.Set("neg", toUint32Array(env, triples->neg));
-        out.Set("skipped", double(triples->skipped));
-        return out;
-      });
+      env, std::move(a.pins),
+      [triples, train = a.train, seed = a.seed, batch = a.batch, threads = a.threads] {
+        *triples = sampleUniformEpoch(train, seed, batch, threads);
+      },
+      [triples](Napi::Env env) { return triplesObject(env, *triples); });
 }
 
 // mineNegatives({model, layers, nUsers, nItems, dim, userEmb, itemEmb, trainIndptr, trainIndices,
@@ -322,32 +342,18 @@ Napi::Value MineNegatives(const Napi::CallbackInfo& info) {
 Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = optionsArg(info);
-  const uint32_t nItems = uint32_t(integer(o, "nItems", 1, kMaxRows));
-  const uint64_t seed = uint64_t(integer(o, "seed", 0, kMaxSafeInteger));
-  const size_t batch = size_t(integer(o, "batch", 1, 1 << 24));
-  const int threads = int(integer(o, "threads", 1, 1024));
-  auto indptr = typedArray<uint32_t>(o, "trainIndptr");
-  if (indptr.length < 2 || indptr.length - 1 > size_t(kMaxRows))
-    rangeError(env, "Expected trainIndptr to hold nUsers + 1 entries with nUsers in [1, " + std::to_string(kMaxRows) +
-                        "] but received " + std::to_string(indptr.length) + " entries");
-  std::vector<Napi::Value> pins;
-  const PositiveSets train = readTrain(o, uint32_t(indptr.length - 1), nItems, pins);
-  const SamplerConfig config = readSampler(o, nItems, pins);
+  DrawArgs a = readDrawArgs(env, o);
+  const SamplerConfig config = readSampler(o, a.nItems, a.pins);
   if (config.scores())
     rangeError(env, "Expected sampler to be 'rns' or 'pop' (the samplers that draw without the model) for "
                     "sampleNegatives but received '" + string(o, "sampler") + "'");
   auto triples = std::make_shared<SampledTriples>();
   return KernelWorker::start(
-      env, std::move(pins),
-      [=] { *triples = sampleEpochNegatives(train, Sampler(config, train), seed, batch, threads); },
-      [triples](Napi::Env env) -> Napi::Value {
-        Napi::Object out = Napi::Object::New(env);
-        out.Set("users", toUint32Array(env, triples->users));
-        out.Set("pos", toUint32Array(env, triples->pos));
-        out.Set("neg", toUint32Array(env, triples->neg));
-        out.Set("skipped", double(triples->skipped));
-        return out;
-      });
+      env, std::move(a.pins),
+      [triples, config, train = a.train, seed = a.seed, batch = a.batch, threads = a.threads] {
+        *triples = sampleEpochNegatives(train, Sampler(config, train), seed, batch, threads);
+      },
+      [triples](Napi::Env env) { return triplesObject(env, *triples); });
 }
 
 }  // namespace
