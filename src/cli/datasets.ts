@@ -13,7 +13,7 @@ interface DatasetsArgs {
 }
 
 /** The shared datasets folder beside a checkout (../shared/datasets), when present. */
-export function sharedDatasetsDir(): string | undefined {
+function sharedDatasetsDir(): string | undefined {
   const dir = resolve(packageRoot, '..', 'shared', 'datasets');
   return existsSync(dir) ? dir : undefined;
 }
