@@ -236,22 +236,12 @@ export interface TrainStepOptions extends ModelState, TrainHyperparameters, Nega
   pos: Uint32Array;
 }
 
-export interface MineNegativesOptions extends SamplerFields, NegativeDrawArrays {
+export interface MineNegativesOptions extends SamplerFields, NegativeDrawArrays, PropagateOptions {
   /** 'dns', 'mixgcf' or 'dtlns'. */
   sampler: SamplerName;
-  model: TrainModel;
-  layers: number;
-  nUsers: number;
-  nItems: number;
-  dim: number;
-  userEmb: Float32Array;
-  itemEmb: Float32Array;
-  trainIndptr: Uint32Array;
-  trainIndices: Uint32Array;
   users: Uint32Array;
   pos: Uint32Array;
   candidates: Uint32Array;
-  threads: number;
 }
 
 /** The negatives chosen for n positives, k each, L = effective layers. */

@@ -13,7 +13,7 @@
  * referenceMiniBatchStep generalises the mini-batch step to K negatives per
  * positive (K-pair loss) that may be MixGCF mixtures of per-layer rows.
  */
-import type { ModelState, TrainModel, TrainOptimizer } from '../native.js';
+import type { ModelState, PropagateOptions, TrainModel, TrainOptimizer } from '../native.js';
 
 export interface ReferenceStepOptions {
   model: TrainModel;
@@ -37,17 +37,8 @@ export interface ReferenceStepResult {
   step: number;
 }
 
-export interface ReferencePropagateOptions {
-  model: TrainModel;
-  layers: number;
-  nUsers: number;
-  nItems: number;
-  dim: number;
-  userEmb: Float32Array;
-  itemEmb: Float32Array;
-  trainIndptr: Uint32Array;
-  trainIndices: Uint32Array;
-}
+/** The native propagate's options less threads. */
+export type ReferencePropagateOptions = Omit<PropagateOptions, 'threads'>;
 
 const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
