@@ -13,3 +13,4 @@ export * from './labels/index.js';
 export * from './export/index.js';
 export * from './sampling/index.js';
 export { runPipeline, type PipelineOptions, type PipelineResult, type StageName } from './pipeline/run.js';
+export * from './experiment/index.js';

@@ -11,6 +11,7 @@ import { labelCommand } from './label.js';
 import { treesCommand } from './trees.js';
 import { exportCommand } from './export.js';
 import { recommendCommand } from './recommend.js';
+import { experimentCommand } from './experiment.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
   await yargs(argv)
@@ -26,6 +27,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command(treesCommand)
     .command(exportCommand)
     .command(recommendCommand)
+    .command(experimentCommand)
     .demandCommand(1, 'Name a command (run `dtlns-native --help` for the list).')
     .strict()
     .recommendCommands()

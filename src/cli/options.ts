@@ -34,6 +34,7 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('epochs', { type: 'number', default: trainDefaults.epochs, describe: 'Maximum epochs (early stopping usually ends sooner)' })
     .option('eval-every', { type: 'number', default: trainDefaults.evalEvery, describe: 'Evaluate every N epochs' })
     .option('patience', { type: 'number', default: trainDefaults.patience, describe: 'Stop after N evaluations without a better valid Recall@20' })
+    .option('time-budget', { type: 'number', describe: 'Seconds of training (evaluations included) after which it stops like an early stop, keeping the best model' })
     .option('optimizer', {
       type: 'string', choices: ['adam', 'lazy-adam', 'sgd'], default: trainDefaults.optimizer,
       describe: "adam: PyTorch's dense Adam; lazy-adam/sgd: the fast row-sparse options (MF, lock-free over threads)",

@@ -28,6 +28,7 @@ export interface TrainArgs extends DataArgs, SamplingArgs {
   epochs: number;
   evalEvery: number;
   patience: number;
+  timeBudget?: number;
   optimizer: string;
   evalMask: string;
   seed: number;
@@ -74,6 +75,7 @@ export async function trainFromArgs(dataset: Dataset, args: TrainArgs, ks: numbe
       epochs: args.epochs,
       evalEvery: args.evalEvery,
       patience: args.patience,
+      ...(args.timeBudget !== undefined ? { timeBudget: args.timeBudget } : {}),
       optimizer: args.optimizer as 'adam',
       evalMask: args.evalMask as 'original',
       seed: args.seed,
@@ -105,7 +107,7 @@ export function printResult(result: TrainResult, args: { json: boolean; out?: st
     return;
   }
   const lines: string[] = [];
-  lines.push(`epochs ${result.epochs} (best ${result.bestEpoch}${result.stoppedEarly ? ', stopped early' : ''}), ${result.secondsPerEpoch.toFixed(3)} s/epoch, eval mask: ${result.evalMask} training set`);
+  lines.push(`epochs ${result.epochs} (best ${result.bestEpoch}${result.stoppedBy === 'epochs' ? '' : result.stoppedBy === 'patience' ? ', stopped early' : ', time budget reached'}), ${result.secondsPerEpoch.toFixed(3)} s/epoch, eval mask: ${result.evalMask} training set`);
   lines.push(`sampler ${Object.entries(result.sampler).map(([key, value]) => (key === 'sampler' ? value : `${key} ${value}`)).join(', ')}`);
   for (const split of ['valid', 'test'] as const) {
     const m = result[split];

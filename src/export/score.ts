@@ -1,6 +1,7 @@
 /** Top-K recommendations from an exported ONNX model with onnxruntime-node (CPU), in batches of users. */
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
+// Loaded on first use, so commands that never score do not load onnxruntime.
+import type * as Ort from 'onnxruntime-node';
 import type { Csr } from '../data/types.js';
 import { describe } from '../eval/topk.js';
 import { defaultThreads } from '../defaults.js';
@@ -67,19 +68,24 @@ export function readOnnxModel(source: Uint8Array | string): { bytes: Uint8Array;
 
 /** An ORT session over an exported model; reuse it for many calls, then release() it. */
 export class OnnxRecommender {
-  private constructor(private readonly session: ort.InferenceSession, readonly info: OnnxModelInfo) {}
+  private constructor(
+    private readonly ort: typeof Ort,
+    private readonly session: Ort.InferenceSession,
+    readonly info: OnnxModelInfo,
+  ) {}
 
   static async open(source: Uint8Array | string, options: { threads?: number } = {}): Promise<OnnxRecommender> {
     const { bytes, info } = readOnnxModel(source);
     const threads = options.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`Expected a positive integer for options.threads but received ${threads}`);
-    let session: ort.InferenceSession;
+    const ort = await import('onnxruntime-node');
+    let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'] });
     } catch (error) {
       throw new Error(`${typeof source === 'string' ? source : 'model bytes'}: onnxruntime cannot load the model: ${(error as Error).message}`);
     }
-    return new OnnxRecommender(session, info);
+    return new OnnxRecommender(ort, session, info);
   }
 
   async recommend(users: Uint32Array, options: RecommendOptions = {}): Promise<Recommendations> {
@@ -99,8 +105,8 @@ export class OnnxRecommender {
     const scores = new Float32Array(users.length * k);
     for (let start = 0; start < users.length; start += batch) {
       const part = users.subarray(start, Math.min(users.length, start + batch));
-      const feeds: Record<string, ort.Tensor> = { [onnxNames.userIds]: new ort.Tensor('int64', BigInt64Array.from(part, (u) => BigInt(u)), [part.length]) };
-      if (masked) feeds[onnxNames.exclude] = excludeTensor(part, exclude);
+      const feeds: Record<string, Ort.Tensor> = { [onnxNames.userIds]: new this.ort.Tensor('int64', BigInt64Array.from(part, (u) => BigInt(u)), [part.length]) };
+      if (masked) feeds[onnxNames.exclude] = excludeTensor(this.ort, part, exclude);
       const out = await this.session.run(feeds);
       const topItems = out[onnxNames.items].data as BigInt64Array;
       const topScores = out[onnxNames.scores].data as Float32Array;
@@ -119,7 +125,7 @@ export class OnnxRecommender {
 }
 
 /** Each user's excluded items as a [N, M] int64 matrix padded with -1 (the graph's sentinel column); M >= 1. */
-function excludeTensor(users: Uint32Array, exclude: Csr | undefined): ort.Tensor {
+function excludeTensor(ort: typeof Ort, users: Uint32Array, exclude: Csr | undefined): Ort.Tensor {
   let width = 1;
   if (exclude) for (const u of users) width = Math.max(width, exclude.indptr[u + 1] - exclude.indptr[u]);
   const data = new BigInt64Array(users.length * width).fill(-1n);

@@ -31,6 +31,11 @@ export interface PipelineOptions {
   out: string;
   /** Options of the pre-trained recommender (default: the train defaults, uniform negatives). */
   pretrain?: Omit<TrainOptions, 'out' | 'extraPositives'>;
+  /**
+   * A finished pre-training run folder (user-embeddings.npy, item-embeddings.npy, metrics.json)
+   * to use instead of pre-training, e.g. one shared by the cells of an experiment. It is only read.
+   */
+  pretrained?: string;
   /** Tree options (see buildTrees), or the authors' path files to use instead of building. */
   trees?: { branching?: number; leafSize?: number; seed?: number; pathsStruct?: string; pathsSemantic?: string };
   /** Candidates per user, or a candidate file to use instead of generating. */
@@ -106,10 +111,16 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
   };
 
   // 1. Pre-train (uniform negatives): its embeddings feed the semantic tree and the candidates.
-  const pretrainDir = join(out, 'pretrain');
+  const pretrainDir = options.pretrained ?? join(out, 'pretrain');
   const pretrainOptions = withThreads({ ...options.pretrain, sampler: 'rns' as const });
-  const pretrainKey = digest({ datasetKey, pretrainOptions: { ...pretrainOptions, onEpoch: undefined, threads: undefined } });
-  await stage('pretrain', pretrainKey, [join(pretrainDir, 'item-embeddings.npy'), join(pretrainDir, 'metrics.json')], [pretrainDir], async () => {
+  for (const file of options.pretrained ? ['user-embeddings.npy', 'item-embeddings.npy', 'metrics.json'] : []) {
+    if (!existsSync(join(pretrainDir, file))) throw new Error(`Expected a finished pre-training run for pretrained but ${join(pretrainDir, file)} is missing`);
+  }
+  const pretrainKey = options.pretrained
+    ? digest({ datasetKey, users: fileDigest(join(pretrainDir, 'user-embeddings.npy')), items: fileDigest(join(pretrainDir, 'item-embeddings.npy')) })
+    : digest({ datasetKey, pretrainOptions: { ...pretrainOptions, onEpoch: undefined, threads: undefined } });
+  await stage('pretrain', pretrainKey, [join(pretrainDir, 'item-embeddings.npy'), join(pretrainDir, 'metrics.json')], options.pretrained ? [] : [pretrainDir], async () => {
+    if (options.pretrained) return;
     await train(dataset, { ...pretrainOptions, out: pretrainDir, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) });
   });
   const pretrainMetrics = JSON.parse(readFileSync(join(pretrainDir, 'metrics.json'), 'utf8'));

@@ -29,6 +29,8 @@ export interface TrainOptions extends SamplerOptions {
   epochs?: number;
   evalEvery?: number;
   patience?: number;
+  /** Wall-clock seconds for the epochs (evaluations included): past it, training stops like an early stop and the best model is kept. */
+  timeBudget?: number;
   optimizer?: 'adam' | 'lazy-adam' | 'sgd';
   initStd?: number;
   threads?: number;
@@ -65,6 +67,8 @@ export interface TrainResult {
   bestEpoch: number;
   secondsPerEpoch: number;
   stoppedEarly: boolean;
+  /** Why the epochs ended: the epoch budget, patience on valid, or the time budget. */
+  stoppedBy: 'epochs' | 'patience' | 'time';
   evalMask: 'original' | 'augmented';
   /** The negative sampler and the settings that apply to it (path tables as digests). */
   sampler: Record<string, string | number>;
@@ -75,7 +79,7 @@ export interface TrainResult {
   dim: number;
 }
 
-type Resolved = Required<Omit<TrainOptions, 'extraPositives' | 'out' | 'onEpoch' | 'fresh' | keyof SamplerOptions>>;
+type Resolved = Required<Omit<TrainOptions, 'extraPositives' | 'out' | 'onEpoch' | 'fresh' | 'timeBudget' | keyof SamplerOptions>>;
 
 function resolveOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
@@ -107,6 +111,10 @@ function resolveOptions(options: TrainOptions): Resolved {
   }
   for (const [name, v] of [['lr', o.lr], ['l2', o.l2], ['initStd', o.initStd]] as const) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`Expected a finite non-negative number for ${name} but received ${String(v)}`);
+  }
+  const budget = options.timeBudget;
+  if (budget !== undefined && (typeof budget !== 'number' || !(budget > 0))) {
+    throw new RangeError(`Expected a positive number of seconds for timeBudget but received ${String(budget)}`);
   }
   if (!['adam', 'lazy-adam', 'sgd'].includes(o.optimizer)) throw new RangeError(`Expected 'adam', 'lazy-adam' or 'sgd' for optimizer but received ${String(o.optimizer)}`);
   if (o.evalMask !== 'original' && o.evalMask !== 'augmented') throw new RangeError(`Expected 'original' or 'augmented' for evalMask but received ${String(o.evalMask)}`);
@@ -189,11 +197,14 @@ export async function train(dataset: Dataset, options: TrainOptions = {}): Promi
     itemM: s.itemM.slice(), itemV: s.itemV.slice(),
   });
 
-  let stoppedEarly = false;
   let epoch = startEpoch;
-  const done = (): boolean => epoch >= o.epochs || (earlyStopping && badEvals >= o.patience);
-  if (done()) stoppedEarly = earlyStopping && badEvals >= o.patience;
-  while (!done()) {
+  const started = performance.now();
+  const patienceOut = (): boolean => earlyStopping && badEvals >= o.patience;
+  // Checked after each epoch, so every call trains at least one.
+  const timeOut = (): boolean => options.timeBudget !== undefined && (performance.now() - started) / 1000 >= options.timeBudget;
+  let stoppedBy: TrainResult['stoppedBy'] = 'epochs';
+  while (epoch < o.epochs) {
+    if (patienceOut()) { stoppedBy = 'patience'; break; }
     epoch++;
     let stats;
     try {
@@ -232,11 +243,13 @@ export async function train(dataset: Dataset, options: TrainOptions = {}): Promi
     }
     history.push(report);
     options.onEpoch?.(report);
-    if (checkpointDir && (report.eval || epoch === o.epochs)) {
+    const outOfTime = epoch < o.epochs && !patienceOut() && timeOut();
+    if (checkpointDir && (report.eval || epoch === o.epochs || outOfTime)) {
       saveState(checkpointDir, state, { epoch, bestEpoch, bestScore, badEvals, configHash: hash, history, options: o });
     }
-    if (earlyStopping && badEvals >= o.patience) stoppedEarly = true;
+    if (outOfTime) { stoppedBy = 'time'; break; }
   }
+  if (stoppedBy === 'epochs' && patienceOut()) stoppedBy = 'patience';
 
   const chosen = best ?? state;
   if (!best) bestEpoch = epoch;
@@ -246,7 +259,8 @@ export async function train(dataset: Dataset, options: TrainOptions = {}): Promi
     epochs: epoch,
     bestEpoch,
     secondsPerEpoch: history.length ? history.reduce((a, r) => a + r.seconds, 0) / history.length : 0,
-    stoppedEarly,
+    stoppedEarly: stoppedBy !== 'epochs',
+    stoppedBy,
     evalMask: o.evalMask,
     sampler: samplerSummary,
     history,
@@ -268,7 +282,7 @@ export async function train(dataset: Dataset, options: TrainOptions = {}): Promi
 export function summarize(result: TrainResult, options?: Partial<Resolved>): Record<string, unknown> {
   return {
     valid: result.valid, test: result.test, epochs: result.epochs, bestEpoch: result.bestEpoch,
-    secondsPerEpoch: result.secondsPerEpoch, stoppedEarly: result.stoppedEarly, evalMask: result.evalMask, sampler: result.sampler,
+    secondsPerEpoch: result.secondsPerEpoch, stoppedEarly: result.stoppedEarly, stoppedBy: result.stoppedBy, evalMask: result.evalMask, sampler: result.sampler,
     ...(options ? { options } : {}),
   };
 }

@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateSynthetic } from '../src/data/synthetic.js';
+import { train } from '../src/train/train.js';
+
+const dataset = () => generateSynthetic({ preset: 'tiny', seed: 7 });
+
+test('train: a time budget stops after the epoch that spends it, keeps the best model and says why', async () => {
+  const result = await train(dataset(), { model: 'mf', epochs: 50, evalEvery: 1, patience: 100, threads: 1, timeBudget: 1e-9 });
+  assert.equal(result.epochs, 1);
+  assert.equal(result.stoppedBy, 'time');
+  assert.equal(result.stoppedEarly, true);
+  assert.equal(result.bestEpoch, 1);
+  assert.ok(result.test && result.test['recall@20'] >= 0);
+});
+
+test('train: without a budget the epoch limit or patience ends training, named in stoppedBy', async () => {
+  const full = await train(dataset(), { model: 'mf', epochs: 3, evalEvery: 1, patience: 100, threads: 1 });
+  assert.equal(full.epochs, 3);
+  assert.equal(full.stoppedBy, 'epochs');
+  assert.equal(full.stoppedEarly, false);
+  const patient = await train(dataset(), { model: 'mf', epochs: 400, evalEvery: 1, patience: 1, lr: 0.5, threads: 1 });
+  assert.equal(patient.stoppedBy, 'patience');
+  assert.ok(patient.epochs < 400);
+});
+
+test('train: a time budget that is not a positive number is refused naming timeBudget', async () => {
+  for (const bad of [0, -1, Number.NaN]) {
+    await assert.rejects(train(dataset(), { model: 'mf', epochs: 1, timeBudget: bad }), (e: Error) => e instanceof RangeError && /timeBudget/.test(e.message));
+  }
+});
