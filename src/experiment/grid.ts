@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { samplerNames, type SamplerName } from '../sampling/options.js';
+import { samplerNames, type SamplerName, type SamplerOptions } from '../sampling/options.js';
 import { syntheticPresetNames } from '../data/synthetic.js';
+import type { TrainOptions } from '../train/train.js';
 import { spectralScalings } from '../trees/options.js';
 import { expectInteger, expectNumber, expectOptions } from '../data/args.js';
 
@@ -40,27 +41,13 @@ export interface DatasetSpec {
   folder?: string;
 }
 
-export interface ModelSpec {
+export interface ModelSpec extends Pick<TrainOptions, 'layers' | 'dim' | 'lr' | 'batch' | 'l2' | 'optimizer' | 'initStd'> {
   name: string;
   model: 'mf' | 'lightgcn';
-  layers?: number;
-  dim?: number;
-  lr?: number;
-  batch?: number;
-  l2?: number;
-  optimizer?: 'adam' | 'lazy-adam' | 'sgd';
-  initStd?: number;
 }
 
 /** Negative-sampler settings a method or the shared training options may set. */
-export interface SamplerSettings {
-  negs?: number;
-  k?: number;
-  dnsTopK?: number;
-  popAlpha?: number;
-  alphaCo?: number;
-  alphaSe?: number;
-}
+export type SamplerSettings = Pick<SamplerOptions, 'negs' | 'k' | 'dnsTopK' | 'popAlpha' | 'alphaCo' | 'alphaSe'>;
 
 export interface MethodSpec extends SamplerSettings {
   name: string;
@@ -74,17 +61,8 @@ export interface MethodSpec extends SamplerSettings {
   theta?: number;
 }
 
-export interface TrainSettings extends SamplerSettings {
-  epochs?: number;
-  evalEvery?: number;
-  patience?: number;
-  timeBudget?: number;
-  lr?: number;
-  batch?: number;
-  l2?: number;
-  optimizer?: 'adam' | 'lazy-adam' | 'sgd';
-  initStd?: number;
-}
+export type TrainSettings = SamplerSettings &
+  Pick<TrainOptions, 'epochs' | 'evalEvery' | 'patience' | 'timeBudget' | 'lr' | 'batch' | 'l2' | 'optimizer' | 'initStd'>;
 
 export interface PretrainSettings extends Omit<TrainSettings, keyof SamplerSettings> {
   seed?: number;

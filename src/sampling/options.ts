@@ -13,37 +13,17 @@ export type { SamplerName } from '../native.js';
 
 export const samplerNames: readonly SamplerName[] = ['rns', 'pop', 'dns', 'mixgcf', 'dtlns'];
 
-export interface SamplerOptions {
-  /** Default samplerDefaults.sampler ('rns'). */
-  sampler?: SamplerName;
-  /** Candidates per negative for dns, mixgcf, dtlns (1..4096). */
-  negs?: number;
-  /** Negatives per positive (1..256); more than 1 trains the K-pair loss. */
-  k?: number;
-  /** pop: exponent on item popularity, in [0, 10] (0: uniform). */
-  popAlpha?: number;
-  /** dns: choose among the dnsTopK best candidates (1..negs). */
-  dnsTopK?: number;
-  /** dtlns: weights of the structural and semantic path similarities (finite). */
-  alphaCo?: number;
-  alphaSe?: number;
+type PathFields = 'pathsCo' | 'pathsCoLengths' | 'pathsSe' | 'pathsSeLengths';
+
+/** The native sampler fields (documented in SamplerFields), with each tree's path codes as one PathCodes. */
+export interface SamplerOptions extends Omit<SamplerFields, PathFields> {
   /** dtlns: path codes of the structural (co-occurrence) tree and of the semantic tree, one per item. */
   pathsCo?: PathCodes;
   pathsSe?: PathCodes;
 }
 
-export interface ResolvedSampler {
-  sampler: SamplerName;
-  negs: number;
-  k: number;
-  popAlpha: number;
-  dnsTopK: number;
-  alphaCo: number;
-  alphaSe: number;
-  /** Present for 'dtlns' only. */
-  pathsCo?: PathCodes;
-  pathsSe?: PathCodes;
-}
+/** Every option filled in; the path codes are present for 'dtlns' only. */
+export type ResolvedSampler = Required<Omit<SamplerOptions, 'pathsCo' | 'pathsSe'>> & Pick<SamplerOptions, 'pathsCo' | 'pathsSe'>;
 
 /** The options with defaults filled in, checked against a catalogue of nItems items. */
 export function resolveSampler(options: SamplerOptions, nItems: number): ResolvedSampler {
