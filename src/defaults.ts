@@ -44,6 +44,8 @@ export const samplerDefaults = {
   negs: 10,
   /** Negatives per positive; more than 1 trains MixGCF's K-pair loss log(1 + Σ_k exp(s_uk - s_ui)). */
   k: 1,
+  /** Every training interaction once per epoch; 'user-uniform' is LightGCN-PyTorch's UniformSample_original. */
+  positives: 'interactions' as 'interactions' | 'user-uniform',
   /** pop: the exponent beta on item popularity (training interactions). */
   popAlpha: 1,
   /** dns: choose uniformly among the dnsTopK best candidates (1: the best; the DTL-NS release's dns_mn uses 5). */

@@ -159,6 +159,7 @@ export type TrainOptimizer = 'adam' | 'lazy-adam' | 'sgd';
 
 /** Negative sampler names (native/kernels/sampler.hpp describes each). */
 export type SamplerName = 'rns' | 'pop' | 'dns' | 'mixgcf' | 'dtlns';
+export type PositiveOrder = 'interactions' | 'user-uniform';
 
 /**
  * How negatives are drawn and chosen; every field optional (defaults: samplerDefaults in
@@ -174,6 +175,11 @@ export interface SamplerFields {
   popAlpha?: number;
   /** dns: choose at random among the dnsTopK best candidates, 1..negs. */
   dnsTopK?: number;
+  /**
+   * Which positives an epoch trains: every training interaction once ('interactions'), or
+   * LightGCN-PyTorch's scheme, n_train draws of a uniform user and one of its items ('user-uniform').
+   */
+  positives?: PositiveOrder;
   /** dtlns: weights of the structural and semantic prefix similarities. */
   alphaCo?: number;
   alphaSe?: number;
@@ -258,6 +264,7 @@ export interface MinedNegatives {
 
 export interface SampleNegativesOptions extends SampleUniformOptions {
   sampler: 'rns' | 'pop';
+  positives?: PositiveOrder;
   popAlpha?: number;
   k?: number;
 }

@@ -63,6 +63,12 @@ inline SamplerConfig readSampler(const Napi::Object& o, uint32_t nItems, std::ve
   if (c.kind == SamplerKind::Dynamic && c.dnsTopK > c.negs)
     rangeError(o.Env(), "Expected dnsTopK in [1, negs = " + std::to_string(c.negs) + "] but received " +
                             std::to_string(c.dnsTopK));
+  if (!o.Get("positives").IsUndefined()) {
+    const std::string positives = string(o, "positives");
+    if (positives != "interactions" && positives != "user-uniform")
+      rangeError(o.Env(), "Expected positives to be one of 'interactions', 'user-uniform' but received '" + positives + "'");
+    c.positives = positives == "user-uniform" ? PositiveOrder::UserUniform : PositiveOrder::Interactions;
+  }
   c.alphaCo = float(number(o, "alphaCo", 0.1));
   c.alphaSe = float(number(o, "alphaSe", 0.3));
   if (c.kind == SamplerKind::DTLNS) {

@@ -337,7 +337,7 @@ Napi::Value MineNegatives(const Napi::CallbackInfo& info) {
 }
 
 // sampleNegatives({trainIndptr, trainIndices, nItems, seed, batch, threads, sampler: 'rns' | 'pop',
-//   popAlpha, k}) -> Promise<{users, pos, neg (k per positive): Uint32Array, skipped: number}>,
+//   popAlpha, k, positives}) -> Promise<{users, pos, neg (k per positive): Uint32Array, skipped: number}>,
 //   the samples trainEpoch draws.
 Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -51,13 +51,28 @@ uint32_t drawPopularNegative(const PositiveSets& positives, const AliasTable& po
   return last;  // rounding left target at or just above 0
 }
 
-EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch) {
+EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch, PositiveOrder positiveOrder) {
   EpochPlan plan;
   const size_t n = positives.nnz();
   plan.batch = batch;
   plan.seed = seed;
   plan.nBatches = (n + batch - 1) / batch;
   plan.chunksPerBatch = (batch + kSampleChunk - 1) / kSampleChunk;
+  if (positiveOrder == PositiveOrder::UserUniform) {
+    std::vector<uint32_t> active;
+    for (uint32_t u = 0; u < positives.nUsers; ++u)
+      if (positives.indptr[u + 1] > positives.indptr[u]) active.push_back(u);
+    plan.users.resize(n);
+    plan.items.resize(n);
+    Rng rng(seed, 0);
+    for (size_t k = 0; k < n; ++k) {
+      const uint32_t u = active[rng.below(uint32_t(active.size()))];
+      const uint32_t degree = positives.indptr[u + 1] - positives.indptr[u];
+      plan.users[k] = u;
+      plan.items[k] = positives.indices[positives.indptr[u] + rng.below(degree)];
+    }
+    return plan;
+  }
   std::vector<uint32_t> order(n);
   for (size_t k = 0; k < n; ++k) order[k] = uint32_t(k);
   Rng rng(seed, 0);

@@ -69,8 +69,12 @@ inline uint32_t chooseNegative(const PositiveSets& positives, uint32_t u, uint32
   return popularity ? drawPopularNegative(positives, *popularity, u, rng) : drawUniformNegative(positives, u, rng);
 }
 
-// The order of one epoch: every training interaction once, in a Fisher-Yates
-// permutation drawn from Rng(seed, 0), cut into batches; each batch into chunks.
+// Which positives an epoch trains: every training interaction once (a Fisher-Yates
+// permutation), or LightGCN-PyTorch's UniformSample_original: nnz draws of a uniform user
+// with positives, then one of its items uniformly (light users weigh as much as heavy ones).
+enum class PositiveOrder { Interactions, UserUniform };
+
+// The positives of one epoch, drawn from Rng(seed, 0), cut into batches; each batch into chunks.
 struct EpochPlan {
   std::vector<uint32_t> users;  // permuted interactions
   std::vector<uint32_t> items;
@@ -87,7 +91,8 @@ struct EpochPlan {
   Rng chunkRng(size_t b, size_t c) const { return Rng(seed, 1 + uint64_t(b) * chunksPerBatch + c); }
 };
 
-EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch);
+EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch,
+                    PositiveOrder order = PositiveOrder::Interactions);
 
 // Draws the negatives of chunk c of batch b into neg[k - chunkBegin(b, c)] (kNoNegative = skip).
 void drawChunkNegatives(const EpochPlan& plan, const PositiveSets& positives, size_t b, size_t c, uint32_t* neg,

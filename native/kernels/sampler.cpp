@@ -205,7 +205,7 @@ void mineNegatives(const SamplerConfig& config, const Propagation& prop, const u
 
 SampledTriples sampleEpochNegatives(const PositiveSets& train, const Sampler& sampler, uint64_t seed, size_t batch,
                                     int threads) {
-  const EpochPlan plan = planEpoch(train, seed, batch);
+  const EpochPlan plan = planEpoch(train, seed, batch, sampler.config().positives);
   SampledTriples out;
   BatchDraws draws;
   for (size_t b = 0; b < plan.nBatches; ++b) {

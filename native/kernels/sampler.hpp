@@ -47,6 +47,7 @@ struct SamplerConfig {
   float alphaCo = 0.1f;    // dtlns: weight of the structural-tree similarity
   float alphaSe = 0.3f;    // dtlns: weight of the semantic-tree similarity
   PackedPaths pathsCo, pathsSe;
+  PositiveOrder positives = PositiveOrder::Interactions;  // which positives an epoch draws (kernels/bpr.hpp)
 
   bool scores() const { return kind == SamplerKind::Dynamic || mixes(); }
   bool mixes() const { return kind == SamplerKind::MixGCF || kind == SamplerKind::DTLNS; }

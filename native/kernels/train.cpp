@@ -397,7 +397,7 @@ TrainStats batchEpoch(const ModelTables& original, const PositiveSets& train, co
                       uint64_t step) {
   const auto start = Clock::now();
   const StagedModel staged(original);
-  const EpochPlan plan = planEpoch(train, config.seed, config.batch);
+  const EpochPlan plan = planEpoch(train, config.seed, config.batch, config.sampler.positives);
   const Sampler sampler(config.sampler, train);
   BatchTrainer trainer(staged.tables(), train, config);
   BatchDraws draws;
@@ -545,7 +545,7 @@ TrainStats hogwildEpoch(const ModelTables& original, const PositiveSets& train, 
   const auto start = Clock::now();
   const StagedModel staged(original);
   const ModelTables& model = staged.tables();
-  const EpochPlan plan = planEpoch(train, config.seed, config.batch);
+  const EpochPlan plan = planEpoch(train, config.seed, config.batch, config.sampler.positives);
   const Sampler sampler(config.sampler, train);
   const size_t nBatches = plan.nBatches;
   // Adam's t of each batch: one step per batch that has a sample with a negative.

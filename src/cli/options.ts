@@ -49,6 +49,10 @@ export function trainOptions<T>(y: Argv<T>) {
       type: 'string', choices: samplerNames, default: samplerDefaults.sampler,
       describe: 'Negatives: rns (uniform), pop (popularity^--pop-alpha), dns (best-scored of --negs), mixgcf, dtlns (MixGCF + tree similarities)',
     })
+    .option('positives', {
+      type: 'string', choices: ['interactions', 'user-uniform'], default: samplerDefaults.positives,
+      describe: "Positives of an epoch: every training interaction once, or LightGCN-PyTorch's n_train draws of a uniform user and one of its items",
+    })
     .option('negs', { type: 'number', default: samplerDefaults.negs, describe: 'Candidates per negative for dns, mixgcf, dtlns' })
     .option('k', { type: 'number', default: samplerDefaults.k, describe: 'Negatives per positive (K-pair loss when > 1)' })
     .option('pop-alpha', { type: 'number', default: samplerDefaults.popAlpha, describe: 'pop: exponent on item popularity' })

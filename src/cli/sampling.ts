@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../data/types.js';
 import type { SamplerName, SamplerOptions } from '../sampling/options.js';
+import type { PositiveOrder } from '../native.js';
 import { readExtraPositives } from '../sampling/extra.js';
 import { readPaths } from '../trees/paths-file.js';
 import type { TrainOptions } from '../train/train.js';
@@ -11,6 +12,7 @@ import { formatNumber } from './progress.js';
 export interface SamplingArgs {
   data: string;
   sampler: string;
+  positives: string;
   negs: number;
   k: number;
   popAlpha: number;
@@ -39,7 +41,7 @@ function pathFile(given: string | undefined, data: string, name: string, option:
 /** The sampler and augmented-positive options of a training run, with their files read. */
 export async function samplingFromArgs(dataset: Dataset, args: SamplingArgs): Promise<SamplerOptions & Pick<TrainOptions, 'extraPositives'>> {
   const options: SamplerOptions & Pick<TrainOptions, 'extraPositives'> = {
-    sampler: args.sampler as SamplerName, negs: args.negs, k: args.k, popAlpha: args.popAlpha, dnsTopK: args.dnsTopK,
+    sampler: args.sampler as SamplerName, positives: args.positives as PositiveOrder, negs: args.negs, k: args.k, popAlpha: args.popAlpha, dnsTopK: args.dnsTopK,
     alphaCo: args.alphaCo, alphaSe: args.alphaSe,
   };
   const log = (line: string) => {

@@ -4,7 +4,7 @@
  * checkpoint fingerprints. What each sampler does: native/kernels/sampler.hpp.
  */
 import { createHash } from 'node:crypto';
-import type { SamplerFields, SamplerName } from '../native.js';
+import type { PositiveOrder, SamplerFields, SamplerName } from '../native.js';
 import { samplerDefaults } from '../defaults.js';
 import { expectInteger, expectNumber, expectOneOf } from '../data/args.js';
 import { expectPathCodes, type PathCodes } from '../trees/paths.js';
@@ -12,6 +12,7 @@ import { expectPathCodes, type PathCodes } from '../trees/paths.js';
 export type { SamplerName } from '../native.js';
 
 export const samplerNames: readonly SamplerName[] = ['rns', 'pop', 'dns', 'mixgcf', 'dtlns'];
+export const positiveOrders: readonly PositiveOrder[] = ['interactions', 'user-uniform'];
 
 type PathFields = 'pathsCo' | 'pathsCoLengths' | 'pathsSe' | 'pathsSeLengths';
 
@@ -33,6 +34,7 @@ export function resolveSampler(options: SamplerOptions, nItems: number): Resolve
     sampler,
     negs,
     k: expectInteger(options.k ?? samplerDefaults.k, 'k', 1, 256),
+    positives: expectOneOf(options.positives ?? samplerDefaults.positives, 'positives', positiveOrders),
     popAlpha: expectNumber(options.popAlpha ?? samplerDefaults.popAlpha, 'popAlpha', 0, 10),
     dnsTopK: expectInteger(options.dnsTopK ?? samplerDefaults.dnsTopK, 'dnsTopK', 1, negs),
     alphaCo: expectNumber(options.alphaCo ?? samplerDefaults.alphaCo, 'alphaCo'),
@@ -58,7 +60,7 @@ export function resolveSampler(options: SamplerOptions, nItems: number): Resolve
 /** The sampler fields of a native trainEpoch / trainStep / mineNegatives call. */
 export function samplerFields(s: ResolvedSampler): SamplerFields {
   const fields: SamplerFields = {
-    sampler: s.sampler, negs: s.negs, k: s.k, popAlpha: s.popAlpha, dnsTopK: s.dnsTopK, alphaCo: s.alphaCo, alphaSe: s.alphaSe,
+    sampler: s.sampler, negs: s.negs, k: s.k, positives: s.positives, popAlpha: s.popAlpha, dnsTopK: s.dnsTopK, alphaCo: s.alphaCo, alphaSe: s.alphaSe,
   };
   if (s.pathsCo && s.pathsSe) {
     fields.pathsCo = s.pathsCo.paths;
@@ -81,6 +83,8 @@ function digest(codes: PathCodes): string {
  */
 export function describeSampler(s: ResolvedSampler): Record<string, string | number> {
   const out: Record<string, string | number> = { sampler: s.sampler, k: s.k };
+  // Only when not the default, so fingerprints of runs from before the option stay valid.
+  if (s.positives !== samplerDefaults.positives) out.positives = s.positives;
   if (s.sampler === 'pop') out.popAlpha = s.popAlpha;
   if (s.sampler === 'dns' || s.sampler === 'mixgcf' || s.sampler === 'dtlns') out.negs = s.negs;
   if (s.sampler === 'dns') out.dnsTopK = s.dnsTopK;

@@ -130,7 +130,7 @@ function configHash(o: Resolved, dataset: Dataset, sampler: Record<string, strin
   const { threads: _threads, epochs: _epochs, patience: _patience, ...rest } = o;
   h.update(JSON.stringify(rest));
   // The default (rns, one negative) adds nothing, so checkpoints from before samplers existed stay valid.
-  if (sampler.sampler !== 'rns' || sampler.k !== 1) h.update(JSON.stringify(sampler));
+  if (sampler.sampler !== 'rns' || sampler.k !== 1 || sampler.positives !== undefined) h.update(JSON.stringify(sampler));
   h.update(`${dataset.name}:${dataset.nUsers}x${dataset.nItems}`);
   for (const csr of [dataset.train, dataset.valid, dataset.test, extra]) {
     if (!csr) continue;
