@@ -1,24 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readNpy } from '../src/model/npy.js';
+import { cli, lastJson } from './support/cli.js';
 
-const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
-const bin = join(root, 'bin', 'dtlns-native.js');
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, DTLNS_THREADS: '2' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function lastJson(stdout: string): Record<string, any> {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
 
 test('cli: train --json prints the metrics object as the last stdout line and writes the run folder', () => {
   const out = mkdtempSync(join(tmpdir(), 'dtlns-cli-'));

@@ -1,25 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadDataset } from '../src/data/load.js';
 import { readNpy } from '../src/model/npy.js';
 import { maskedTopK } from '../src/eval/topk.js';
+import { cli, lastJson } from './support/cli.js';
 
-const bin = resolve(fileURLToPath(import.meta.url), '../../../bin/dtlns-native.js');
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, DTLNS_THREADS: '2' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function lastJson(stdout: string): Record<string, any> {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'dtlns-export-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

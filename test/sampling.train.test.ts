@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import type { Csr, Dataset } from '../src/data/types.js';
 import { train } from '../src/train/train.js';
@@ -13,9 +12,8 @@ import { readExtraPositives } from '../src/sampling/extra.js';
 import { DataFileError } from '../src/data/errors.js';
 import { writePaths } from '../src/trees/paths-file.js';
 import type { PathCodes } from '../src/trees/paths.js';
+import { bin } from './support/cli.js';
 
-const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
-const bin = join(root, 'bin', 'dtlns-native.js');
 const dataset = generateSynthetic({ preset: 'tiny' });
 
 /** The planted taxonomy as path codes (a stand-in for a built tree). */
