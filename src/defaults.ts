@@ -55,6 +55,17 @@ export const samplerDefaults = {
   alphaSe: 0.3,
 };
 
+/** What labelled false negatives do in training (src/labels/use.ts). */
+export const labelUseDefaults = {
+  /**
+   * 'positive': trained as positives (the paper); 'exclude': never drawn as a negative or
+   * hard-negative candidate, not trained on; 'weighted': trained as positives with labelWeight.
+   */
+  labelUse: 'positive' as 'positive' | 'exclude' | 'weighted',
+  /** weighted: each labelled positive's loss weight in (0, 1], or 'confidence' (the labeler's own score per pair). */
+  labelWeight: 0.5 as number | 'confidence',
+};
+
 export const evalDefaults = {
   /** Cut-offs reported; the headline is 20. */
   ks: [5, 10, 20, 50] as number[],

@@ -230,7 +230,19 @@ export interface TrainHyperparameters extends SamplerFields {
   deferAdam?: boolean;
 }
 
-export interface TrainEpochOptions extends ModelState, TrainHyperparameters {
+/**
+ * How labelled false negatives enter an epoch (src/labels/use.ts). `nonNegatives*`: a users x
+ * items CSR holding every positive and the items never to draw as a negative or hard-negative
+ * candidate (default: the positives). `positiveWeights`: each positive's weight in the loss,
+ * aligned with trainIndices, finite and >= 0 (default: all 1).
+ */
+export interface LabelUseArrays {
+  nonNegativesIndptr?: Uint32Array;
+  nonNegativesIndices?: Uint32Array;
+  positiveWeights?: Float32Array;
+}
+
+export interface TrainEpochOptions extends ModelState, TrainHyperparameters, LabelUseArrays {
   batch: number;
   /** Draws the permutation and the negatives: pass a different seed each epoch. */
   seed: number;
@@ -240,6 +252,8 @@ export interface TrainStepOptions extends ModelState, TrainHyperparameters, Nega
   /** One batch of explicit positives, equal lengths; their negatives or candidates never equal pos[k]. */
   users: Uint32Array;
   pos: Uint32Array;
+  /** Each positive's loss weight, finite and >= 0 (default 1); a weighted step takes the mini-batch path. */
+  weights?: Float32Array;
 }
 
 export interface MineNegativesOptions extends SamplerFields, NegativeDrawArrays, PropagateOptions {
@@ -262,11 +276,10 @@ export interface MinedNegatives {
   layerRows: Float32Array;
 }
 
-export interface SampleNegativesOptions extends SampleUniformOptions {
-  sampler: 'rns' | 'pop';
-  positives?: PositiveOrder;
-  popAlpha?: number;
-  k?: number;
+/** neg holds k negatives per positive for 'rns' / 'pop', and the k x negs hard-negative candidates for the others. */
+export interface SampleNegativesOptions
+  extends SampleUniformOptions, SamplerFields, Pick<LabelUseArrays, 'nonNegativesIndptr' | 'nonNegativesIndices'> {
+  sampler: SamplerName;
 }
 
 export interface TrainStats {

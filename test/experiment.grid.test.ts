@@ -61,7 +61,7 @@ test('experiment grid: the samplers x labelers axes expand into named methods; f
     const config = readExperimentConfig(file, { seeds: [1, 2] });
     assert.deepEqual(config.datasets, [{ name: 'mini', data: '../data/mini', source: join(dir, 'data', 'mini'), folder: join(dir, 'data', 'mini') }]);
     assert.deepEqual(config.methods.map((m) => [m.name, m.paths, m.candidates]), [
-      ['rns', undefined, undefined], ['rns+topn', undefined, 'authors'], ['dtlns', 'authors', undefined], ['dtlns+topn', 'authors', 'authors'],
+      ['rns', undefined, undefined], ['rns+topn', 'authors', 'authors'], ['dtlns', 'authors', undefined], ['dtlns+topn', 'authors', 'authors'],
     ]);
     assert.deepEqual(config.seeds, [1, 2]);
     assert.equal(config.out, join(dir, 'configs', 'out'));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import type { Csr, Dataset } from '../src/data/types.js';
 import { train } from '../src/train/train.js';
-import { readExtraPositives } from '../src/sampling/extra.js';
+import { importLabels } from '../src/labels/import.js';
 import { DataFileError } from '../src/data/errors.js';
 import { writePaths } from '../src/trees/paths-file.js';
 import type { PathCodes } from '../src/trees/paths.js';
@@ -37,7 +37,7 @@ test('train with dtlns reads both path tables, states the sampler and learns', a
   assert.ok(result.test!['recall@20'] > 0);
 });
 
-test('readExtraPositives reads a label store and a user-item file with original ids', async () => {
+test('importLabels reads a label store and a user-item file with original ids', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dtlns-extra-'));
   try {
     const u = dataset.userIds[3], i = dataset.itemIds[5], j = dataset.itemIds[7];
@@ -46,16 +46,16 @@ test('readExtraPositives reads a label store and a user-item file with original 
       JSON.stringify({ user: u, item: i, label: 'positive', labeler: 'rule', model: 'theta=1' }),
       JSON.stringify({ user: u, item: j, label: 'negative', labeler: 'rule', model: 'theta=1' }),
     ].join('\n') + '\n');
-    const fromLabels = await readExtraPositives(labels, dataset);
+    const fromLabels = await importLabels(labels, dataset);
     assert.equal(fromLabels.format, 'labels');
     assert.deepEqual(Array.from(rowsOf(fromLabels.positives, 3)), [5]);
     const pairs = join(dir, 'extra.txt');
     writeFileSync(pairs, `${u} ${j}\n${u} ${i}\n`);
-    const fromPairs = await readExtraPositives(pairs, dataset);
+    const fromPairs = await importLabels(pairs, dataset);
     assert.equal(fromPairs.format, 'pairs');
     assert.deepEqual(Array.from(rowsOf(fromPairs.positives, 3)), [5, 7]);
     writeFileSync(pairs, `${u} ${i}\n${u} 99999\n`);
-    await assert.rejects(readExtraPositives(pairs, dataset), (e: Error) => e instanceof DataFileError && e.line === 2 && /item 99999/.test(e.message));
+    await assert.rejects(importLabels(pairs, dataset), (e: Error) => e instanceof DataFileError && e.line === 2 && /item 99999/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

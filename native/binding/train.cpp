@@ -2,6 +2,7 @@
 // sampleUniform. Every array the kernels index is checked here (type, length,
 // id ranges, CSR shape) so that no input can make a kernel read or write out
 // of bounds; the model arrays are pinned and updated in place.
+#include <cmath>
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -45,25 +46,50 @@ Optimizer readOptimizer(const Napi::Object& o) {
   return name == "adam" ? Optimizer::Adam : name == "lazy-adam" ? Optimizer::LazyAdam : Optimizer::Sgd;
 }
 
-// trainIndptr / trainIndices: a users x items CSR with strictly ascending rows.
-PositiveSets readTrain(const Napi::Object& o, uint32_t nUsers, uint32_t nItems, std::vector<Napi::Value>& pins) {
+// <prefix>Indptr / <prefix>Indices: a users x items CSR with strictly ascending rows.
+PositiveSets readTrain(const Napi::Object& o, uint32_t nUsers, uint32_t nItems, std::vector<Napi::Value>& pins,
+                       const std::string& prefix = "train") {
   Napi::Env env = o.Env();
-  auto indptr = typedArray<uint32_t>(o, "trainIndptr", size_t(nUsers) + 1);
-  auto indices = typedArray<uint32_t>(o, "trainIndices");
+  const std::string indptrName = prefix + "Indptr", indicesName = prefix + "Indices";
+  auto indptr = typedArray<uint32_t>(o, indptrName.c_str(), size_t(nUsers) + 1);
+  auto indices = typedArray<uint32_t>(o, indicesName.c_str());
   if (indptr.data[indptr.length - 1] != indices.length)
-    rangeError(env, "Expected " + std::to_string(indptr.data[indptr.length - 1]) +
-                        " elements in trainIndices (the last value of trainIndptr) but received " +
-                        std::to_string(indices.length));
-  checkIndptr(env, indptr, "trainIndptr", indices.length);
-  checkIds(env, indices, "trainIndices", nItems);
+    rangeError(env, "Expected " + std::to_string(indptr.data[indptr.length - 1]) + " elements in " + indicesName +
+                        " (the last value of " + indptrName + ") but received " + std::to_string(indices.length));
+  checkIndptr(env, indptr, indptrName.c_str(), indices.length);
+  checkIds(env, indices, indicesName.c_str(), nItems);
   for (uint32_t u = 0; u < nUsers; ++u)
     for (uint32_t p = indptr.data[u] + 1; p < indptr.data[u + 1]; ++p)
       if (indices.data[p] <= indices.data[p - 1])
-        rangeError(env, "Expected trainIndices strictly ascending within each row, but row " + std::to_string(u) +
+        rangeError(env, "Expected " + indicesName + " strictly ascending within each row, but row " + std::to_string(u) +
                             " has " + std::to_string(indices.data[p]) + " after " + std::to_string(indices.data[p - 1]));
   pins.push_back(indptr.value);
   pins.push_back(indices.value);
   return PositiveSets{indptr.data, indices.data, nUsers, nItems};
+}
+
+// The label-use inputs (TrainConfig): nonNegativesIndptr / nonNegativesIndices, a CSR that
+// holds every positive, and positiveWeights, one finite weight >= 0 per positive.
+void readLabelUse(const Napi::Object& o, const PositiveSets& train, TrainConfig& config, std::vector<Napi::Value>& pins) {
+  Napi::Env env = o.Env();
+  if (!o.Get("nonNegativesIndptr").IsUndefined() || !o.Get("nonNegativesIndices").IsUndefined()) {
+    const PositiveSets non = readTrain(o, train.nUsers, train.nItems, pins, "nonNegatives");
+    for (uint32_t u = 0; u < train.nUsers; ++u)
+      for (uint32_t p = train.indptr[u]; p < train.indptr[u + 1]; ++p)
+        if (!non.contains(u, train.indices[p]))
+          rangeError(env, "Expected nonNegativesIndices to hold every positive, but row " + std::to_string(u) +
+                              " lacks item " + std::to_string(train.indices[p]));
+    config.nonNegatives = non;
+  }
+  if (!o.Get("positiveWeights").IsUndefined()) {
+    auto weights = typedArray<float>(o, "positiveWeights", train.nnz());
+    for (size_t p = 0; p < weights.length; ++p)
+      if (!(std::isfinite(weights.data[p]) && weights.data[p] >= 0.f))
+        rangeError(env, "Expected every value of positiveWeights finite and >= 0 but positiveWeights[" +
+                            std::to_string(p) + "] is " + std::to_string(weights.data[p]));
+    pins.push_back(weights.value);
+    config.positiveWeights = weights.data;
+  }
 }
 
 struct Shape {
@@ -149,10 +175,12 @@ Napi::Promise startTraining(Napi::Env env, std::vector<Napi::Value> pins, std::f
 }
 
 // trainEpoch({...ModelState, model, layers, trainIndptr, trainIndices, optimizer,
-//             lr, beta1, beta2, eps, l2, batch, seed, threads}) -> Promise<TrainStats>
+//             lr, beta1, beta2, eps, l2, batch, seed, threads, and optionally
+//             nonNegativesIndptr, nonNegativesIndices, positiveWeights}) -> Promise<TrainStats>
 Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
   Napi::Object o = optionsArg(info);
   TrainArgs a = readTrainArgs(o);
+  readLabelUse(o, a.train, a.config, a.pins);
   a.config.batch = size_t(integer(o, "batch", 1, 1 << 24));
   a.config.seed = uint64_t(integer(o, "seed", 0, kMaxSafeInteger));
   const ModelTables tables = a.tables;
@@ -176,7 +204,8 @@ std::pair<View<uint32_t>, View<uint32_t>> readPositives(const Napi::Object& o, c
   return {users, pos};
 }
 
-// trainStep({...same as trainEpoch without batch/seed, users, pos, and the draws:
+// trainStep({...same as trainEpoch without batch/seed and the label-use arrays, users, pos, optional
+//   weights (one loss weight per positive), and the draws:
 //   neg (n x k) for rns / pop; candidates, alphas, picks for dns / mixgcf / dtlns}) -> Promise<TrainStats>
 Napi::Value TrainStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -190,10 +219,20 @@ Napi::Value TrainStep(const Napi::CallbackInfo& info) {
   const PositiveSets train = a.train;
   const TrainConfig config = a.config;
   const uint64_t step = a.step;
+  const float* weights = nullptr;
+  if (!o.Get("weights").IsUndefined()) {
+    auto w = typedArray<float>(o, "weights", users.length);
+    for (size_t k = 0; k < w.length; ++k)
+      if (!(std::isfinite(w.data[k]) && w.data[k] >= 0.f))
+        rangeError(env, "Expected every value of weights finite and >= 0 but weights[" + std::to_string(k) + "] is " +
+                            std::to_string(w.data[k]));
+    a.pins.push_back(w.value);
+    weights = w.data;
+  }
   const uint32_t *u = users.data, *p = pos.data;
   const size_t count = users.length;
   return startTraining(env, std::move(a.pins),
-                       [=] { return trainStep(tables, train, config, step, u, p, draws, count); });
+                       [=] { return trainStep(tables, train, config, step, u, p, draws, count, weights); });
 }
 
 // propagate({model, layers, nUsers, nItems, dim, userEmb, itemEmb, trainIndptr,
@@ -336,22 +375,25 @@ Napi::Value MineNegatives(const Napi::CallbackInfo& info) {
       });
 }
 
-// sampleNegatives({trainIndptr, trainIndices, nItems, seed, batch, threads, sampler: 'rns' | 'pop',
-//   popAlpha, k, positives}) -> Promise<{users, pos, neg (k per positive): Uint32Array, skipped: number}>,
-//   the samples trainEpoch draws.
+// sampleNegatives({trainIndptr, trainIndices, nItems, seed, batch, threads, sampler and its fields,
+//   positives, optionally nonNegativesIndptr / nonNegativesIndices})
+//   -> Promise<{users, pos, neg: Uint32Array, skipped: number}>, the samples trainEpoch draws: neg holds
+//   k negatives per positive (rns / pop) or the k x negs hard-negative candidates (dns, mixgcf, dtlns).
 Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = optionsArg(info);
   DrawArgs a = readDrawArgs(env, o);
   const SamplerConfig config = readSampler(o, a.nItems, a.pins);
-  if (config.scores())
-    rangeError(env, "Expected sampler to be 'rns' or 'pop' (the samplers that draw without the model) for "
-                    "sampleNegatives but received '" + string(o, "sampler") + "'");
+  TrainConfig labelUse;
+  readLabelUse(o, a.train, labelUse, a.pins);
+  if (labelUse.positiveWeights)
+    rangeError(env, "Expected no positiveWeights for sampleNegatives (weights do not change the draws)");
   auto triples = std::make_shared<SampledTriples>();
   return KernelWorker::start(
       env, std::move(a.pins),
-      [triples, config, train = a.train, seed = a.seed, batch = a.batch, threads = a.threads] {
-        *triples = sampleEpochNegatives(train, Sampler(config, train), seed, batch, threads);
+      [triples, config, train = a.train, nonNegatives = labelUse.rejection(a.train), seed = a.seed, batch = a.batch,
+       threads = a.threads] {
+        *triples = sampleEpochNegatives(train, nonNegatives, Sampler(config, train), seed, batch, threads);
       },
       [triples](Napi::Env env) { return triplesObject(env, *triples); });
 }

@@ -51,7 +51,8 @@ uint32_t drawPopularNegative(const PositiveSets& positives, const AliasTable& po
   return last;  // rounding left target at or just above 0
 }
 
-EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch, PositiveOrder positiveOrder) {
+EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch, PositiveOrder positiveOrder,
+                    const float* weights) {
   EpochPlan plan;
   const size_t n = positives.nnz();
   plan.batch = batch;
@@ -64,12 +65,15 @@ EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch, 
       if (positives.indptr[u + 1] > positives.indptr[u]) active.push_back(u);
     plan.users.resize(n);
     plan.items.resize(n);
+    if (weights) plan.weights.resize(n);
     Rng rng(seed, 0);
     for (size_t k = 0; k < n; ++k) {
       const uint32_t u = active[rng.below(uint32_t(active.size()))];
       const uint32_t degree = positives.indptr[u + 1] - positives.indptr[u];
+      const uint32_t edge = positives.indptr[u] + rng.below(degree);
       plan.users[k] = u;
-      plan.items[k] = positives.indices[positives.indptr[u] + rng.below(degree)];
+      plan.items[k] = positives.indices[edge];
+      if (weights) plan.weights[k] = weights[edge];
     }
     return plan;
   }
@@ -85,6 +89,10 @@ EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch, 
   for (size_t k = 0; k < n; ++k) {
     plan.users[k] = rowOf[order[k]];
     plan.items[k] = positives.indices[order[k]];
+  }
+  if (weights) {
+    plan.weights.resize(n);
+    for (size_t k = 0; k < n; ++k) plan.weights[k] = weights[order[k]];
   }
   return plan;
 }

@@ -78,6 +78,7 @@ enum class PositiveOrder { Interactions, UserUniform };
 struct EpochPlan {
   std::vector<uint32_t> users;  // permuted interactions
   std::vector<uint32_t> items;
+  std::vector<float> weights;  // loss weight of each planned positive; empty when every weight is 1
   size_t batch = 0;
   size_t nBatches = 0;
   size_t chunksPerBatch = 0;
@@ -91,8 +92,9 @@ struct EpochPlan {
   Rng chunkRng(size_t b, size_t c) const { return Rng(seed, 1 + uint64_t(b) * chunksPerBatch + c); }
 };
 
+// weights: one per positive, aligned with positives.indices (null: every weight 1).
 EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch,
-                    PositiveOrder order = PositiveOrder::Interactions);
+                    PositiveOrder order = PositiveOrder::Interactions, const float* weights = nullptr);
 
 // Draws the negatives of chunk c of batch b into neg[k - chunkBegin(b, c)] (kNoNegative = skip).
 void drawChunkNegatives(const EpochPlan& plan, const PositiveSets& positives, size_t b, size_t c, uint32_t* neg,

@@ -74,8 +74,8 @@ bool Sampler::drawSample(const PositiveSets& train, uint32_t u, int layers, Rng&
   return true;
 }
 
-void BatchDraws::draw(const EpochPlan& plan, const PositiveSets& train, const Sampler& sampler, int layers, size_t b,
-                      int threads) {
+void BatchDraws::draw(const EpochPlan& plan, const PositiveSets& nonNegatives, const Sampler& sampler, int layers,
+                      size_t b, int threads) {
   const SamplerConfig& c = sampler.config();
   const size_t begin = plan.batchBegin(b), end = plan.batchEnd(b), m = end - begin;
   const size_t nc = c.candidatesPerSample(), na = c.alphasPerSample(layers), np = c.picksPerSample();
@@ -90,7 +90,7 @@ void BatchDraws::draw(const EpochPlan& plan, const PositiveSets& train, const Sa
       Rng rng = plan.chunkRng(b, size_t(ch));
       for (size_t k = plan.chunkBegin(b, size_t(ch)); k < plan.chunkEnd(b, size_t(ch)); ++k) {
         const size_t r = k - begin;
-        kept_[r] = sampler.drawSample(train, plan.users[k], layers, rng, scratchCandidates_.data() + r * nc,
+        kept_[r] = sampler.drawSample(nonNegatives, plan.users[k], layers, rng, scratchCandidates_.data() + r * nc,
                                       scratchAlphas_.data() + r * na, scratchPicks_.data() + r * np);
       }
     }
@@ -100,6 +100,7 @@ void BatchDraws::draw(const EpochPlan& plan, const PositiveSets& train, const Sa
   candidates.clear();
   alphas.clear();
   picks.clear();
+  weights.clear();
   for (size_t r = 0; r < m; ++r) {
     if (!kept_[r]) {
       ++skipped;
@@ -107,6 +108,7 @@ void BatchDraws::draw(const EpochPlan& plan, const PositiveSets& train, const Sa
     }
     users.push_back(plan.users[begin + r]);
     pos.push_back(plan.items[begin + r]);
+    if (!plan.weights.empty()) weights.push_back(plan.weights[begin + r]);
     candidates.insert(candidates.end(), scratchCandidates_.begin() + r * nc, scratchCandidates_.begin() + (r + 1) * nc);
     alphas.insert(alphas.end(), scratchAlphas_.begin() + r * na, scratchAlphas_.begin() + (r + 1) * na);
     picks.insert(picks.end(), scratchPicks_.begin() + r * np, scratchPicks_.begin() + (r + 1) * np);
@@ -203,13 +205,13 @@ void mineNegatives(const SamplerConfig& config, const Propagation& prop, const u
   });
 }
 
-SampledTriples sampleEpochNegatives(const PositiveSets& train, const Sampler& sampler, uint64_t seed, size_t batch,
-                                    int threads) {
+SampledTriples sampleEpochNegatives(const PositiveSets& train, const PositiveSets& nonNegatives, const Sampler& sampler,
+                                    uint64_t seed, size_t batch, int threads) {
   const EpochPlan plan = planEpoch(train, seed, batch, sampler.config().positives);
   SampledTriples out;
   BatchDraws draws;
   for (size_t b = 0; b < plan.nBatches; ++b) {
-    draws.draw(plan, train, sampler, 0, b, threads);
+    draws.draw(plan, nonNegatives, sampler, 0, b, threads);
     out.users.insert(out.users.end(), draws.users.begin(), draws.users.end());
     out.pos.insert(out.pos.end(), draws.pos.begin(), draws.pos.end());
     out.neg.insert(out.neg.end(), draws.candidates.begin(), draws.candidates.end());

@@ -87,11 +87,15 @@ class Sampler {
 struct BatchDraws {
   std::vector<uint32_t> users, pos, candidates, picks;
   std::vector<float> alphas;
+  std::vector<float> weights;  // the samples' loss weights, when the plan has them
   uint64_t skipped = 0;  // summed over draw() calls
 
   size_t size() const { return users.size(); }
   NegativeDraws view() const { return NegativeDraws{candidates.data(), alphas.data(), picks.data()}; }
-  void draw(const EpochPlan& plan, const PositiveSets& train, const Sampler& sampler, int layers, size_t b, int threads);
+  const float* weightsOrNull() const { return weights.empty() ? nullptr : weights.data(); }
+  // Negatives are drawn outside `nonNegatives` (the positives, plus any items excluded from negatives).
+  void draw(const EpochPlan& plan, const PositiveSets& nonNegatives, const Sampler& sampler, int layers, size_t b,
+            int threads);
 
  private:
   std::vector<uint32_t> scratchCandidates_, scratchPicks_;
@@ -112,13 +116,14 @@ struct MinedNegatives {
 void mineNegatives(const SamplerConfig& config, const Propagation& prop, const uint32_t* users, const uint32_t* pos,
                    const NegativeDraws& draws, size_t n, int threads, bool keepLayerRows, MinedNegatives& out);
 
-// An epoch's samples exactly as trainEpoch draws them for this seed and batch
-// (rns / pop: neg holds k negatives per sample).
+// An epoch's samples exactly as trainEpoch draws them for this seed and batch, the
+// negatives drawn outside nonNegatives (rns / pop: neg holds k negatives per sample;
+// the scoring samplers: their k x negs candidates).
 struct SampledTriples {
   std::vector<uint32_t> users, pos, neg;
   uint64_t skipped = 0;
 };
-SampledTriples sampleEpochNegatives(const PositiveSets& train, const Sampler& sampler, uint64_t seed, size_t batch,
-                                    int threads);
+SampledTriples sampleEpochNegatives(const PositiveSets& train, const PositiveSets& nonNegatives, const Sampler& sampler,
+                                    uint64_t seed, size_t batch, int threads);
 
 }  // namespace dtlns

@@ -100,10 +100,10 @@ class BatchTrainer {
   }
 
   // One optimizer step with Adam step t on n >= 1 positives (users[k], pos[k])
-  // and their negative draws.
-  BatchLoss step(const uint32_t* users, const uint32_t* pos, const NegativeDraws& draws, size_t n, uint64_t t,
-                 size_t epochStep) {
-    if (runsMfAdam(t)) return mfAdamStep(users, pos, draws.candidates, n, t, epochStep);
+  // and their negative draws; weights: each positive's loss weight (null: 1).
+  BatchLoss step(const uint32_t* users, const uint32_t* pos, const NegativeDraws& draws, const float* weights, size_t n,
+                 uint64_t t, size_t epochStep) {
+    if (!weights && runsMfAdam(t)) return mfAdamStep(users, pos, draws.candidates, n, t, epochStep);
     const size_t dim = m_.dim;
     const uint32_t nU = m_.nUsers;
     const int threads = c_.threads;
@@ -169,6 +169,7 @@ class BatchTrainer {
 
     // Scores from the final embeddings, x_s = s_us - s_ui. K = 1: dL/dx =
     // sigmoid(x) / B; K > 1: the K-pair loss log(1 + Σ_s e^x_s), dL/dx_s = its softmax / B.
+    // A weighted positive scales its loss term and so its coefficients (L2 is not weighted).
     coefficient_.resize(n * K);
     bprTerm_.resize(n);
     normTerm_.resize(n);
@@ -199,6 +200,10 @@ class BatchTrainer {
           for (size_t s = 0; s < K; ++s) total += std::exp(x[s] - top);
           for (size_t s = 0; s < K; ++s) coef[s] = std::exp(x[s] - top) / total / float(n);
           bprTerm_[k] = top + std::log(total);
+        }
+        if (weights) {
+          for (size_t s = 0; s < K; ++s) coef[s] *= weights[k];
+          bprTerm_[k] *= weights[k];
         }
         normTerm_[k] = norms;
       }
@@ -397,16 +402,17 @@ TrainStats batchEpoch(const ModelTables& original, const PositiveSets& train, co
                       uint64_t step) {
   const auto start = Clock::now();
   const StagedModel staged(original);
-  const EpochPlan plan = planEpoch(train, config.seed, config.batch, config.sampler.positives);
+  const EpochPlan plan = planEpoch(train, config.seed, config.batch, config.sampler.positives, config.positiveWeights);
   const Sampler sampler(config.sampler, train);
   BatchTrainer trainer(staged.tables(), train, config);
   BatchDraws draws;
   LossMeans means;
   try {
     for (size_t b = 0; b < plan.nBatches; ++b) {
-      draws.draw(plan, train, sampler, config.effectiveLayers(), b, config.threads);
+      draws.draw(plan, config.rejection(train), sampler, config.effectiveLayers(), b, config.threads);
       if (draws.size() == 0) continue;
-      means.add(trainer.step(draws.users.data(), draws.pos.data(), draws.view(), draws.size(), step + means.steps + 1, b));
+      means.add(trainer.step(draws.users.data(), draws.pos.data(), draws.view(), draws.weightsOrNull(), draws.size(),
+                             step + means.steps + 1, b));
     }
   } catch (...) {
     trainer.finishDeferredAdam();
@@ -547,13 +553,14 @@ TrainStats hogwildEpoch(const ModelTables& original, const PositiveSets& train, 
   const ModelTables& model = staged.tables();
   const EpochPlan plan = planEpoch(train, config.seed, config.batch, config.sampler.positives);
   const Sampler sampler(config.sampler, train);
+  const PositiveSets& nonNegatives = config.rejection(train);
   const size_t nBatches = plan.nBatches;
   // Adam's t of each batch: one step per batch that has a sample with a negative.
   std::vector<uint64_t> stepsBefore(nBatches + 1, 0);
   for (size_t b = 0; b < nBatches; ++b) {
     bool trains = false;
     for (size_t k = plan.batchBegin(b); k < plan.batchEnd(b) && !trains; ++k)
-      trains = train.degree(plan.users[k]) < train.nItems;
+      trains = nonNegatives.degree(plan.users[k]) < nonNegatives.nItems;
     stepsBefore[b + 1] = stepsBefore[b] + (trains ? 1 : 0);
   }
   const int slots = std::max(1, config.threads);
@@ -568,7 +575,7 @@ TrainStats hogwildEpoch(const ModelTables& original, const PositiveSets& train, 
         const size_t c0 = chunks * size_t(slot) / size_t(slots), c1 = chunks * size_t(slot + 1) / size_t(slots);
         const AdamStep a(config.optimizer, step + stepsBefore[b] + 1);
         for (size_t c = c0; c < c1; ++c) {
-          drawChunkNegatives(plan, train, b, c, negatives.data(), sampler.popularity());
+          drawChunkNegatives(plan, nonNegatives, b, c, negatives.data(), sampler.popularity());
           const size_t begin = plan.chunkBegin(b, c);
           const SampleResult r =
               hogwildRange(model, config, a, plan.users.data() + begin, plan.items.data() + begin, negatives.data(),
@@ -609,13 +616,14 @@ TrainStats trainEpoch(const ModelTables& model, const PositiveSets& train, const
 }
 
 TrainStats trainStep(const ModelTables& model, const PositiveSets& train, const TrainConfig& config, uint64_t step,
-                     const uint32_t* users, const uint32_t* pos, const NegativeDraws& draws, size_t n) {
+                     const uint32_t* users, const uint32_t* pos, const NegativeDraws& draws, size_t n,
+                     const float* weights) {
   const auto start = Clock::now();
   LossMeans means;
-  if (!config.hogwild()) {
+  if (!config.hogwild() || weights) {
     BatchTrainer trainer(model, train, config);
     try {
-      means.add(trainer.step(users, pos, draws, n, step + 1, 0));
+      means.add(trainer.step(users, pos, draws, weights, n, step + 1, 0));
     } catch (...) {
       trainer.finishDeferredAdam();
       throw;
@@ -659,7 +667,7 @@ void propagateFinal(const float* userEmb, const float* itemEmb, uint32_t nUsers,
 }
 
 SampledTriples sampleUniformEpoch(const PositiveSets& train, uint64_t seed, size_t batch, int threads) {
-  return sampleEpochNegatives(train, Sampler(SamplerConfig{}, train), seed, batch, threads);
+  return sampleEpochNegatives(train, train, Sampler(SamplerConfig{}, train), seed, batch, threads);
 }
 
 }  // namespace dtlns

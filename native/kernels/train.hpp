@@ -62,11 +62,20 @@ struct TrainConfig {
   // catches them up in closed form (kernels/deferred_adam.hpp): same results
   // to float rounding, O(touched rows) per step. false: every row every step.
   bool deferAdam = true;
+  // Label uses (src/labels/use.ts). nonNegatives: the items never drawn as a negative
+  // or hard-negative candidate, a superset of the positives (indptr null: the positives).
+  // positiveWeights: each positive's weight in the loss, aligned with the positives'
+  // indices (null: every weight 1).
+  PositiveSets nonNegatives;
+  const float* positiveWeights = nullptr;
 
   int effectiveLayers() const { return model == Model::MF ? 0 : layers; }
-  // Samplers that score candidates, and K > 1, always take the mini-batch path.
+  const PositiveSets& rejection(const PositiveSets& positives) const {
+    return nonNegatives.indptr ? nonNegatives : positives;
+  }
+  // Samplers that score candidates, K > 1 and weighted positives always take the mini-batch path.
   bool hogwild() const {
-    return effectiveLayers() == 0 && optimizer.kind != Optimizer::Adam && sampler.perSample();
+    return effectiveLayers() == 0 && optimizer.kind != Optimizer::Adam && sampler.perSample() && !positiveWeights;
   }
 };
 
@@ -85,8 +94,10 @@ TrainStats trainEpoch(const ModelTables& model, const PositiveSets& train, const
 
 // One step (one batch) on n explicit positives (users[k], pos[k]) and their
 // negative draws (per config.sampler); config.batch and config.seed are unused.
+// weights: each positive's loss weight (null: 1; weighted steps take the mini-batch path).
 TrainStats trainStep(const ModelTables& model, const PositiveSets& train, const TrainConfig& config, uint64_t step,
-                     const uint32_t* users, const uint32_t* pos, const NegativeDraws& draws, size_t n);
+                     const uint32_t* users, const uint32_t* pos, const NegativeDraws& draws, size_t n,
+                     const float* weights = nullptr);
 
 // Final embeddings: mean over layers 0..layers of the propagation (copies for 0 layers).
 void propagateFinal(const float* userEmb, const float* itemEmb, uint32_t nUsers, uint32_t nItems, size_t dim,

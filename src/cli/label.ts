@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { labelDefaults } from '../defaults.js';
 import type { Dataset } from '../data/types.js';
-import { readCandidates } from '../labels/candidates.js';
+import { candidatesFromCsr, readCandidates } from '../labels/candidates.js';
+import { importLabels } from '../labels/import.js';
 import { labelCandidates, parseShard, type LabelJobSummary } from '../labels/label.js';
 import { createLabeler, labelerKinds, randomCodesInnerKinds, type LabelerKind, type RandomCodesInner } from '../labels/labelers.js';
 import { mergeLabelStores, readLabelStore } from '../labels/store.js';
@@ -21,6 +22,7 @@ import { loadDatasetFromArgs, type DataArgs } from './shared.js';
 
 interface LabelArgs extends DataArgs {
   candidates?: string;
+  import?: string;
   pathsStruct?: string;
   pathsSemantic?: string;
   labeler: LabelerKind;
@@ -47,7 +49,7 @@ interface LabelArgs extends DataArgs {
   quiet: boolean;
 }
 
-const needsPaths = (kind: LabelerKind): boolean => kind !== 'topn' && kind !== 'none';
+const needsPaths = (kind: LabelerKind): boolean => kind !== 'topn' && kind !== 'none' && kind !== 'file';
 
 /** --paths-* given, else the data folder's paths-struct.txt / paths-semantic.txt (as in ../shared/datasets/dtlns-*). */
 function pathFile(given: string | undefined, data: string, name: string, flag: string): string {
@@ -98,6 +100,10 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
   builder: (y: Argv) =>
     commonOptions(dataOptions(y))
       .option('candidates', { type: 'string', describe: 'Candidate file (user c1 ... cN lines, original ids), from `dtlns-native candidates`' })
+      .option('import', {
+        type: 'string',
+        describe: 'Labels from a file instead of a labeler (--labeler file): a label store, "user item" pairs, or an augmented training file as the DTL-NS release ships it ("user item item ..." lines; training pairs are dropped). With --candidates, each candidate is labelled from it; without, every imported pair is written as a positive. Each record names the file and its SHA-256',
+      })
       .option('paths-struct', { type: 'string', describe: `Structural tree paths (item 0-1-3-2 lines); default: ${structuralPathsFile} in the --data folder` })
       .option('paths-semantic', { type: 'string', describe: `Semantic tree paths; default: ${semanticPathsFile} in the --data folder` })
       .option('labeler', { type: 'string', choices: labelerKinds, default: labelDefaults.labeler, describe: 'llama (GGUF in-process), openai (HTTP endpoint), rule (prefix similarity >= theta), or a control: topn (all positive), random-codes (shuffled paths), none' })
@@ -121,7 +127,8 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'Label store (JSON Lines); an existing one is resumed' })
       .check((a) => {
         if (a.merge) return true;
-        if (!a.candidates) throw new Error('Give --candidates FILE (or --merge FILES)');
+        if (a.labeler === 'file' && !a.import) throw new Error('--labeler file needs --import FILE');
+        if (!a.candidates && !a.import) throw new Error('Give --candidates FILE, --import FILE, or --merge FILES');
         if (a.labeler === 'llama' && !a.llmModel) throw new Error('--labeler llama needs --llm-model PATH.gguf');
         if (a.labeler === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--labeler openai needs --llm-url and --llm-model-name');
         if (a.labeler === 'random-codes' && a.inner === 'llama' && !a.llmModel) throw new Error('--inner llama needs --llm-model PATH.gguf');
@@ -131,6 +138,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       .example('$0 label --data ../shared/datasets/dtlns-sports --candidates ../shared/datasets/dtlns-sports/candidates.txt --labeler rule --out labels.jsonl', 'The rule labeler on the authors\' candidates and paths')
       .example('$0 label --data D --candidates C --labeler llama --llm-model qwen2.5-0.5b-instruct-q8_0.gguf --out labels.jsonl', 'An instruct model in-process')
       .example('$0 label --data D --candidates C --labeler openai --llm-url http://127.0.0.1:8000/v1 --llm-model-name qwen --shard 0/4 --out l0.jsonl', 'One shard on a vLLM server')
+      .example('$0 label --data ../shared/datasets/dtlns-sports --import ../shared/datasets/dtlns-sports/llm-positives.txt --candidates ../shared/datasets/dtlns-sports/candidates.txt --out llm.jsonl', "The authors' LLM labels as a store over their candidates")
       .example('$0 label --merge l0.jsonl l1.jsonl l2.jsonl l3.jsonl --out labels.jsonl', 'Merge shards') as unknown as Argv<LabelArgs>,
   handler: async (args: ArgumentsCamelCase<LabelArgs>) => {
     if (args.merge) {
@@ -140,11 +148,14 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       return;
     }
     const dataset = await loadDatasetFromArgs(args);
-    const candidates = await readCandidates(args.candidates!, dataset);
-    const inner = args.labeler === 'random-codes' ? args.inner : args.labeler;
-    const items = needsPaths(args.labeler) ? await promptItems(args, dataset) : undefined;
+    const imported = args.import !== undefined ? await importLabels(args.import, dataset) : undefined;
+    const kind: LabelerKind = imported ? 'file' : args.labeler;
+    const candidates = args.candidates !== undefined ? await readCandidates(args.candidates, dataset) : candidatesFromCsr(imported!.positives);
+    const inner = kind === 'random-codes' ? args.inner : kind;
+    const items = needsPaths(kind) ? await promptItems(args, dataset) : undefined;
     const labeler = await createLabeler({
-      kind: args.labeler,
+      kind,
+      ...(imported ? { imported } : {}),
       ...(items ? { items } : {}),
       theta: args.theta,
       inner: args.inner,

@@ -1,7 +1,8 @@
 /** Option groups shared by several commands, with their defaults from src/defaults.ts. */
 import type { Argv } from 'yargs';
-import { defaultThreads, evalDefaults, samplerDefaults, trainDefaults } from '../defaults.js';
+import { defaultThreads, evalDefaults, labelUseDefaults, samplerDefaults, trainDefaults } from '../defaults.js';
 import { samplerNames } from '../sampling/options.js';
+import { labelUses } from '../labels/use.js';
 
 export function dataOptions<T>(y: Argv<T>) {
   return y
@@ -63,7 +64,16 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('paths-semantic', { type: 'string', describe: 'dtlns: semantic-tree path file (default: paths-semantic.txt in the --data folder)' })
     .option('extra-positives', {
       type: 'string',
-      describe: 'Augmented positives: a label store (.jsonl from `dtlns-native label`) or "user item" pairs, original ids; trained as positives, never drawn as negatives',
+      alias: 'labels',
+      describe: 'Labelled false negatives: a label store (.jsonl from `dtlns-native label`) or "user item" pairs, original ids; never drawn as negatives, and used as --label-use says',
+    })
+    .option('label-use', {
+      type: 'string', choices: labelUses,
+      describe: `What the labels do (default ${labelUseDefaults.labelUse}): positive = trained as positives (the paper); exclude = only never drawn as negatives or hard-negative candidates; weighted = positives with --label-weight`,
+    })
+    .option('label-weight', {
+      type: 'string',
+      describe: `--label-use weighted: each labelled positive's loss weight in (0, 1], or "confidence" for the labeler's own score (default ${labelUseDefaults.labelWeight})`,
     });
 }
 

@@ -12,6 +12,9 @@ import { labelerKinds } from '../labels/labelers.js';
 import { commonOptions, dataOptions, parseList, trainOptions } from './options.js';
 import { createProgress, formatNumber } from './progress.js';
 import { loadDatasetFromArgs, type TrainArgs } from './shared.js';
+import { parseLabelWeight } from './sampling.js';
+import { heldOutPolicies, type HeldOutPolicy } from '../labels/heldout.js';
+import type { LabelUse } from '../labels/use.js';
 
 interface RunArgs extends TrainArgs {
   pretrainEpochs?: number;
@@ -21,6 +24,9 @@ interface RunArgs extends TrainArgs {
   theta: number;
   llmModel?: string;
   mode: 'score' | 'generate';
+  llmUrl?: string;
+  llmModelName?: string;
+  heldOut: HeldOutPolicy;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -38,10 +44,23 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('theta', { type: 'number', default: labelDefaults.theta, describe: 'rule: prefix-similarity threshold' })
       .option('llm-model', { type: 'string', describe: 'A GGUF instruct model: label with it in-process (node-llama-cpp)' })
       .option('mode', { type: 'string', choices: ['score', 'generate'], default: 'score', describe: 'llama: compare answer probabilities, or generate under a grammar' })
+      .option('llm-url', { type: 'string', describe: 'openai: base URL of an OpenAI-compatible server (with --labeler openai)' })
+      .option('llm-model-name', { type: 'string', describe: 'openai: the model name the server serves' })
+      .option('held-out', {
+        type: 'string', choices: heldOutPolicies, default: 'keep',
+        describe: 'Labels on candidates that are validation/test interactions: keep, impute (at the labeler\'s acceptance rate, seeded: for labels filtered with the ground truth, as the DTL-NS release\'s), or drop',
+      })
+      .check((a) => {
+        if (a.labeler === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--labeler openai needs --llm-url and --llm-model-name');
+        if (a.labeler === 'file' && !a.extraPositives) throw new Error('--labeler file needs --labels FILE');
+        if (a.labeler === 'llama' && !a.llmModel) throw new Error('--labeler llama needs --llm-model PATH.gguf');
+        return true;
+      })
       .option('fresh', { type: 'boolean', default: false, describe: 'Ignore checkpoints of the training stages' })
       .example('$0 run', 'The whole pipeline on the built-in synthetic dataset (rule labeler)')
       .example('$0 run --data ../shared/datasets/dtlns-sports --paths-struct ../shared/datasets/dtlns-sports/paths-struct.txt --paths-semantic ../shared/datasets/dtlns-sports/paths-semantic.txt --candidates ../shared/datasets/dtlns-sports/candidates.txt', "The paper's setting with the authors' trees and candidates")
-      .example('$0 run --data ../shared/datasets/dtlns-sports --llm-model qwen2.5-0.5b-instruct-q8_0.gguf', 'With an LLM labeler') as unknown as Argv<RunArgs>,
+      .example('$0 run --data ../shared/datasets/dtlns-sports --llm-model qwen2.5-0.5b-instruct-q8_0.gguf', 'With an LLM labeler')
+      .example('$0 run --data ../shared/datasets/dtlns-sports --candidates ../shared/datasets/dtlns-sports/candidates.txt --labels ../shared/datasets/dtlns-sports/llm-positives.txt --held-out impute --label-use exclude', "The authors' LLM labels, held-out candidates imputed, used to exclude false negatives") as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const dataset = await loadDatasetFromArgs(args);
     const epochs = args.epochs ?? (args.data.startsWith('synthetic') ? 60 : 1000);
@@ -53,7 +72,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     };
     let progress: ReturnType<typeof createProgress> | undefined;
     const log = (line: string) => (args.quiet ? undefined : process.stderr.write(line + '\n'));
-    const labelerKind: LabelerKind = args.llmModel ? 'llama' : args.labeler;
+    // --labels FILE (alias --extra-positives) labels the candidates from a file; --llm-model means llama.
+    const labelerKind: LabelerKind = args.extraPositives ? 'file' : args.llmModel ? 'llama' : args.labeler;
+    const labelWeight = parseLabelWeight(args.labelWeight);
     const result = await runPipeline(dataset, {
       out,
       threads: args.threads,
@@ -66,10 +87,16 @@ export const runCommand: CommandModule<object, RunArgs> = {
       labeler: {
         kind: labelerKind, theta: args.theta, seed: args.seed,
         ...(labelerKind === 'llama' ? { llama: { modelPath: args.llmModel!, mode: args.mode, threads: args.threads } } : {}),
+        ...(labelerKind === 'openai' ? { openai: { url: args.llmUrl!, modelName: args.llmModelName! } } : {}),
+        ...(labelerKind === 'file' ? { file: args.extraPositives! } : {}),
       },
+      ...(args.heldOut !== 'keep' ? { heldOut: { policy: args.heldOut, seed: args.seed } } : {}),
       train: {
         ...common, epochs, sampler: args.sampler as 'dtlns', negs: args.negs, k: args.k, alphaCo: args.alphaCo, alphaSe: args.alphaSe,
-        popAlpha: args.popAlpha, dnsTopK: args.dnsTopK, evalMask: args.evalMask as 'original',
+        popAlpha: args.popAlpha, dnsTopK: args.dnsTopK, positives: args.positives as 'interactions', evalMask: args.evalMask as 'original',
+        ...(args.timeBudget !== undefined ? { timeBudget: args.timeBudget } : {}),
+        ...(args.labelUse !== undefined ? { labelUse: args.labelUse as LabelUse } : {}),
+        ...(labelWeight !== undefined ? { labelWeight } : {}),
       },
       onStage: (stage, status, seconds) => {
         if (status === 'running') {
@@ -102,7 +129,7 @@ function printPipeline(r: PipelineResult, json: boolean): void {
   const fmt = (m?: Record<string, number>) => (m ? `R@20 ${m['recall@20'].toFixed(4)} N@20 ${m['ndcg@20'].toFixed(4)}` : '-');
   const c = r.labels.counts;
   const lines = [
-    `pretrain (uniform negatives): test ${fmt(r.pretrain.test)} after ${r.pretrain.epochs} epochs`,
+    r.pretrain ? `pretrain (uniform negatives): test ${fmt(r.pretrain.test)} after ${r.pretrain.epochs} epochs` : 'pretrain: not needed (path files and candidates given)',
     `labels: ${formatNumber(c.positive ?? 0)} positive, ${formatNumber(c.negative ?? 0)} negative, ${formatNumber(c.unparsed ?? 0)} unparsed` +
       (r.labels.quality ? ` (vs planted hidden positives: precision ${r.labels.quality.precision.toFixed(3)}, recall ${r.labels.quality.recall.toFixed(3)})` : ''),
     `final (${Object.values(r.train.sampler)[0] ?? ''}, ${r.train.epochs} epochs), original training items masked: valid ${fmt(r.train.original.valid)}, test ${fmt(r.train.original.test)}`,

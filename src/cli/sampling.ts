@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import type { Dataset } from '../data/types.js';
 import type { SamplerName, SamplerOptions } from '../sampling/options.js';
 import type { PositiveOrder } from '../native.js';
-import { readExtraPositives } from '../sampling/extra.js';
+import { importLabels } from '../labels/import.js';
 import { readPaths } from '../trees/paths-file.js';
 import type { TrainOptions } from '../train/train.js';
 import { formatNumber } from './progress.js';
+import type { LabelUse } from '../labels/use.js';
+import { labelUseDefaults } from '../defaults.js';
 
 export interface SamplingArgs {
   data: string;
@@ -22,7 +24,17 @@ export interface SamplingArgs {
   pathsStruct?: string;
   pathsSemantic?: string;
   extraPositives?: string;
+  labelUse?: string;
+  labelWeight?: string;
   quiet?: boolean;
+}
+
+/** --label-weight: a number, or 'confidence'. */
+export function parseLabelWeight(text: string | undefined): number | 'confidence' | undefined {
+  if (text === undefined || text === 'confidence') return text;
+  const w = Number(text);
+  if (text.trim() === '' || !(w > 0 && w <= 1)) throw new RangeError(`Expected --label-weight in (0, 1] or "confidence" but received "${text}"`);
+  return w;
 }
 
 /** The path file given on the command line, or `name` inside the --data folder. */
@@ -39,8 +51,14 @@ function pathFile(given: string | undefined, data: string, name: string, option:
 }
 
 /** The sampler and augmented-positive options of a training run, with their files read. */
-export async function samplingFromArgs(dataset: Dataset, args: SamplingArgs): Promise<SamplerOptions & Pick<TrainOptions, 'extraPositives'>> {
-  const options: SamplerOptions & Pick<TrainOptions, 'extraPositives'> = {
+type SamplingOptions = SamplerOptions & Pick<TrainOptions, 'extraPositives' | 'extraConfidence' | 'labelUse' | 'labelWeight'>;
+
+export async function samplingFromArgs(dataset: Dataset, args: SamplingArgs): Promise<SamplingOptions> {
+  const labelWeight = parseLabelWeight(args.labelWeight);
+  if ((args.labelUse !== undefined || labelWeight !== undefined) && args.extraPositives === undefined) {
+    throw new TypeError(`Expected --labels FILE (or --extra-positives) for --${args.labelUse !== undefined ? 'label-use' : 'label-weight'} to act on`);
+  }
+  const options: SamplingOptions = {
     sampler: args.sampler as SamplerName, positives: args.positives as PositiveOrder, negs: args.negs, k: args.k, popAlpha: args.popAlpha, dnsTopK: args.dnsTopK,
     alphaCo: args.alphaCo, alphaSe: args.alphaSe,
   };
@@ -55,9 +73,12 @@ export async function samplingFromArgs(dataset: Dataset, args: SamplingArgs): Pr
     log(`paths: ${structFile} (depth ${options.pathsCo.maxDepth}), ${semanticFile} (depth ${options.pathsSe.maxDepth})`);
   }
   if (args.extraPositives !== undefined) {
-    const extra = await readExtraPositives(args.extraPositives, dataset);
+    const extra = await importLabels(args.extraPositives, dataset);
     options.extraPositives = extra.positives;
-    log(`extra positives: ${formatNumber(extra.pairs)} pairs from ${args.extraPositives} (${extra.format})`);
+    if (extra.confidence) options.extraConfidence = extra.confidence;
+    if (args.labelUse !== undefined) options.labelUse = args.labelUse as LabelUse;
+    if (labelWeight !== undefined) options.labelWeight = labelWeight;
+    log(`labels: ${formatNumber(extra.pairs)} pairs from ${args.extraPositives} (${extra.format}), used as ${args.labelUse ?? labelUseDefaults.labelUse}`);
   }
   return options;
 }

@@ -6,15 +6,17 @@
  * records the settings a started cell belongs to, so changed settings start it over.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Dataset } from '../data/types.js';
 import type { Metrics } from '../eval/metrics.js';
-import { runPipeline } from '../pipeline/run.js';
+import { runPipeline, type PipelineOptions } from '../pipeline/run.js';
 import { train, type EpochReport, type TrainOptions, type TrainResult } from '../train/train.js';
 import { readPaths } from '../trees/paths-file.js';
 import { structuralPathsFile, semanticPathsFile } from '../trees/build.js';
 import type { LabelQuality } from '../labels/quality.js';
+import type { HeldOutReport } from '../labels/heldout.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { labelUseDefaults } from '../defaults.js';
 import { hasLabels, usesPaths, usesPrep, type Cell, type ExperimentConfig, type SamplerSettings } from './grid.js';
 import { digest, modelOptions, prepFiles, type PrepFiles } from './prep.js';
 
@@ -50,7 +52,7 @@ export interface CellResult {
   resumed: boolean;
   /** Native threads of that attempt. */
   threads: number;
-  labels?: { counts: Record<string, number>; quality?: LabelQuality };
+  labels?: { counts: Record<string, number>; quality?: LabelQuality; heldOut?: HeldOutReport; labelUse?: string };
   finishedAt: string;
 }
 
@@ -116,6 +118,21 @@ function pathFiles(cell: Cell, prep: PrepFiles | undefined): { struct: string; s
   return { struct: prep.pathsStruct, semantic: prep.pathsSemantic };
 }
 
+/** The pipeline's labeler of a cell: its kind and settings, files resolved against the config's folder. */
+function cellLabeler(config: ExperimentConfig, cell: Cell): NonNullable<PipelineOptions['labeler']> {
+  const m = cell.method, dir = dirname(config.file);
+  switch (m.labeler) {
+    case 'file':
+      return { kind: 'file', file: resolve(dir, m.labelFile!) };
+    case 'llama':
+      return { kind: 'llama', llama: { modelPath: resolve(dir, m.llmModel!), ...(m.llmMode ? { mode: m.llmMode } : {}) } };
+    case 'openai':
+      return { kind: 'openai', openai: { url: m.llmUrl!, modelName: m.llmModel! } };
+    default:
+      return { kind: m.labeler, seed: cell.seed, ...(m.theta !== undefined ? { theta: m.theta } : {}) };
+  }
+}
+
 /** Runs (or resumes) one cell and writes its result.json. */
 export async function runCell(config: ExperimentConfig, cell: Cell, data: Dataset, options: CellRunOptions): Promise<CellResult> {
   const fingerprint = cellFingerprint(config, cell);
@@ -131,16 +148,16 @@ export async function runCell(config: ExperimentConfig, cell: Cell, data: Datase
   let outcome: Pick<CellResult, 'valid' | 'test' | 'history' | 'epochs' | 'bestEpoch' | 'stoppedBy' | 'labels'>;
   if (hasLabels(method)) {
     const prep = options.prep;
-    if (!prep) throw new Error(`Expected the prep of ${cell.dataset.name}-${cell.model.name} for cell ${cell.id} (it labels candidates)`);
-    // A labeler that reads no paths (topn) still gets ours: the pipeline's trees stage wants two files.
+    // A labeler that reads no paths (topn, file) still gets path files: the pipeline's trees stage wants two.
     const paths = pathFiles(cell, prep);
-    const candidates = method.candidates === 'authors' ? join(cell.dataset.folder!, 'candidates.txt') : prep.candidates;
+    const candidates = method.candidates === 'authors' ? join(cell.dataset.folder!, 'candidates.txt') : prep!.candidates;
     const r = await runPipeline(data, {
-      out: cell.dir, threads: options.threads, pretrained: prep.pretrainDir,
+      out: cell.dir, threads: options.threads, ...(prep ? { pretrained: prep.pretrainDir } : {}),
       trees: { pathsStruct: paths.struct, pathsSemantic: paths.semantic },
       candidates: { file: candidates },
-      labeler: { kind: method.labeler, seed: cell.seed, ...(method.theta !== undefined ? { theta: method.theta } : {}) },
-      train: trainOptions,
+      labeler: cellLabeler(config, cell),
+      ...(method.heldOut ? { heldOut: { policy: method.heldOut, seed: cell.seed } } : {}),
+      train: { ...trainOptions, ...(method.labelUse ? { labelUse: method.labelUse } : {}), ...(method.labelWeight !== undefined ? { labelWeight: method.labelWeight } : {}) },
       ...onEpoch,
     });
     const metrics = readJson<{ bestEpoch: number; stoppedBy: TrainResult['stoppedBy'] }>(join(cell.dir, 'train', 'metrics.json'));
@@ -149,7 +166,7 @@ export async function runCell(config: ExperimentConfig, cell: Cell, data: Datase
       test: { ...(r.train.original.test ? { original: r.train.original.test } : {}), ...(r.train.augmented.test ? { augmented: r.train.augmented.test } : {}) },
       history: curve(checkpointHistory(join(cell.dir, 'train'))),
       epochs: r.train.epochs, bestEpoch: metrics?.bestEpoch ?? r.train.epochs, stoppedBy: metrics?.stoppedBy ?? 'epochs',
-      labels: r.labels,
+      labels: { ...r.labels, labelUse: method.labelUse ?? labelUseDefaults.labelUse },
     };
   } else {
     const paths = usesPaths(method) ? pathFiles(cell, options.prep) : undefined;

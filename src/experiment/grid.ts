@@ -10,6 +10,8 @@ import { syntheticPresetNames } from '../data/synthetic.js';
 import type { TrainOptions } from '../train/train.js';
 import { spectralScalings } from '../trees/options.js';
 import { expectInteger, expectNumber, expectOptions } from '../data/args.js';
+import { labelUses, type LabelUseOptions } from '../labels/use.js';
+import { heldOutPolicies, type HeldOutPolicy } from '../labels/heldout.js';
 
 /** A config that cannot be used: names the file and the field (`methods[2].sampler`). */
 export class ExperimentConfigError extends Error {
@@ -24,8 +26,8 @@ export class ExperimentConfigError extends Error {
   }
 }
 
-/** Labelers a grid can use: the rule labeler and the controls (an LLM labeler would relabel per cell). */
-export const experimentLabelers = ['none', 'rule', 'topn', 'random-codes'] as const;
+/** Labelers a grid can use: the rule labeler, the controls, labels from a file, and the LLM labelers (they label once per cell). */
+export const experimentLabelers = ['none', 'rule', 'topn', 'random-codes', 'file', 'llama', 'openai'] as const;
 export type ExperimentLabeler = (typeof experimentLabelers)[number];
 /** Where a method's trees / candidates come from: the files shipped in the dataset folder, or our pipeline. */
 export const inputSources = ['authors', 'ours'] as const;
@@ -49,10 +51,19 @@ export interface ModelSpec extends Pick<TrainOptions, 'layers' | 'dim' | 'lr' | 
 /** Negative-sampler settings a method or the shared training options may set. */
 export type SamplerSettings = Pick<SamplerOptions, 'negs' | 'k' | 'dnsTopK' | 'popAlpha' | 'alphaCo' | 'alphaSe'>;
 
-export interface MethodSpec extends SamplerSettings {
+export interface MethodSpec extends SamplerSettings, LabelUseOptions {
   name: string;
   sampler: SamplerName;
   labeler: ExperimentLabeler;
+  /** file: the label file as the config writes it (relative to the config). */
+  labelFile?: string;
+  /** llama: the GGUF file (relative to the config) and its mode; openai: the served model's name. */
+  llmModel?: string;
+  llmMode?: 'score' | 'generate';
+  /** openai: the server's base URL. */
+  llmUrl?: string;
+  /** Labels on held-out candidates (src/labels/heldout.ts); default keep. */
+  heldOut?: HeldOutPolicy;
   /** Set when the sampler or the labeler reads path codes. */
   paths?: InputSource;
   /** Set when the method labels candidates. */
@@ -123,14 +134,14 @@ export function hasLabels(method: Pick<MethodSpec, 'labeler'>): boolean {
   return method.labeler !== 'none';
 }
 
-/** Whether a method reads the path codes of the two trees (the dtlns sampler, the rule-based labelers). */
+/** Whether a method reads the path codes of the two trees (the dtlns sampler, the labelers that read paths). */
 export function usesPaths(method: Pick<MethodSpec, 'sampler' | 'labeler'>): boolean {
-  return method.sampler === 'dtlns' || method.labeler === 'rule' || method.labeler === 'random-codes';
+  return method.sampler === 'dtlns' || ['rule', 'random-codes', 'llama', 'openai'].includes(method.labeler);
 }
 
 /** Whether a method's cells read the shared prep of their dataset x model (the pre-trained model, our trees, our candidates). */
-export function usesPrep(method: Pick<MethodSpec, 'labeler' | 'paths'>): boolean {
-  return hasLabels(method) || method.paths === 'ours';
+export function usesPrep(method: Pick<MethodSpec, 'labeler' | 'paths' | 'candidates'>): boolean {
+  return method.paths === 'ours' || (hasLabels(method) && method.candidates === 'ours');
 }
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.+]*(-[A-Za-z0-9_.+]+)*$/;
@@ -228,36 +239,85 @@ interface MethodDefaults {
   candidates: InputSource;
 }
 
+/**
+ * A method's labeler as the config writes it: a name, or an object: {"file": PATH, "heldOut"},
+ * {"kind": "llama", "llmModel": PATH, "mode"}, {"kind": "openai", "llmUrl", "llmModel"}, or
+ * {"kind": <name>, "heldOut"}; flattened into the method's fields.
+ */
+function readLabeler(value: unknown, field: string, dir: string, c: ReturnType<typeof checkers>): Partial<MethodSpec> {
+  if (typeof value === 'string') return { labeler: c.oneOf(experimentLabelers)(value, field) as ExperimentLabeler };
+  const o = c.object(value, field, {
+    kind: c.oneOf(experimentLabelers), file: c.string, llmModel: c.string, mode: c.oneOf(['score', 'generate']), llmUrl: c.string,
+    heldOut: c.oneOf(heldOutPolicies),
+  });
+  const kind = (o.kind ?? (o.file !== undefined ? 'file' : c.fail(`${field}.kind`, 'is required (or give "file")'))) as ExperimentLabeler;
+  const needs: Record<string, string[]> = { file: ['file'], llama: ['llmModel'], openai: ['llmUrl', 'llmModel'] };
+  for (const key of needs[kind] ?? []) if (o[key] === undefined) c.fail(`${field}.${key}`, `is required with labeler ${kind}`);
+  const allowed: Record<string, string[]> = { file: ['file'], llama: ['llmModel', 'mode'], openai: ['llmUrl', 'llmModel'] };
+  for (const key of ['file', 'llmModel', 'mode', 'llmUrl']) {
+    if (o[key] !== undefined && !(allowed[kind] ?? []).includes(key)) c.fail(`${field}.${key}`, `does not apply to labeler ${kind}`);
+  }
+  for (const key of ['file', ...(kind === 'llama' ? ['llmModel'] : [])]) {
+    if (o[key] === undefined) continue;
+    const path = resolve(dir, o[key] as string);
+    if (!existsSync(path)) c.fail(`${field}.${key}`, `"${o[key] as string}" resolves to ${path}, which does not exist`);
+  }
+  return {
+    labeler: kind,
+    ...(o.file !== undefined ? { labelFile: o.file as string } : {}),
+    ...(o.llmModel !== undefined ? { llmModel: o.llmModel as string } : {}),
+    ...(o.mode !== undefined ? { llmMode: o.mode as 'score' | 'generate' } : {}),
+    ...(o.llmUrl !== undefined ? { llmUrl: o.llmUrl as string } : {}),
+    ...(o.heldOut !== undefined ? { heldOut: o.heldOut as HeldOutPolicy } : {}),
+  };
+}
+
 function readMethod(entry: Record<string, unknown>, field: string, defaults: MethodDefaults, c: ReturnType<typeof checkers>): MethodSpec {
   const method = { labeler: 'none', ...entry } as MethodSpec;
-  if (entry.paths !== undefined && !usesPaths(method)) {
-    c.fail(`${field}.paths`, `only the dtlns sampler and the rule / random-codes labelers read paths; ${method.name} uses neither`);
+  if (!hasLabels(method)) {
+    for (const key of ['labelUse', 'labelWeight'] as const) {
+      if (entry[key] !== undefined) c.fail(`${field}.${key}`, `only a method with a labeler has labels to use; ${method.name} has none`);
+    }
+  }
+  if (entry.labelWeight !== undefined && method.labelUse !== 'weighted') c.fail(`${field}.labelWeight`, 'applies to labelUse "weighted" only');
+  const incomplete = (method.labeler === 'file' && !method.labelFile) || (method.labeler === 'llama' && !method.llmModel) ||
+    (method.labeler === 'openai' && !(method.llmUrl && method.llmModel));
+  if (incomplete) {
+    c.fail(`${field}.labeler`, `${method.labeler} is given as an object: {"file": PATH}, {"kind": "llama", "llmModel": PATH.gguf, "mode": "score"} or {"kind": "openai", "llmUrl": URL, "llmModel": NAME}`);
+  }
+  if (entry.paths !== undefined && !usesPaths(method) && !hasLabels(method)) {
+    c.fail(`${field}.paths`, `only the dtlns sampler and the labelers read paths; ${method.name} uses neither`);
   }
   if (entry.candidates !== undefined && !hasLabels(method)) c.fail(`${field}.candidates`, `only a method with a labeler reads candidates; ${method.name} has none`);
   if (entry.theta !== undefined && method.labeler !== 'rule' && method.labeler !== 'random-codes') {
     c.fail(`${field}.theta`, 'only the rule and random-codes labelers have a threshold');
   }
-  if (usesPaths(method)) method.paths ??= defaults.paths;
+  // A labelled method runs the pipeline, whose trees stage wants two path files even when nothing reads them.
+  if (usesPaths(method) || hasLabels(method)) method.paths ??= defaults.paths;
   if (hasLabels(method)) method.candidates ??= defaults.candidates;
   return method;
 }
 
-function readMethods(raw: Record<string, unknown>, c: ReturnType<typeof checkers>): MethodSpec[] {
+function readMethods(raw: Record<string, unknown>, dir: string, c: ReturnType<typeof checkers>): MethodSpec[] {
   const defaults: MethodDefaults = {
     paths: (raw.paths === undefined ? 'ours' : c.oneOf(inputSources)(raw.paths, 'paths')) as InputSource,
     candidates: (raw.candidates === undefined ? 'ours' : c.oneOf(inputSources)(raw.candidates, 'candidates')) as InputSource,
   };
   const methodFields: Record<string, Check> = {
-    name: c.name, sampler: c.oneOf(samplerNames), labeler: c.oneOf(experimentLabelers), paths: c.oneOf(inputSources),
-    candidates: c.oneOf(inputSources), theta: c.number(0, 1), ...samplerFields(c),
+    name: c.name, sampler: c.oneOf(samplerNames), labeler: (v) => v, paths: c.oneOf(inputSources),
+    candidates: c.oneOf(inputSources), theta: c.number(0, 1), labelUse: c.oneOf(labelUses),
+    labelWeight: (v, field) => (v === 'confidence' ? v : c.number(0, 1, true)(v, field)), ...samplerFields(c),
   };
   let methods: MethodSpec[];
   if (raw.methods !== undefined) {
     if (raw.samplers !== undefined || raw.labelers !== undefined) {
       c.fail(raw.samplers !== undefined ? 'samplers' : 'labelers', 'give either methods, or the samplers x labelers axes, not both');
     }
-    methods = c.array(raw.methods, 'methods').map((entry, i) =>
-      readMethod(c.object(entry, `methods[${i}]`, methodFields, ['name', 'sampler']), `methods[${i}]`, defaults, c));
+    methods = c.array(raw.methods, 'methods').map((entry, i) => {
+      const { labeler, ...fields } = c.object(entry, `methods[${i}]`, methodFields, ['name', 'sampler']);
+      const flat = labeler === undefined ? fields : { ...fields, ...readLabeler(labeler, `methods[${i}].labeler`, dir, c) };
+      return readMethod(flat, `methods[${i}]`, defaults, c);
+    });
   } else if (raw.samplers !== undefined) {
     const samplers = c.array(raw.samplers, 'samplers').map((s, i) => c.oneOf(samplerNames)(s, `samplers[${i}]`) as SamplerName);
     const labelers = raw.labelers === undefined
@@ -321,7 +381,7 @@ export function parseExperimentConfig(value: unknown, file: string, overrides: C
   }, ['datasets', 'models', 'seeds']);
   const datasets = readDatasets(raw.datasets, dir, c);
   const models = readModels(raw.models, c);
-  const methods = readMethods(raw, c);
+  const methods = readMethods(raw, dir, c);
   checkAuthorsFiles(datasets, methods, raw, c);
   const seeds = overrides.seeds ?? c.array(raw.seeds, 'seeds').map((s, i) => c.integer(0, 2 ** 32 - 1)(s, `seeds[${i}]`) as number);
   for (const [what, list] of [['datasets', datasets], ['models', models]] as const) {

@@ -8,7 +8,8 @@ import type { CellResult } from './cells.js';
 import { mean, pairedTTest, sampleStd } from './stats.js';
 
 /** The parts of a cell result the summary reads. */
-export type SummaryInput = Pick<CellResult, 'dataset' | 'model' | 'method' | 'sampler' | 'labeler' | 'seed' | 'test' | 'history' | 'epochs' | 'stoppedBy' | 'seconds'>;
+export type SummaryInput = Pick<CellResult, 'dataset' | 'model' | 'method' | 'sampler' | 'labeler' | 'seed' | 'test' | 'history' | 'epochs' | 'stoppedBy' | 'seconds'> &
+  Partial<Pick<CellResult, 'labels'>>;
 
 export interface MeanStd {
   mean: number;
@@ -48,6 +49,8 @@ export interface SummaryRow {
   seconds: MeanStd;
   /** How many seeds' trainings ended by each reason (epochs, patience, time). */
   stoppedBy: Record<string, number>;
+  /** Methods with labels: their use, the held-out policy, and the mean labelled positives and how many are validation / test interactions. */
+  labels?: { use: string; heldOut: string; positives: number; heldOutPositives: number };
 }
 
 /** Mean validation Recall@20 of a method at one epoch, over the seeds that reached it. */
@@ -136,12 +139,19 @@ export function summarizeResults(results: SummaryInput[], options: { name: strin
       const stoppedBy: Record<string, number> = {};
       for (const r of mine) stoppedBy[r.stoppedBy] = (stoppedBy[r.stoppedBy] ?? 0) + 1;
       const augmented = mine[0].labeler !== 'none' ? maskStats(mine, 'augmented') : undefined;
+      const held = mine.flatMap((r) => (r.labels?.heldOut ? [r.labels.heldOut] : []));
+      const labels = held.length
+        ? {
+            use: mine[0].labels?.labelUse ?? 'positive', heldOut: held[0].policy, positives: mean(held.map((h) => h.positives)),
+            heldOutPositives: mean(held.map((h) => h.positivesInValid + h.positivesInTest)),
+          }
+        : undefined;
       return {
         method, sampler: mine[0].sampler, labeler: mine[0].labeler, seeds: mine.map((r) => r.seed),
         original: maskStats(mine, 'original') ?? { recall: stats([]), ndcg: stats([]) },
         ...(augmented ? { augmented } : {}),
         baseline: options.baselines.includes(method), bestBaseline: false,
-        epochs: stats(mine.map((r) => r.epochs)), seconds: stats(mine.map((r) => r.seconds)), stoppedBy,
+        epochs: stats(mine.map((r) => r.epochs)), seconds: stats(mine.map((r) => r.seconds)), stoppedBy, ...(labels ? { labels } : {}),
       };
     });
     const candidates = rows.filter((r) => r.baseline && Number.isFinite(r.original.recall.mean));
@@ -200,9 +210,12 @@ export function summaryTables(summary: ExperimentSummary, plots: GroupPlots[] = 
     );
     for (const r of g.rows) {
       const name = r.bestBaseline ? `**${r.method}** (best baseline)` : r.baseline ? `${r.method} (baseline)` : r.method;
+      const labels = r.labels
+        ? `${r.labeler}: ${r.labels.use}, held-out ${r.labels.heldOut}; ${Math.round(r.labels.positives)} pairs, ${Math.round(r.labels.heldOutPositives)} held-out`
+        : r.labeler;
       const stopped = Object.entries(r.stoppedBy).map(([why, n]) => `${why} ${n}`).join(', ');
       parts.push(`| ${[
-        name, r.sampler, r.labeler, r.seeds.length, formatMeanStd(r.original.recall), formatMeanStd(r.original.ndcg),
+        name, r.sampler, labels, r.seeds.join(','), formatMeanStd(r.original.recall), formatMeanStd(r.original.ndcg),
         formatChange(r.vsBaseline?.original), formatP(r.vsBaseline?.original), formatMeanStd(r.augmented?.recall), formatMeanStd(r.augmented?.ndcg),
         formatChange(r.vsBaseline?.augmented), formatP(r.vsBaseline?.augmented), Number.isFinite(r.epochs.mean) ? r.epochs.mean.toFixed(0) : dash, stopped,
       ].join(' | ')} |`);
@@ -222,7 +235,10 @@ export function summaryLegend(summary: ExperimentSummary): string {
     'release\'s protocol); shown only for methods that add positives. **Δ**: relative change of the mean test Recall@20 against the',
     `best baseline of the dataset x model (the highest mean test Recall@20 among ${summary.baselines.length ? summary.baselines.join(', ') : 'no methods'});`,
     '**p**: two-sided paired t-test over the seeds both share (Student, df = seeds - 1). The aug.-mask columns compare against the',
-    'baseline\'s (original-mask) figure, as a paper reporting the released protocol would.',
+    'baseline\'s (original-mask) figure, as a paper reporting the released protocol would. **labels**: the labeler, how its labels are',
+    'used (positive: trained as positives; exclude: never drawn as negatives; weighted), what happened to labels on held-out',
+    'candidates (keep; impute: at the labeler\'s acceptance rate, seeded; drop), the mean labelled pairs over seeds, and how many of',
+    'them are validation or test interactions of their user. **stopped by**: how each seed\'s training ended.',
   ].join('\n');
 }
 
@@ -247,7 +263,7 @@ export function summaryCsv(summary: ExperimentSummary): string {
     'dataset', 'model', 'method', 'sampler', 'labeler', 'seeds', 'baseline', 'best_baseline',
     'recall20_mean', 'recall20_std', 'ndcg20_mean', 'ndcg20_std', 'change_pct', 'p_value',
     'recall20_aug_mean', 'recall20_aug_std', 'ndcg20_aug_mean', 'ndcg20_aug_std', 'change_pct_aug', 'p_value_aug',
-    'epochs_mean', 'seconds_mean',
+    'epochs_mean', 'seconds_mean', 'label_use', 'held_out', 'label_pairs', 'label_pairs_held_out',
   ];
   const lines = [header.join(',')];
   for (const g of summary.groups) {
@@ -256,7 +272,7 @@ export function summaryCsv(summary: ExperimentSummary): string {
         g.dataset, g.model, r.method, r.sampler, r.labeler, r.seeds.length, r.baseline ? 1 : 0, r.bestBaseline ? 1 : 0,
         r.original.recall.mean, r.original.recall.std, r.original.ndcg.mean, r.original.ndcg.std, r.vsBaseline?.original.changePct, r.vsBaseline?.original.p,
         r.augmented?.recall.mean, r.augmented?.recall.std, r.augmented?.ndcg.mean, r.augmented?.ndcg.std, r.vsBaseline?.augmented?.changePct, r.vsBaseline?.augmented?.p,
-        r.epochs.mean, r.seconds.mean,
+        r.epochs.mean, r.seconds.mean, r.labels?.use, r.labels?.heldOut, r.labels?.positives, r.labels?.heldOutPositives,
       ].map(csvField).join(','));
     }
   }

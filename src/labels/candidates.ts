@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { maskedTopK, describe } from '../eval/topk.js';
 import { DataFileError } from '../data/errors.js';
-import type { Dataset } from '../data/types.js';
+import type { Csr, Dataset } from '../data/types.js';
 import { defaultThreads, labelDefaults } from '../defaults.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { idLookup } from './ids.js';
@@ -121,6 +121,18 @@ export async function readCandidates(file: string, dataset: Dataset): Promise<Ca
       items.push(item);
     }
     users.push(user);
+    indptr.push(items.length);
+  }
+  return { users: Uint32Array.from(users), indptr: Uint32Array.from(indptr), items: Uint32Array.from(items) };
+}
+
+/** Each user's items of a users x items Csr as candidates (users without items left out). */
+export function candidatesFromCsr(csr: Csr): Candidates {
+  const users: number[] = [], indptr = [0], items: number[] = [];
+  for (let u = 0; u < csr.rows; u++) {
+    if (csr.indptr[u + 1] === csr.indptr[u]) continue;
+    users.push(u);
+    for (let p = csr.indptr[u]; p < csr.indptr[u + 1]; p++) items.push(csr.indices[p]);
     indptr.push(items.length);
   }
   return { users: Uint32Array.from(users), indptr: Uint32Array.from(indptr), items: Uint32Array.from(items) };

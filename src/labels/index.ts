@@ -12,3 +12,6 @@ export { labelQuality, type LabelQuality } from './quality.js';
 export { systemPrompt, userMessage, parseAnswer, type PromptItems } from './prompt.js';
 export { permutePaths, pathText, type PathCodes } from './paths.js';
 export { validateGguf, type GgufSummary } from './gguf.js';
+export { importLabels, createFileLabeler, type ImportedLabels } from './import.js';
+export { applyLabelUse, resolveLabelUse, labelUses, type LabelUse, type LabelUseOptions, type LabelledPairs, type LabelledTraining } from './use.js';
+export { applyHeldOutPolicy, heldOutPolicies, type HeldOutPolicy, type HeldOutReport } from './heldout.js';

@@ -3,10 +3,11 @@ import { labelDefaults } from '../defaults.js';
 import { createLlamaLabeler, type LlamaLabelerOptions } from './llama.js';
 import { createOpenAiLabeler, type OpenAiLabelerOptions } from './openai.js';
 import type { PromptItems } from './prompt.js';
+import { createFileLabeler, type ImportedLabels } from './import.js';
 import { createNoneLabeler, createRandomCodesLabeler, createRuleLabeler, createTopNLabeler } from './rule.js';
 import type { Labeler } from './types.js';
 
-export const labelerKinds = ['llama', 'openai', 'rule', 'topn', 'random-codes', 'none'] as const;
+export const labelerKinds = ['llama', 'openai', 'rule', 'file', 'topn', 'random-codes', 'none'] as const;
 export type LabelerKind = (typeof labelerKinds)[number];
 export const randomCodesInnerKinds = ['llama', 'openai', 'rule'] as const;
 export type RandomCodesInner = (typeof randomCodesInnerKinds)[number];
@@ -23,12 +24,18 @@ export interface LabelerSpec {
   inner?: RandomCodesInner;
   /** random-codes: permutation seed. */
   seed?: number;
+  /** file: the imported labels (importLabels) that answer for each candidate. */
+  imported?: ImportedLabels;
 }
 
 export async function createLabeler(spec: LabelerSpec): Promise<Labeler> {
   if (!labelerKinds.includes(spec?.kind)) throw new RangeError(`Expected one of ${labelerKinds.join(', ')} for kind but received ${String(spec?.kind)}`);
   if (spec.kind === 'topn') return createTopNLabeler();
   if (spec.kind === 'none') return createNoneLabeler();
+  if (spec.kind === 'file') {
+    if (!spec.imported) throw new TypeError('Expected imported labels (importLabels) for imported with labeler file');
+    return createFileLabeler(spec.imported);
+  }
   const items = spec.items;
   if (!items) throw new TypeError(`Expected prompt items (item ids and both path codes) for items with labeler ${spec.kind}`);
   const build = (kind: RandomCodesInner, with_: PromptItems): Promise<Labeler> | Labeler => {

@@ -243,3 +243,25 @@ export function labelsToPositives(records: LabelRecord[], dataset: Dataset): Csr
   }
   return csrFromPairs(dataset.nUsers, dataset.nItems, Uint32Array.from(rows), Uint32Array.from(cols)).csr;
 }
+
+/**
+ * Each pair of `positives` (indices) with the score of its positive record, aligned with
+ * positives.indices (the last record of a pair wins); undefined unless every pair has one.
+ */
+export function labelConfidence(records: LabelRecord[], positives: Csr, dataset: Dataset): Float32Array | undefined {
+  const users = idLookup(dataset.userIds), items = idLookup(dataset.itemIds);
+  const scores = new Float32Array(positives.indices.length).fill(NaN);
+  for (const r of records) {
+    if (r.label !== 'positive' || typeof r.score !== 'number') continue;
+    const u = users.get(r.user), i = items.get(r.item);
+    if (u === undefined || i === undefined) continue;
+    let lo = positives.indptr[u], hi = positives.indptr[u + 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (positives.indices[mid] < i) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < positives.indptr[u + 1] && positives.indices[lo] === i) scores[lo] = r.score;
+  }
+  return scores.length > 0 && scores.every((x) => !Number.isNaN(x)) ? scores : undefined;
+}

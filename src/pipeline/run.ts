@@ -17,7 +17,9 @@ import type { PathCodes } from '../trees/paths.js';
 import { generateCandidates, readCandidates, writeCandidates } from '../labels/candidates.js';
 import { createLabeler, type LabelerSpec } from '../labels/labelers.js';
 import { labelCandidates, type LabelProgress } from '../labels/label.js';
-import { labelsToPositives, readLabelStore } from '../labels/store.js';
+import { labelConfidence, labelsToPositives, readLabelStore } from '../labels/store.js';
+import { importLabels } from '../labels/import.js';
+import { applyHeldOutPolicy, type HeldOutPolicy, type HeldOutReport } from '../labels/heldout.js';
 import { labelQuality, type LabelQuality } from '../labels/quality.js';
 import { evaluateEmbeddings } from '../eval/evaluate.js';
 import type { Metrics } from '../eval/metrics.js';
@@ -40,8 +42,10 @@ export interface PipelineOptions {
   trees?: { branching?: number; leafSize?: number; seed?: number; pathsStruct?: string; pathsSemantic?: string };
   /** Candidates per user, or a candidate file to use instead of generating. */
   candidates?: { n?: number; file?: string };
-  /** The labeler (default rule). Its paths are filled in by the pipeline. */
-  labeler?: Omit<LabelerSpec, 'items'>;
+  /** The labeler (default rule); kind 'file' answers from the labels in `file` (importLabels). Its paths are filled in by the pipeline. */
+  labeler?: Omit<LabelerSpec, 'items' | 'imported'> & { file?: string };
+  /** What happens to labels on held-out candidates (src/labels/heldout.ts; default keep), and the seed of 'impute'. */
+  heldOut?: { policy: HeldOutPolicy; seed?: number };
   /** Options of the final training (default sampler 'dtlns' with both path codes). */
   train?: Omit<TrainOptions, 'out' | 'extraPositives' | 'pathsCo' | 'pathsSe'>;
   threads?: number;
@@ -54,8 +58,9 @@ type SplitMetrics = { valid?: Metrics; test?: Metrics };
 
 export interface PipelineResult {
   out: string;
-  pretrain: { valid?: Metrics; test?: Metrics; epochs: number };
-  labels: { counts: Record<string, number>; quality?: LabelQuality };
+  /** Absent when nothing needed a pre-trained model (both path files and the candidates were given). */
+  pretrain?: { valid?: Metrics; test?: Metrics; epochs: number };
+  labels: { counts: Record<string, number>; quality?: LabelQuality; heldOut: HeldOutReport };
   /** The final model's metrics under both evaluation masks (the original training set is the honest one). */
   train: { original: SplitMetrics; augmented: SplitMetrics; epochs: number; sampler: Record<string, string | number> };
   stages: Record<StageName, { skipped: boolean; seconds: number }>;
@@ -110,7 +115,9 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
     options.onStage?.(name, 'done', seconds);
   };
 
-  // 1. Pre-train (uniform negatives): its embeddings feed the semantic tree and the candidates.
+  // 1. Pre-train (uniform negatives): its embeddings feed the semantic tree and the candidates,
+  // so it is skipped when both path files and the candidates are given.
+  const pretrainNeeded = !(options.trees?.pathsStruct && options.trees?.pathsSemantic && options.candidates?.file);
   const pretrainDir = options.pretrained ?? join(out, 'pretrain');
   const pretrainOptions = withThreads({ ...options.pretrain, sampler: 'rns' as const });
   for (const file of options.pretrained ? ['user-embeddings.npy', 'item-embeddings.npy', 'metrics.json'] : []) {
@@ -119,11 +126,13 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
   const pretrainKey = options.pretrained
     ? digest({ datasetKey, users: fileDigest(join(pretrainDir, 'user-embeddings.npy')), items: fileDigest(join(pretrainDir, 'item-embeddings.npy')) })
     : digest({ datasetKey, pretrainOptions: { ...pretrainOptions, onEpoch: undefined, threads: undefined } });
-  await stage('pretrain', pretrainKey, [join(pretrainDir, 'item-embeddings.npy'), join(pretrainDir, 'metrics.json')], options.pretrained ? [] : [pretrainDir], async () => {
-    if (options.pretrained) return;
-    await train(dataset, { ...pretrainOptions, out: pretrainDir, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) });
-  });
-  const pretrainMetrics = JSON.parse(readFileSync(join(pretrainDir, 'metrics.json'), 'utf8'));
+  if (pretrainNeeded || options.pretrained) {
+    await stage('pretrain', pretrainKey, [join(pretrainDir, 'item-embeddings.npy'), join(pretrainDir, 'metrics.json')], options.pretrained ? [] : [pretrainDir], async () => {
+      if (options.pretrained) return;
+      await train(dataset, { ...pretrainOptions, out: pretrainDir, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) });
+    });
+  }
+  const pretrainMetrics = pretrainNeeded || options.pretrained ? JSON.parse(readFileSync(join(pretrainDir, 'metrics.json'), 'utf8')) : undefined;
 
   // 2. Trees (or the given path files).
   const given = options.trees?.pathsStruct && options.trees?.pathsSemantic;
@@ -160,10 +169,15 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
 
   // 4. Labels: false negatives among the candidates. The store resumes by itself; a changed labeler starts it over.
   const labelsFile = join(out, 'labels.jsonl');
-  const labelerSpec: Omit<LabelerSpec, 'items'> = options.labeler ?? { kind: 'rule' };
-  const labelsKey = digest({ treesKey, candidatesKey, labeler: { ...labelerSpec, llama: labelerSpec.llama && { ...labelerSpec.llama, threads: undefined } } });
+  const { file: labelFile, ...labelerSpec } = options.labeler ?? { kind: 'rule' as const };
+  if (labelerSpec.kind === 'file' && !labelFile) throw new TypeError("Expected a label file for labeler.file with labeler kind 'file'");
+  const imported = labelerSpec.kind === 'file' ? await importLabels(labelFile!, dataset) : undefined;
+  const labelsKey = digest({
+    treesKey, candidatesKey, labeler: { ...labelerSpec, llama: labelerSpec.llama && { ...labelerSpec.llama, threads: undefined } },
+    ...(imported ? { file: imported.provenance.sha256 } : {}),
+  });
   await stage('labels', labelsKey, [labelsFile], [labelsFile], async () => {
-    const labeler = await createLabeler({ ...labelerSpec, items: { itemIds: dataset.itemIds, structural: pathsCo, semantic: pathsSe } });
+    const labeler = await createLabeler({ ...labelerSpec, ...(imported ? { imported } : {}), items: { itemIds: dataset.itemIds, structural: pathsCo, semantic: pathsSe } });
     try {
       await labelCandidates(dataset, candidates, { labeler, out: labelsFile, ...(options.onLabelProgress ? { onProgress: options.onLabelProgress } : {}) });
     } finally {
@@ -173,16 +187,20 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
   const labelRecords = await readLabelStore(labelsFile);
   const counts: Record<string, number> = { positive: 0, negative: 0, unparsed: 0 };
   for (const r of labelRecords) counts[r.label] = (counts[r.label] ?? 0) + 1;
-  const extraPositives = labelsToPositives(labelRecords, dataset);
+  // Held-out candidates as the policy says; the report counts the positives that are valid / test interactions.
+  const heldOut = applyHeldOutPolicy(labelsToPositives(labelRecords, dataset), candidates, dataset, options.heldOut?.policy ?? 'keep', options.heldOut?.seed ?? 0);
+  const extraPositives = heldOut.positives;
+  const extraConfidence = labelConfidence(labelRecords, extraPositives, dataset);
 
   // 5. Train with the multi-view sampler and the augmented positives.
   const trainDir = join(out, 'train');
   const trainOptions = withThreads({ sampler: 'dtlns' as const, ...options.train });
-  const trainKey = digest({ labelsKey, trainOptions: { ...trainOptions, onEpoch: undefined, threads: undefined } });
+  const trainKey = digest({ labelsKey, ...(options.heldOut ? { heldOut: options.heldOut } : {}), trainOptions: { ...trainOptions, onEpoch: undefined, threads: undefined } });
   let final: TrainResult | undefined;
   await stage('train', trainKey, [join(trainDir, 'user-embeddings.npy'), join(trainDir, 'item-embeddings.npy')], [trainDir], async () => {
     final = await train(dataset, {
-      ...trainOptions, pathsCo, pathsSe, extraPositives, out: trainDir, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
+      ...trainOptions, pathsCo, pathsSe, extraPositives, ...(extraConfidence ? { extraConfidence } : {}), out: trainDir,
+      ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
     });
   });
   const userEmb = final?.userEmb ?? readNpy(join(trainDir, 'user-embeddings.npy')).data;
@@ -199,8 +217,8 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
   const trainMetrics = JSON.parse(readFileSync(join(trainDir, 'metrics.json'), 'utf8'));
   const result: PipelineResult = {
     out,
-    pretrain: { valid: pretrainMetrics.valid, test: pretrainMetrics.test, epochs: pretrainMetrics.epochs },
-    labels: { counts, ...(dataset.hidden ? { quality: labelQuality(labelRecords, dataset) } : {}) },
+    ...(pretrainMetrics ? { pretrain: { valid: pretrainMetrics.valid, test: pretrainMetrics.test, epochs: pretrainMetrics.epochs } } : {}),
+    labels: { counts, ...(dataset.hidden ? { quality: labelQuality(labelRecords, dataset) } : {}), heldOut: heldOut.report },
     train: { ...evaluated, epochs: trainMetrics.epochs, sampler: trainMetrics.sampler ?? {} },
     stages: report,
   };

@@ -4,4 +4,3 @@ export {
   referenceMineNegatives, referenceSamplerStep, type ReferenceMineOptions, type ReferenceMined, type ReferenceSamplerSettings,
   type ReferenceDraws, type ScoringSampler,
 } from './reference.js';
-export { readExtraPositives, type ExtraPositives } from './extra.js';

@@ -165,11 +165,13 @@ export interface ReferenceDraws {
   candidates?: Uint32Array;
   alphas?: ArrayLike<number>;
   picks?: Uint32Array;
+  /** One loss weight per positive (native.trainStep's weights); absent: all 1. */
+  weights?: ArrayLike<number>;
 }
 
 /**
  * One training step with a sampler on explicit draws, as native.trainStep runs it: rns / pop
- * with k = 1 is referenceTrainStep on `neg`; otherwise the negatives are chosen by
+ * with k = 1 and no weights is referenceTrainStep on `neg`; otherwise the negatives are chosen by
  * referenceMineNegatives (dns, mixgcf, dtlns) or taken from `neg` (n x k), and trained by
  * referenceMiniBatchStep.
  */
@@ -185,9 +187,9 @@ export function referenceSamplerStep(
   const L1 = layers + 1;
   if (sampler.sampler === 'rns' || sampler.sampler === 'pop') {
     const neg = expectUint32Array(draws.neg, 'neg', users.length * sampler.k);
-    if (sampler.k === 1) return referenceTrainStep(state, o, users, pos, neg);
+    if (sampler.k === 1 && !draws.weights) return referenceTrainStep(state, o, users, pos, neg);
     const items = Uint32Array.from({ length: neg.length * L1 }, (_, x) => neg[Math.floor(x / L1)]);
-    return referenceMiniBatchStep(state, o, users, pos, { k: sampler.k, items });
+    return referenceMiniBatchStep(state, o, users, pos, { k: sampler.k, items, ...(draws.weights ? { weights: draws.weights } : {}) });
   }
   const tables = referenceLayerTables({ ...o, nUsers: state.nUsers, nItems: state.nItems, dim: state.dim, userEmb: state.userEmb, itemEmb: state.itemEmb });
   const mined = referenceMineNegatives({
@@ -196,5 +198,6 @@ export function referenceSamplerStep(
   });
   return referenceMiniBatchStep(state, o, users, pos, {
     k: sampler.k, items: mined.items, ...(sampler.sampler === 'dns' ? {} : { alphas: draws.alphas }),
+    ...(draws.weights ? { weights: draws.weights } : {}),
   });
 }

@@ -214,6 +214,8 @@ export interface ReferenceNegatives {
   items: Uint32Array;
   /** n x k x (L+1) mixing weights; absent for plain negatives. */
   alphas?: ArrayLike<number>;
+  /** n loss weights, one per positive (weighted labels); absent: all 1. */
+  weights?: ArrayLike<number>;
 }
 
 /**
@@ -236,6 +238,9 @@ export function referenceMiniBatchStep(
   checkIds('negatives.items', negatives.items, users.length * k * (layers + 1), state.nItems);
   if (negatives.alphas !== undefined && negatives.alphas.length !== negatives.items.length) {
     throw new RangeError(`Expected ${negatives.items.length} elements in negatives.alphas but received ${negatives.alphas.length}`);
+  }
+  if (negatives.weights !== undefined && negatives.weights.length !== users.length) {
+    throw new RangeError(`Expected ${users.length} elements in negatives.weights but received ${negatives.weights.length}`);
   }
   const t = state.step + 1;
   return { ...miniBatchStep(state, o, layers, users, pos, negatives, t), samples: users.length, step: t };
@@ -294,12 +299,13 @@ function miniBatchStep(state: ModelState, o: ReferenceStepOptions, layers: numbe
     const x = pooled.map((n) => dot(fu, n) - si);
     const top = Math.max(0, ...x);
     const total = Math.exp(-top) + x.reduce((acc, v) => acc + Math.exp(v - top), 0);
-    bpr += top + Math.log(total);
+    const weight = negatives.weights?.[b] ?? 1;
+    bpr += weight * (top + Math.log(total));
     reg += dot(row(e0, u), row(e0, u)) + dot(row(e0, i), row(e0, i)) + mixed.reduce((acc, rows) => acc + dot(rows[0], rows[0]), 0);
     addTo(G[0], u, o.l2 / batch, row(e0, u));
     addTo(G[0], i, o.l2 / batch, row(e0, i));
     for (let s = 0; s < k; s++) {
-      const g = Math.exp(x[s] - top) / total / batch;
+      const g = (weight * Math.exp(x[s] - top)) / total / batch;
       addTo(dF, u, g, Float64Array.from(pooled[s], (v, d) => v - fi[d]));
       addTo(dF, i, -g, fu);
       for (let l = 0; l < L1; l++) {

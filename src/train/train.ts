@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Csr, Dataset } from '../data/types.js';
-import { csrUnion } from '../data/csr.js';
 import { callNative, native } from '../native.js';
 import { defaultThreads, evalDefaults, trainDefaults } from '../defaults.js';
 import { initModel, loadState, saveState, type ModelState } from '../model/state.js';
@@ -17,9 +16,10 @@ import type { Metrics } from '../eval/metrics.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { ModelFitError } from './errors.js';
 import { describeSampler, resolveSampler, samplerFields, type SamplerOptions } from '../sampling/options.js';
+import { applyLabelUse, resolveLabelUse, type LabelledTraining, type LabelUse, type LabelUseOptions } from '../labels/use.js';
 
 /** Training options; the negative sampler's (sampler, negs, k, ...) are documented in SamplerOptions. */
-export interface TrainOptions extends SamplerOptions {
+export interface TrainOptions extends SamplerOptions, LabelUseOptions {
   model?: 'mf' | 'lightgcn';
   layers?: number;
   dim?: number;
@@ -36,8 +36,13 @@ export interface TrainOptions extends SamplerOptions {
   threads?: number;
   seed?: number;
   ks?: number[];
-  /** Extra positives (e.g. LLM-labelled false negatives): trained as positives, never drawn as negatives. */
+  /**
+   * Labelled false negatives (e.g. an LLM's): never drawn as negatives; trained as positives,
+   * excluded only, or weighted, as `labelUse` says (src/labels/use.ts).
+   */
   extraPositives?: Csr;
+  /** Each labelled pair's confidence in [0, 1], aligned with extraPositives.indices (labelWeight 'confidence'). */
+  extraConfidence?: Float32Array;
   /** Which training set is removed from rankings: 'original' (default, honest) or 'augmented' (as the DTL-NS release). */
   evalMask?: 'original' | 'augmented';
   /** Run folder: checkpoints, best model, metrics.json. Without it nothing is written. */
@@ -72,6 +77,8 @@ export interface TrainResult {
   evalMask: 'original' | 'augmented';
   /** The negative sampler and the settings that apply to it (path tables as digests). */
   sampler: Record<string, string | number>;
+  /** With labels: how many labelled pairs, how many of them were not training positives already, and their use. */
+  labels?: { pairs: number; added: number; labelUse: LabelUse; labelWeight?: number | 'confidence' };
   history: EpochReport[];
   /** Final (propagated) embeddings of the best model. */
   userEmb: Float32Array;
@@ -79,7 +86,7 @@ export interface TrainResult {
   dim: number;
 }
 
-type Resolved = Required<Omit<TrainOptions, 'extraPositives' | 'out' | 'onEpoch' | 'fresh' | 'timeBudget' | keyof SamplerOptions>>;
+type Resolved = Required<Omit<TrainOptions, 'extraPositives' | 'extraConfidence' | 'out' | 'onEpoch' | 'fresh' | 'timeBudget' | keyof SamplerOptions | keyof LabelUseOptions>>;
 
 function resolveOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
@@ -125,18 +132,21 @@ function resolveOptions(options: TrainOptions): Resolved {
  * A fingerprint of everything that changes what the epochs compute. The epoch
  * budget, patience and threads are left out so that a run can be extended.
  */
-function configHash(o: Resolved, dataset: Dataset, sampler: Record<string, string | number>, extra?: Csr): string {
+function configHash(o: Resolved, dataset: Dataset, sampler: Record<string, string | number>, labels?: LabelledRun): string {
   const h = createHash('sha256');
   const { threads: _threads, epochs: _epochs, patience: _patience, ...rest } = o;
   h.update(JSON.stringify(rest));
   // The default (rns, one negative) adds nothing, so checkpoints from before samplers existed stay valid.
   if (sampler.sampler !== 'rns' || sampler.k !== 1 || sampler.positives !== undefined) h.update(JSON.stringify(sampler));
   h.update(`${dataset.name}:${dataset.nUsers}x${dataset.nItems}`);
-  for (const csr of [dataset.train, dataset.valid, dataset.test, extra]) {
+  for (const csr of [dataset.train, dataset.valid, dataset.test, labels?.pairs]) {
     if (!csr) continue;
     h.update(new Uint8Array(csr.indptr.buffer, csr.indptr.byteOffset, csr.indptr.byteLength));
     h.update(new Uint8Array(csr.indices.buffer, csr.indices.byteOffset, csr.indices.byteLength));
   }
+  // The paper's use ('positive') adds nothing, so checkpoints from before label uses stay valid.
+  if (labels && labels.use.labelUse !== 'positive') h.update(JSON.stringify(labels.use));
+  if (labels?.positiveWeights) h.update(new Uint8Array(labels.positiveWeights.buffer, labels.positiveWeights.byteOffset, labels.positiveWeights.byteLength));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -154,20 +164,54 @@ export async function propagateFinal(state: ModelState, o: { model: 'mf' | 'ligh
   );
 }
 
+/** The labels of a run, their use and what it makes of the training inputs. */
+interface LabelledRun extends LabelledTraining {
+  pairs: Csr;
+  use: Required<LabelUseOptions>;
+}
+
+function labelledRun(dataset: Dataset, options: TrainOptions): LabelledRun | undefined {
+  const use = resolveLabelUse(options);
+  const pairs = options.extraPositives;
+  if (!pairs) {
+    const given = options.labelUse !== undefined ? 'labelUse' : options.labelWeight !== undefined ? 'labelWeight' : undefined;
+    if (given) throw new TypeError(`Expected labels (extraPositives) for ${given} to act on but received none`);
+    return undefined;
+  }
+  if (pairs.rows !== dataset.nUsers || pairs.cols !== dataset.nItems) {
+    throw new RangeError(`Expected extraPositives of shape ${dataset.nUsers} x ${dataset.nItems} but received ${pairs.rows} x ${pairs.cols}`);
+  }
+  const confidence = options.extraConfidence;
+  if (confidence !== undefined && !(confidence instanceof Float32Array && confidence.length === pairs.indices.length)) {
+    throw new TypeError(`Expected extraConfidence to be a Float32Array of ${pairs.indices.length} values (one per labelled pair) but received ${String(confidence)}`);
+  }
+  return { ...applyLabelUse(dataset.train, { pairs, ...(confidence ? { confidence } : {}) }, use), pairs, use };
+}
+
+function describeLabels(labels: LabelledRun, dataset: Dataset): NonNullable<TrainResult['labels']> {
+  const { labelUse, labelWeight } = labels.use;
+  return {
+    pairs: labels.pairs.indices.length, added: labels.augmented.indices.length - dataset.train.indices.length,
+    labelUse, ...(labelUse === 'weighted' ? { labelWeight } : {}),
+  };
+}
+
 export async function train(dataset: Dataset, options: TrainOptions = {}): Promise<TrainResult> {
   const o = resolveOptions(options);
-  const extra = options.extraPositives;
-  if (extra && (extra.rows !== dataset.nUsers || extra.cols !== dataset.nItems)) {
-    throw new RangeError(`Expected extraPositives of shape ${dataset.nUsers} x ${dataset.nItems} but received ${extra.rows} x ${extra.cols}`);
-  }
-  const positives = extra ? csrUnion(dataset.train, extra) : dataset.train;
-  const mask = o.evalMask === 'augmented' ? positives : dataset.train;
+  const labels = labelledRun(dataset, options);
+  const positives = labels?.positives ?? dataset.train;
+  const mask = o.evalMask === 'augmented' && labels ? labels.augmented : dataset.train;
+  // The arrays of the label use that trainEpoch reads (src/native.ts LabelUseArrays).
+  const labelArrays = {
+    ...(labels?.nonNegatives ? { nonNegativesIndptr: labels.nonNegatives.indptr, nonNegativesIndices: labels.nonNegatives.indices } : {}),
+    ...(labels?.positiveWeights ? { positiveWeights: labels.positiveWeights } : {}),
+  };
   const selectSplit: 'valid' | 'test' | undefined = dataset.valid ? 'valid' : dataset.test ? 'test' : undefined;
   // Without a validation split there is nothing honest to stop on: test is only reported.
   const earlyStopping = selectSplit === 'valid';
   const sampler = resolveSampler(options, dataset.nItems);
   const samplerSummary = describeSampler(sampler);
-  const hash = configHash(o, dataset, samplerSummary, extra);
+  const hash = configHash(o, dataset, samplerSummary, labels);
 
   let state = initModel(dataset.nUsers, dataset.nItems, o.dim, o.seed, o.initStd);
   let startEpoch = 0, bestEpoch = 0, bestScore = -Infinity, badEvals = 0;
@@ -212,7 +256,7 @@ export async function train(dataset: Dataset, options: TrainOptions = {}): Promi
         native.trainEpoch({
           ...state, model: o.model, layers: o.layers, trainIndptr: positives.indptr, trainIndices: positives.indices,
           optimizer: o.optimizer, lr: o.lr, beta1: trainDefaults.beta1, beta2: trainDefaults.beta2, eps: trainDefaults.eps,
-          l2: o.l2, batch: o.batch, seed: epochSeed(o.seed, epoch), threads: o.threads, ...samplerFields(sampler),
+          l2: o.l2, batch: o.batch, seed: epochSeed(o.seed, epoch), threads: o.threads, ...samplerFields(sampler), ...labelArrays,
         }),
       );
     } catch (error) {
@@ -263,6 +307,7 @@ export async function train(dataset: Dataset, options: TrainOptions = {}): Promi
     stoppedBy,
     evalMask: o.evalMask,
     sampler: samplerSummary,
+    ...(labels ? { labels: describeLabels(labels, dataset) } : {}),
     history,
     userEmb: final.users,
     itemEmb: final.items,
@@ -283,6 +328,7 @@ export function summarize(result: TrainResult, options?: Partial<Resolved>): Rec
   return {
     valid: result.valid, test: result.test, epochs: result.epochs, bestEpoch: result.bestEpoch,
     secondsPerEpoch: result.secondsPerEpoch, stoppedEarly: result.stoppedEarly, stoppedBy: result.stoppedBy, evalMask: result.evalMask, sampler: result.sampler,
+    ...(result.labels ? { labels: result.labels } : {}),
     ...(options ? { options } : {}),
   };
 }
