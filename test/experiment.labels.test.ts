@@ -92,3 +92,25 @@ test('experiment grid: a cell with imported labels, held-out candidates imputed,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('summary: the equal-compute view holds every method to the samples the best baseline trained up to its best epoch', async () => {
+  const { summarizeResults, summaryMarkdown } = await import('../src/experiment/summary.js');
+  const metrics = (r: number) => ({ 'recall@20': r, 'ndcg@20': r / 2 }) as never;
+  const cell = (method: string, seed: number, samplesPerEpoch: number, bestEpoch: number, curve: Array<[number, number]>, labeler = 'none') => ({
+    dataset: 'd', model: 'mf', method, sampler: 'dns', labeler, seed, test: { original: metrics(0.1) }, epochs: 40, stoppedBy: 'patience' as const, seconds: 1,
+    bestEpoch, samplesPerEpoch, history: curve.map(([epoch, r]) => ({ epoch, split: 'valid' as const, 'recall@20': r, 'ndcg@20': 0 })),
+  });
+  // dns: 100 samples an epoch, best at epochs 10 and 20: the budget is mean(1000, 2000) = 1500 samples.
+  const dnsCurve: Array<[number, number]> = [[5, 0.1], [10, 0.2], [15, 0.25], [20, 0.3]];
+  // lab: 200 samples an epoch, so only its epoch-5 point (1000 samples) fits; epoch 10 is 2000.
+  const labCurve = (s: number): Array<[number, number]> => [[5, 0.15 + s / 100], [10, 0.5]];
+  const summary = summarizeResults([
+    cell('dns', 1, 100, 10, dnsCurve), cell('dns', 2, 100, 20, dnsCurve),
+    cell('lab', 1, 200, 10, labCurve(1), 'file'), cell('lab', 2, 200, 10, labCurve(2), 'file'),
+  ], { name: 'x', baselines: ['dns'] });
+  const g = summary.groups[0];
+  assert.equal(g.equalComputeSamples, 1500);
+  assert.equal(g.rows[0].equalCompute!.mean, 0.25); // dns: its best point up to epoch 15
+  assert.ok(Math.abs(g.rows[1].equalCompute!.mean - 0.165) < 1e-12); // lab: (0.16 + 0.17) / 2
+  assert.match(summaryMarkdown(summary), /within 1,500 training samples/);
+});

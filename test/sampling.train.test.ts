@@ -40,7 +40,10 @@ test('train with dtlns reads both path tables, states the sampler and learns', a
 test('importLabels reads a label store and a user-item file with original ids', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dtlns-extra-'));
   try {
-    const u = dataset.userIds[3], i = dataset.itemIds[5], j = dataset.itemIds[7];
+    // Two items that user 3 has not trained on (training pairs are dropped on import).
+    const own = new Set(rowsOf(dataset.train, 3));
+    const [a, b] = Array.from({ length: dataset.nItems }, (_, x) => x).filter((x) => !own.has(x));
+    const u = dataset.userIds[3], i = dataset.itemIds[a], j = dataset.itemIds[b];
     const labels = join(dir, 'labels.jsonl');
     writeFileSync(labels, [
       JSON.stringify({ user: u, item: i, label: 'positive', labeler: 'rule', model: 'theta=1' }),
@@ -48,12 +51,12 @@ test('importLabels reads a label store and a user-item file with original ids', 
     ].join('\n') + '\n');
     const fromLabels = await importLabels(labels, dataset);
     assert.equal(fromLabels.format, 'labels');
-    assert.deepEqual(Array.from(rowsOf(fromLabels.positives, 3)), [5]);
+    assert.deepEqual(Array.from(rowsOf(fromLabels.positives, 3)), [a]);
     const pairs = join(dir, 'extra.txt');
     writeFileSync(pairs, `${u} ${j}\n${u} ${i}\n`);
     const fromPairs = await importLabels(pairs, dataset);
     assert.equal(fromPairs.format, 'pairs');
-    assert.deepEqual(Array.from(rowsOf(fromPairs.positives, 3)), [5, 7]);
+    assert.deepEqual(Array.from(rowsOf(fromPairs.positives, 3)), [a, b]);
     writeFileSync(pairs, `${u} ${i}\n${u} 99999\n`);
     await assert.rejects(importLabels(pairs, dataset), (e: Error) => e instanceof DataFileError && e.line === 2 && /item 99999/.test(e.message));
   } finally {

@@ -45,6 +45,8 @@ export interface CellResult {
   history: CurvePoint[];
   epochs: number;
   bestEpoch: number;
+  /** Positives trained per epoch (the gradient steps of an epoch are this over the batch size). */
+  samplesPerEpoch?: number;
   stoppedBy: TrainResult['stoppedBy'];
   /** Wall-clock seconds of the attempt that finished the cell. */
   seconds: number;
@@ -93,6 +95,10 @@ export interface CellRunOptions {
 function curve(history: EpochReport[]): CurvePoint[] {
   return history.flatMap((r) =>
     r.eval ? [{ epoch: r.epoch, split: r.eval.split, 'recall@20': r.eval.metrics['recall@20'], 'ndcg@20': r.eval.metrics['ndcg@20'] }] : []);
+}
+
+function samplesOf(history: EpochReport[]): Pick<CellResult, 'samplesPerEpoch'> {
+  return history.length ? { samplesPerEpoch: history[0].samples } : {};
 }
 
 /** The per-epoch reports kept in a training run's checkpoint (state.json, or the previous copy of an interrupted swap). */
@@ -145,7 +151,7 @@ export async function runCell(config: ExperimentConfig, cell: Cell, data: Datase
   const method = cell.method;
   const trainOptions = cellTrainOptions(config, cell);
   const onEpoch = options.onEpoch ? { onEpoch: options.onEpoch } : {};
-  let outcome: Pick<CellResult, 'valid' | 'test' | 'history' | 'epochs' | 'bestEpoch' | 'stoppedBy' | 'labels'>;
+  let outcome: Pick<CellResult, 'valid' | 'test' | 'history' | 'epochs' | 'bestEpoch' | 'samplesPerEpoch' | 'stoppedBy' | 'labels'>;
   if (hasLabels(method)) {
     const prep = options.prep;
     // A labeler that reads no paths (topn, file) still gets path files: the pipeline's trees stage wants two.
@@ -165,6 +171,7 @@ export async function runCell(config: ExperimentConfig, cell: Cell, data: Datase
       ...(r.train.original.valid ? { valid: r.train.original.valid } : {}),
       test: { ...(r.train.original.test ? { original: r.train.original.test } : {}), ...(r.train.augmented.test ? { augmented: r.train.augmented.test } : {}) },
       history: curve(checkpointHistory(join(cell.dir, 'train'))),
+      ...samplesOf(checkpointHistory(join(cell.dir, 'train'))),
       epochs: r.train.epochs, bestEpoch: metrics?.bestEpoch ?? r.train.epochs, stoppedBy: metrics?.stoppedBy ?? 'epochs',
       labels: { ...r.labels, labelUse: method.labelUse ?? labelUseDefaults.labelUse },
     };
@@ -176,7 +183,7 @@ export async function runCell(config: ExperimentConfig, cell: Cell, data: Datase
     });
     outcome = {
       ...(r.valid ? { valid: r.valid } : {}), test: r.test ? { original: r.test } : {}, history: curve(r.history),
-      epochs: r.epochs, bestEpoch: r.bestEpoch, stoppedBy: r.stoppedBy,
+      epochs: r.epochs, bestEpoch: r.bestEpoch, stoppedBy: r.stoppedBy, ...samplesOf(r.history),
     };
   }
   const result: CellResult = {

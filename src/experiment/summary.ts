@@ -9,7 +9,7 @@ import { mean, pairedTTest, sampleStd } from './stats.js';
 
 /** The parts of a cell result the summary reads. */
 export type SummaryInput = Pick<CellResult, 'dataset' | 'model' | 'method' | 'sampler' | 'labeler' | 'seed' | 'test' | 'history' | 'epochs' | 'stoppedBy' | 'seconds'> &
-  Partial<Pick<CellResult, 'labels'>>;
+  Partial<Pick<CellResult, 'labels' | 'bestEpoch' | 'samplesPerEpoch'>>;
 
 export interface MeanStd {
   mean: number;
@@ -49,6 +49,11 @@ export interface SummaryRow {
   seconds: MeanStd;
   /** How many seeds' trainings ended by each reason (epochs, patience, time). */
   stoppedBy: Record<string, number>;
+  /**
+   * Equal compute: the best validation Recall@20 the method reached within the best baseline's
+   * training samples (its seeds' mean samples up to their best epoch), mean over seeds.
+   */
+  equalCompute?: MeanStd;
   /** Methods with labels: their use, the held-out policy, and the mean labelled positives and how many are validation / test interactions. */
   labels?: { use: string; heldOut: string; positives: number; heldOutPositives: number };
 }
@@ -65,6 +70,8 @@ export interface SummaryGroup {
   dataset: string;
   model: string;
   bestBaseline?: string;
+  /** The training samples (positives trained) of the equal-compute view: the best baseline's mean up to its best epoch. */
+  equalComputeSamples?: number;
   rows: SummaryRow[];
   curves: CurveMean[];
 }
@@ -165,8 +172,24 @@ export function summarizeResults(results: SummaryInput[], options: { name: strin
         row.vsBaseline = { original: compare(mine, base, best.method, 'original'), ...(row.augmented ? { augmented: compare(mine, base, best.method, 'augmented') } : {}) };
       }
     }
+    // Equal compute: every method held to the samples the best baseline trained on up to its best epoch.
+    const baseCells = best ? methods.get(best.method)! : [];
+    const budget = baseCells.every((r) => r.samplesPerEpoch && r.bestEpoch) && baseCells.length
+      ? mean(baseCells.map((r) => r.samplesPerEpoch! * r.bestEpoch!))
+      : undefined;
+    if (budget !== undefined) {
+      for (const row of rows) {
+        const within = methods.get(row.method)!.flatMap((r) => {
+          if (!r.samplesPerEpoch) return [];
+          const reached = r.history.filter((p) => p.split === 'valid' && p.epoch * r.samplesPerEpoch! <= budget).map((p) => p['recall@20']);
+          return reached.length ? [Math.max(...reached)] : [];
+        });
+        if (within.length) row.equalCompute = stats(within);
+      }
+    }
     summary.groups.push({
-      dataset: cells[0].dataset, model: cells[0].model, ...(best ? { bestBaseline: best.method } : {}), rows,
+      dataset: cells[0].dataset, model: cells[0].model, ...(best ? { bestBaseline: best.method } : {}),
+      ...(budget !== undefined ? { equalComputeSamples: budget } : {}), rows,
       curves: [...methods].flatMap(([method, mine]) => curves(method, mine)),
     });
   }
@@ -219,6 +242,11 @@ export function summaryTables(summary: ExperimentSummary, plots: GroupPlots[] = 
         formatChange(r.vsBaseline?.original), formatP(r.vsBaseline?.original), formatMeanStd(r.augmented?.recall), formatMeanStd(r.augmented?.ndcg),
         formatChange(r.vsBaseline?.augmented), formatP(r.vsBaseline?.augmented), Number.isFinite(r.epochs.mean) ? r.epochs.mean.toFixed(0) : dash, stopped,
       ].join(' | ')} |`);
+    }
+    if (g.equalComputeSamples !== undefined) {
+      parts.push('', `Equal compute: best validation Recall@20 within ${Math.round(g.equalComputeSamples).toLocaleString('en-US')} training samples (what ${g.bestBaseline} trained on up to its best epoch, mean over seeds), mean ± std over seeds:`, '',
+        '| method | valid Recall@20 at equal compute |', '|---|---:|');
+      for (const r of g.rows) parts.push(`| ${r.method} | ${formatMeanStd(r.equalCompute)} |`);
     }
     const p = plots.find((x) => x.dataset === g.dataset && x.model === g.model);
     if (p) parts.push('', `![validation Recall@20 per epoch, ${g.dataset} ${g.model}](${p.valid})`, `![test Recall@20 per method, ${g.dataset} ${g.model}](${p.test})`);
