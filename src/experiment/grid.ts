@@ -25,7 +25,7 @@ export class ExperimentConfigError extends Error {
 }
 
 /** Labelers a grid can use: the rule labeler and the controls (an LLM labeler would relabel per cell). */
-export const experimentLabelers = ['none', 'rule', 'topn', 'random-codes'] as const;
+export const experimentLabelers = ['none', 'rule', 'topn', 'random-codes', 'shuffled-codes'] as const;
 export type ExperimentLabeler = (typeof experimentLabelers)[number];
 /** Where a method's trees / candidates come from: the files shipped in the dataset folder, or our pipeline. */
 export const inputSources = ['authors', 'ours'] as const;
