@@ -11,7 +11,10 @@ import { mulberry32 } from '../src/util/random.js';
 import { createLabeler } from '../src/labels/labelers.js';
 import { labelCandidates } from '../src/labels/label.js';
 import { readLabelStore } from '../src/labels/store.js';
-import { labelQuality } from '../src/labels/quality.js';
+import { labelHeldOut, labelQuality } from '../src/labels/quality.js';
+import { csrFromPairs } from '../src/data/csr.js';
+import type { Dataset } from '../src/data/types.js';
+import type { LabelRecord } from '../src/labels/types.js';
 import { labelFixture } from './support/labelFixtures.js';
 
 const codes = (rows: number[][]): PathCodes => packPaths(rows);
@@ -221,4 +224,22 @@ test('BAD CALL - labeler arguments', async () => {
   await assert.rejects(createLabeler({ kind: 'random-codes', items: fixture.items, inner: 'topn' as never }), { name: 'RangeError', message: /inner/ });
   const short = packPaths([[0], [1]]);
   assert.throws(() => createRuleLabeler(fixture.items.structural, short), { name: 'RangeError', message: /semantic/ });
+});
+
+test('labelHeldOut counts the positives that are valid or test interactions, against the base rate', () => {
+  // Original ids 10.. for users, 100.. for items; user 0: valid {1}, test {2}; user 1: test {3}.
+  const m = (pairs: [number, number][]) => csrFromPairs(2, 6, Uint32Array.from(pairs, (p) => p[0]), Uint32Array.from(pairs, (p) => p[1])).csr;
+  const dataset: Dataset = {
+    name: 'tiny', nUsers: 2, nItems: 6, userIds: [10, 11], itemIds: [100, 101, 102, 103, 104, 105],
+    train: m([[0, 0], [1, 0]]), valid: m([[0, 1]]), test: m([[0, 2], [1, 3]]), reports: [],
+  };
+  const rec = (user: number, item: number, label: LabelRecord['label']): LabelRecord => ({ user, item, label, labeler: 'rule', model: 'x' });
+  const h = labelHeldOut([
+    rec(10, 101, 'positive'), rec(10, 102, 'negative'), rec(10, 103, 'positive'), rec(10, 104, 'positive'),
+    rec(11, 103, 'positive'), rec(11, 102, 'negative'), rec(11, 105, 'unparsed'), rec(11, 101, 'negative'),
+  ], dataset);
+  // Held-out pairs: (10,101) valid, (10,102) test, (11,103) test. Positives: 4, of which (10,101) and (11,103) held-out.
+  assert.deepEqual(h, { pairs: 8, positives: 4, heldOutAmongPairs: 3, heldOutPositives: 2, acceptance: 0.5, precisionProxy: 0.5, baseRate: 3 / 8, recallProxy: 2 / 3 });
+  assert.throws(() => labelHeldOut([rec(12, 101, 'positive')], dataset), { name: 'RangeError', message: /user 12/ });
+  assert.throws(() => labelHeldOut([], { ...dataset, valid: undefined, test: undefined }), { name: 'RangeError', message: /valid or test/ });
 });
