@@ -3,6 +3,7 @@ import { fullSettings, machine, machineLine, quickSettings, type BenchRow, type 
 import { benchEval } from './eval.js';
 import { benchTrain } from './train.js';
 import { benchLabels } from './labels.js';
+import { benchLabelers } from './labelers.js';
 import { benchTrees } from './trees.js';
 import { benchSampling } from './sampling.js';
 import { benchExport } from './export.js';
@@ -13,6 +14,7 @@ export const suites: Record<string, Suite> = {
   train: benchTrain,
   eval: benchEval,
   labels: benchLabels,
+  labelers: benchLabelers,
   trees: benchTrees,
   sampling: benchSampling,
   export: benchExport,

@@ -8,24 +8,15 @@
  *    full prompts at 1 thread; and score mode with two sequences (two users at a time) at 1 thread.
  *    20 candidates per user. Fair settings: same model, same users, same candidates, flash
  *    attention off.
- * 3. Quality against planted hidden positives on synthetic:small through the real pipeline
- *    (MF-BPR, both trees, top-20 candidates): precision/recall of rule (a theta sweep), topn,
- *    random-codes(rule); the measurement behind labelDefaults.theta.
+ * The labelers' quality (rule variants and controls) is the `labelers` suite (bench/labelers.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLlamaLabeler, type LlamaLabeler, type LlamaMode } from '../src/labels/llama.js';
 import { systemPrompt } from '../src/labels/prompt.js';
-import { generateCandidates } from '../src/labels/candidates.js';
-import { labelQuality } from '../src/labels/quality.js';
-import { createRandomCodesLabeler, createRuleLabeler, createTopNLabeler } from '../src/labels/rule.js';
-import type { Candidates, LabelRecord, Labeler } from '../src/labels/types.js';
+import type { Candidates, Labeler } from '../src/labels/types.js';
 import type { Dataset } from '../src/data/types.js';
-import { generateSynthetic } from '../src/data/synthetic.js';
-import { train } from '../src/train/train.js';
-import { buildTrees } from '../src/trees/build.js';
-import { labelDefaults } from '../src/defaults.js';
 import { writeTinyGguf } from '../test/support/gguf.js';
 import { labelFixture, promptWords } from '../test/support/labelFixtures.js';
 import { ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
@@ -104,44 +95,11 @@ async function efficiency(log: (line: string) => void, quick: boolean, modelPath
   }
 }
 
-async function quality(log: (line: string) => void, quick: boolean): Promise<void> {
-  const dataset = generateSynthetic({ preset: 'small' });
-  const trained = await train(dataset, { model: 'mf', epochs: quick ? 10 : 40, evalEvery: 10, lr: 5e-3, threads: 1 });
-  const trees = await buildTrees({ dataset, embeddings: { data: trained.itemEmb, shape: [dataset.nItems, trained.dim] }, threads: 1 });
-  const structural = trees.structural!.tree;
-  const semantic = trees.semantic!.tree;
-  const candidates = await generateCandidates(dataset, trained.userEmb, trained.itemEmb, trained.dim, { n: 20, users: 'all', threads: 1 });
-  const users = batches(dataset, candidates);
-  const records = async (labeler: Labeler): Promise<LabelRecord[]> => {
-    const out: LabelRecord[] = [];
-    for (const b of users) {
-      for (const r of await labeler.labelUser(b.user, b.history, b.items)) {
-        out.push({ user: dataset.userIds[b.user], item: dataset.itemIds[r.item], label: r.label, labeler: labeler.name, model: labeler.model });
-      }
-    }
-    return out;
-  };
-  log(`labels: quality vs planted hidden positives, synthetic:small, MF ${quick ? 10 : 40} epochs (test recall@20 ${trained.test?.['recall@20'].toFixed(3)}), trees on its embeddings, top-20 candidates of ${users.length} users`);
-  const items = { itemIds: dataset.itemIds, structural, semantic };
-  const rows: [string, Labeler][] = [];
-  for (const theta of [0.5, 0.75, 1]) rows.push([`rule theta=${theta}`, createRuleLabeler(structural, semantic, theta)]);
-  rows.push(['topn', createTopNLabeler()]);
-  for (const theta of [0.75, 1]) rows.push([`random-codes(rule ${theta})`, await createRandomCodesLabeler(items, (s) => createRuleLabeler(s.structural, s.semantic, theta))]);
-  log(`  ${'labeler'.padEnd(26)} ${'positive'.padStart(9)} ${'precision'.padStart(10)} ${'recall'.padStart(7)} ${'F1'.padStart(6)}`);
-  for (const [name, labeler] of rows) {
-    const q = labelQuality(await records(labeler), dataset);
-    log(`  ${name.padEnd(26)} ${(q.positives / q.pairs).toFixed(3).padStart(9)} ${q.precision.toFixed(3).padStart(10)} ${q.recall.toFixed(3).padStart(7)} ${q.f1.toFixed(3).padStart(6)}`);
-    if (name === 'topn') log(`  (hidden positives among candidates: ${q.hiddenAmongPairs} of ${q.pairs} = base rate ${q.baseRate.toFixed(3)}; candidates hold ${(q.candidateCoverage * 100).toFixed(1)}% of the users' hidden positives)`);
-  }
-  log(`  default theta: ${labelDefaults.theta}`);
-}
-
 export async function benchLabels(_settings: BenchSettings, log: (line: string) => void, quick: boolean): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'dtlns-bench-labels-'));
   try {
     const modelPath = writeTinyGguf(join(dir, 'tiny.gguf'), { words: [...promptWords(systemPrompt), 'item_id', 'co_path', 'emb_path', 'Candidate', 'history', 'items'] });
     const rows = await efficiency(log, quick, modelPath);
-    await quality(log, quick);
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });

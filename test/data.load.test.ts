@@ -206,3 +206,66 @@ test('shared datasets: gowalla-lightgcn (gzipped train) loads fast with its stat
   assert.equal(ds.valid, undefined);
   assert.ok(ms < 5000, `loading took ${ms.toFixed(0)} ms`);
 });
+
+/** Per user: each split's items as original ids, and the user's line order. */
+function checkLeaveLastOut(ds: Dataset, lines: Map<number, number[]>): void {
+  const rows = [ds.train, ds.valid!, ds.test!].map((m) => rowsByOriginalId(ds, m));
+  for (const [user, seq] of lines) {
+    const [train, valid, test] = rows.map((r) => r[user] ?? []);
+    const all = [...train, ...valid, ...test];
+    assert.equal(new Set(all).size, all.length, `user ${user}: train, valid and test are disjoint`);
+    assert.deepEqual([...all].sort((a, b) => a - b), [...new Set(seq)].sort((a, b) => a - b), `user ${user}: every item in exactly one split`);
+    if (seq.length < 3) {
+      assert.deepEqual([valid, test], [[], []], `user ${user}: fewer than 3 items stay in train`);
+      continue;
+    }
+    assert.deepEqual(test, [seq[seq.length - 1]], `user ${user}: the last item is test`);
+    assert.deepEqual(valid, [seq[seq.length - 2]], `user ${user}: the one before is valid`);
+    // Chronological: every training item comes before the valid item in the user's sequence.
+    assert.ok(train.every((i) => seq.indexOf(i) < seq.length - 2), `user ${user}: train precedes valid and test`);
+  }
+}
+
+test('a .dataset.json manifest splits its file per user leave-last-out in time order', async () => {
+  const lines = new Map<number, number[]>([[1, [5, 3, 9, 4]], [2, [7, 1]], [3, [2, 8, 6, 5, 3, 10]], [4, [9, 3, 1]]]);
+  const d = folder('manifest', { 'seq.txt': [...lines].map(([u, s]) => `${u} ${s.join(' ')}\n`).join('') });
+  writeFileSync(join(d, 'seq-llo.dataset.json'), JSON.stringify({ file: 'seq.txt', format: 'lines', split: 'leave-last-out' }));
+  // The manifest's split wins over the caller's (the CLI always passes --split).
+  const ds = await loadDataset(join(d, 'seq-llo.dataset.json'), { split: 'random' });
+  assert.equal(ds.name, 'seq-llo');
+  checkLeaveLastOut(ds, lines);
+  const named = await loadDataset(join(folder('manifest2', { 'a.dataset.json': JSON.stringify({ name: 'given', file: '../manifest/seq.txt', split: 'leave-last-out' }) }), 'a.dataset.json'));
+  assert.equal(named.name, 'given');
+  assert.deepEqual(rowsByOriginalId(named, named.test!), rowsByOriginalId(ds, ds.test!));
+});
+
+test('BAD CALL - a manifest names itself and the key', async () => {
+  const d = folder('bad-manifests', { 'seq.txt': '1 2 3 4\n' });
+  const bad = async (name: string, body: string, pattern: RegExp) => {
+    writeFileSync(join(d, name), body);
+    await rejectsAt(loadDataset(join(d, name)), name, undefined, pattern);
+  };
+  await bad('json.dataset.json', '{"file": ', /not valid JSON/);
+  await bad('key.dataset.json', '{"file": "seq.txt", "splt": "random"}', /"splt" is not a manifest key/);
+  await bad('nofile.dataset.json', '{"split": "random"}', /"file" must be/);
+  await bad('mode.dataset.json', '{"file": "seq.txt", "split": "last"}', /"split" must be one of/);
+  await bad('opt.dataset.json', '{"file": "seq.txt", "split": {"ratio": 1}}', /"split.ratio" is not a split option/);
+  await bad('missing.dataset.json', '{"file": "absent.txt"}', /absent\.txt, which cannot be read/);
+});
+
+test('the Amazon Sports sequences of ../shared, leave-last-out (experiments/datasets/amazon-sports-llo.dataset.json)', async (t) => {
+  const raw = join(sharedDatasets, 'raw', 'iclrec', 'Sports_and_Outdoors.txt');
+  if (!existsSync(raw)) {
+    t.skip(`${raw} is absent`);
+    return;
+  }
+  const manifest = resolve(dirname(fileURLToPath(import.meta.url)), '../../experiments/datasets/amazon-sports-llo.dataset.json');
+  const ds = await loadDataset(manifest);
+  const lines = new Map<number, number[]>();
+  for (const line of readFileSync(raw, 'utf8').split('\n')) {
+    const ids = line.split(' ').filter(Boolean).map(Number);
+    if (ids.length > 0) lines.set(ids[0], ids.slice(1));
+  }
+  assert.equal(ds.nUsers, lines.size);
+  checkLeaveLastOut(ds, lines);
+});

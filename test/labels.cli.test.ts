@@ -52,13 +52,20 @@ test('candidates then label: files with original ids, a JSON summary with counts
   assert.ok(lines.every((l) => l.split(' ').length === 7));
 
   const out = join(dir, 'rule.jsonl');
-  const summary = await dtlns(['label', ...common, '--candidates', candidates, '--labeler', 'rule', '--theta', '0.5', '--out', out]);
+  const summary = await dtlns(['label', ...common, '--candidates', candidates, '--labeler', 'rule', '--theta', '0.5', '--views', 'either', '--min-support', '2', '--cap', '3', '--out', out]);
   const counts = summary.counts as Record<string, number>;
   assert.equal(counts.positive + counts.negative, made.candidates);
-  assert.equal(summary.model, 'theta=0.5');
+  assert.equal(summary.model, 'theta=0.5 views=either minSupport=2 cap=3');
   assert.equal(typeof summary.seconds, 'number');
   assert.ok((summary.quality as { recall: number }).recall >= 0);
   assert.equal((await readLabelStore(out)).length, made.candidates);
+  const positivesPerUser = new Map<number, number>();
+  for (const r of await readLabelStore(out)) if (r.label === 'positive') positivesPerUser.set(r.user, (positivesPerUser.get(r.user) ?? 0) + 1);
+  assert.ok(Math.max(0, ...positivesPerUser.values()) <= 3, 'the cap holds per user');
+
+  const shuffled = await dtlns(['label', ...common, '--candidates', candidates, '--labeler', 'shuffled-codes', '--seed', '3', '--out', join(dir, 'shuffled.jsonl')]);
+  assert.equal(shuffled.labeler, 'shuffled-codes(rule)');
+  assert.match(shuffled.model as string, /views=sum minSupport=4 cap=0 seed=3$/);
 });
 
 test('label: llama in generate mode with a GGUF file', async () => {

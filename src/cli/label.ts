@@ -10,25 +10,25 @@ import type { Dataset } from '../data/types.js';
 import { candidatesFromCsr, readCandidates } from '../labels/candidates.js';
 import { importLabels } from '../labels/import.js';
 import { labelCandidates, parseShard, type LabelJobSummary } from '../labels/label.js';
-import { createLabeler, labelerKinds, randomCodesInnerKinds, type LabelerKind, type RandomCodesInner } from '../labels/labelers.js';
+import { codeControlInnerKinds, createLabeler, labelerKinds, type CodeControlInner, type LabelerKind } from '../labels/labelers.js';
+import { codeControls, type RuleOptions } from '../labels/rule.js';
 import { mergeLabelStores, readLabelStore } from '../labels/store.js';
-import { labelQuality } from '../labels/quality.js';
+import { labelHeldOut, labelQuality } from '../labels/quality.js';
 import type { PromptItems } from '../labels/prompt.js';
 import { readPaths } from '../trees/paths-file.js';
 import { semanticPathsFile, structuralPathsFile } from '../trees/build.js';
-import { commonOptions, dataOptions } from './options.js';
+import { commonOptions, dataOptions, ruleOptions, ruleOptionsFromArgs } from './options.js';
 import { createProgress, formatNumber } from './progress.js';
 import { loadDatasetFromArgs, type DataArgs } from './shared.js';
 
-interface LabelArgs extends DataArgs {
+interface LabelArgs extends DataArgs, RuleOptions {
   candidates?: string;
   import?: string;
   pathsStruct?: string;
   pathsSemantic?: string;
   labeler: LabelerKind;
-  inner: RandomCodesInner;
+  inner: CodeControlInner;
   seed: number;
-  theta: number;
   llmModel?: string;
   mode: 'score' | 'generate';
   threshold: number;
@@ -72,7 +72,9 @@ function parseGpuLayers(text: string): number | 'auto' {
   return n;
 }
 
-function printSummary(summary: LabelJobSummary & { quality?: ReturnType<typeof labelQuality> }, json: boolean): void {
+type Summary = LabelJobSummary & { quality?: ReturnType<typeof labelQuality>; heldOut?: ReturnType<typeof labelHeldOut> };
+
+function printSummary(summary: Summary, json: boolean): void {
   if (json) {
     process.stdout.write(JSON.stringify(summary) + '\n');
     return;
@@ -90,6 +92,10 @@ function printSummary(summary: LabelJobSummary & { quality?: ReturnType<typeof l
     const q = summary.quality;
     lines.push(`vs planted hidden positives: precision ${q.precision.toFixed(3)}, recall ${q.recall.toFixed(3)}, F1 ${q.f1.toFixed(3)} (base rate ${q.baseRate.toFixed(3)})`);
   }
+  if (summary.heldOut) {
+    const h = summary.heldOut;
+    lines.push(`held-out (valid/test) interactions: ${formatNumber(h.heldOutPositives)} of the ${formatNumber(h.positives)} positives (${(100 * h.precisionProxy).toFixed(2)} %, base rate ${(100 * h.baseRate).toFixed(2)} %), ${(100 * h.recallProxy).toFixed(1)} % of the held-out candidates`);
+  }
   lines.push(`labels in ${summary.out}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -98,7 +104,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
   command: 'label',
   describe: 'Label candidates as false negatives with an LLM (in-process GGUF or an OpenAI-compatible server) or a control',
   builder: (y: Argv) =>
-    commonOptions(dataOptions(y))
+    ruleOptions(commonOptions(dataOptions(y)))
       .option('candidates', { type: 'string', describe: 'Candidate file (user c1 ... cN lines, original ids), from `dtlns-native candidates`' })
       .option('import', {
         type: 'string',
@@ -106,10 +112,9 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       })
       .option('paths-struct', { type: 'string', describe: `Structural tree paths (item 0-1-3-2 lines); default: ${structuralPathsFile} in the --data folder` })
       .option('paths-semantic', { type: 'string', describe: `Semantic tree paths; default: ${semanticPathsFile} in the --data folder` })
-      .option('labeler', { type: 'string', choices: labelerKinds, default: labelDefaults.labeler, describe: 'llama (GGUF in-process), openai (HTTP endpoint), rule (prefix similarity >= theta), or a control: topn (all positive), random-codes (shuffled paths), none' })
-      .option('inner', { type: 'string', choices: randomCodesInnerKinds, default: labelDefaults.randomCodesInner, describe: 'random-codes: the labeler fed the shuffled paths' })
-      .option('seed', { type: 'number', default: labelDefaults.randomCodesSeed, describe: 'random-codes: permutation seed' })
-      .option('theta', { type: 'number', default: labelDefaults.theta, describe: 'rule: positive when max over the history of sim_co or sim_se reaches this' })
+      .option('labeler', { type: 'string', choices: labelerKinds, default: labelDefaults.labeler, describe: 'llama (GGUF in-process), openai (HTTP endpoint), rule (counts the history items that share the candidate\'s path, tree by tree: --theta, --views, --min-support, --cap), or a control: topn (all positive), random-codes (fresh random paths), shuffled-codes (paths permuted among items), none' })
+      .option('inner', { type: 'string', choices: codeControlInnerKinds, default: labelDefaults.codeControlInner, describe: 'random-codes, shuffled-codes: the labeler fed the meaningless paths' })
+      .option('seed', { type: 'number', default: labelDefaults.codeControlSeed, describe: 'random-codes, shuffled-codes: seed of the codes' })
       .option('llm-model', { type: 'string', describe: 'llama: a GGUF model file' })
       .option('mode', { type: 'string', choices: ['score', 'generate'], default: labelDefaults.mode, describe: 'llama: score (compare P(yes) and P(no), no generation) or generate (grammar-constrained answer)' })
       .option('threshold', { type: 'number', default: labelDefaults.threshold, describe: 'llama score mode: positive when P(yes)/(P(yes)+P(no)) reaches this' })
@@ -131,11 +136,13 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
         if (!a.candidates && !a.import) throw new Error('Give --candidates FILE, --import FILE, or --merge FILES');
         if (a.labeler === 'llama' && !a.llmModel) throw new Error('--labeler llama needs --llm-model PATH.gguf');
         if (a.labeler === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--labeler openai needs --llm-url and --llm-model-name');
-        if (a.labeler === 'random-codes' && a.inner === 'llama' && !a.llmModel) throw new Error('--inner llama needs --llm-model PATH.gguf');
-        if (a.labeler === 'random-codes' && a.inner === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--inner openai needs --llm-url and --llm-model-name');
+        const control = (codeControls as readonly string[]).includes(a.labeler as string);
+        if (control && a.inner === 'llama' && !a.llmModel) throw new Error('--inner llama needs --llm-model PATH.gguf');
+        if (control && a.inner === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--inner openai needs --llm-url and --llm-model-name');
         return true;
       })
       .example('$0 label --data ../shared/datasets/dtlns-sports --candidates ../shared/datasets/dtlns-sports/candidates.txt --labeler rule --out labels.jsonl', 'The rule labeler on the authors\' candidates and paths')
+      .example('$0 label --data D --candidates C --labeler rule --views either --min-support 1 --cap 0 --out labels.jsonl', 'The earlier, looser rule (one shared path in either tree)')
       .example('$0 label --data D --candidates C --labeler llama --llm-model qwen2.5-0.5b-instruct-q8_0.gguf --out labels.jsonl', 'An instruct model in-process')
       .example('$0 label --data D --candidates C --labeler openai --llm-url http://127.0.0.1:8000/v1 --llm-model-name qwen --shard 0/4 --out l0.jsonl', 'One shard on a vLLM server')
       .example('$0 label --data ../shared/datasets/dtlns-sports --import ../shared/datasets/dtlns-sports/llm-positives.txt --candidates ../shared/datasets/dtlns-sports/candidates.txt --out llm.jsonl', "The authors' LLM labels as a store over their candidates")
@@ -151,13 +158,13 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
     const imported = args.import !== undefined ? await importLabels(args.import, dataset) : undefined;
     const kind: LabelerKind = imported ? 'file' : args.labeler;
     const candidates = args.candidates !== undefined ? await readCandidates(args.candidates, dataset) : candidatesFromCsr(imported!.positives);
-    const inner = kind === 'random-codes' ? args.inner : kind;
+    const inner = (codeControls as readonly string[]).includes(kind) ? args.inner : kind;
     const items = needsPaths(kind) ? await promptItems(args, dataset) : undefined;
     const labeler = await createLabeler({
       kind,
       ...(imported ? { imported } : {}),
       ...(items ? { items } : {}),
-      theta: args.theta,
+      ...ruleOptionsFromArgs(args),
       inner: args.inner,
       seed: args.seed,
       ...(inner === 'llama'
@@ -193,8 +200,10 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
         },
       });
       progress?.stop();
-      const quality = dataset.hidden ? labelQuality(await readLabelStore(args.out), dataset) : undefined;
-      printSummary({ ...summary, ...(quality ? { quality } : {}) }, args.json);
+      const records = await readLabelStore(args.out);
+      const quality = dataset.hidden ? labelQuality(records, dataset) : undefined;
+      const heldOut = dataset.valid || dataset.test ? labelHeldOut(records, dataset) : undefined;
+      printSummary({ ...summary, ...(quality ? { quality } : {}), ...(heldOut ? { heldOut } : {}) }, args.json);
     } finally {
       progress?.stop();
       await labeler.close?.();

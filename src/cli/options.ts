@@ -1,8 +1,9 @@
 /** Option groups shared by several commands, with their defaults from src/defaults.ts. */
 import type { Argv } from 'yargs';
-import { defaultThreads, evalDefaults, labelUseDefaults, samplerDefaults, trainDefaults } from '../defaults.js';
+import { defaultThreads, evalDefaults, labelDefaults, labelUseDefaults, samplerDefaults, trainDefaults } from '../defaults.js';
 import { samplerNames } from '../sampling/options.js';
 import { labelUses } from '../labels/use.js';
+import { ruleOptionCatalogue, type RuleOptions } from '../labels/rule.js';
 
 export function dataOptions<T>(y: Argv<T>) {
   return y
@@ -11,7 +12,8 @@ export function dataOptions<T>(y: Argv<T>) {
       default: 'synthetic',
       describe:
         'A dataset folder (train.txt, valid.txt, test.txt, optionally .gz), one interactions file (user item pairs, ' +
-        '"user item item ..." lines, CSV/TSV with a header, MovieLens u.data), or synthetic[:tiny|small|medium|gowalla-size|large]',
+        '"user item item ..." lines, CSV/TSV with a header, MovieLens u.data), a NAME.dataset.json manifest (one file and its split, ' +
+        'which win over --format/--split), or synthetic[:tiny|small|medium|gowalla-size|large]',
     })
     .option('format', { type: 'string', choices: ['auto', 'lines', 'pairs', 'csv', 'udata'], default: 'auto', describe: 'Input format: "user item item ..." lines, "user item" pairs, CSV/TSV with a header, MovieLens u.data' })
     .option('min-rating', { type: 'number', describe: 'Drop rated interactions below this rating' })
@@ -75,6 +77,28 @@ export function trainOptions<T>(y: Argv<T>) {
       type: 'string',
       describe: `--label-use weighted: each labelled positive's loss weight in (0, 1], or "confidence" for the labeler's own score (default ${labelUseDefaults.labelWeight})`,
     });
+}
+
+/** The rule labeler's options (--theta, --views, --min-support, --cap), derived from ruleOptionCatalogue. */
+export function ruleOptions<T>(y: Argv<T>) {
+  let out = y;
+  for (const [key, o] of Object.entries(ruleOptionCatalogue)) {
+    const fallback = labelDefaults.rule[key as keyof RuleOptions];
+    out = out.option(kebab(key), {
+      type: typeof fallback === 'number' ? 'number' : 'string', default: fallback, describe: o.describe,
+      ...('choices' in o ? { choices: o.choices } : {}),
+    });
+  }
+  return out as Argv<T & RuleOptions>;
+}
+
+/** The RuleOptions of parsed arguments (checked by the labeler). */
+export function ruleOptionsFromArgs(args: RuleOptions): RuleOptions {
+  return Object.fromEntries(Object.keys(ruleOptionCatalogue).map((key) => [key, args[key as keyof RuleOptions]])) as unknown as RuleOptions;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 export function commonOptions<T>(y: Argv<T>) {

@@ -9,19 +9,19 @@ import { labelDefaults } from '../defaults.js';
 import { runPipeline, type PipelineResult } from '../pipeline/run.js';
 import type { LabelerKind } from '../labels/labelers.js';
 import { labelerKinds } from '../labels/labelers.js';
-import { commonOptions, dataOptions, parseList, trainOptions } from './options.js';
+import { commonOptions, dataOptions, parseList, ruleOptions, ruleOptionsFromArgs, trainOptions } from './options.js';
+import type { RuleOptions } from '../labels/rule.js';
 import { createProgress, formatNumber } from './progress.js';
 import { loadDatasetFromArgs, type TrainArgs } from './shared.js';
 import { parseLabelWeight } from './sampling.js';
 import { heldOutPolicies, type HeldOutPolicy } from '../labels/heldout.js';
 import type { LabelUse } from '../labels/use.js';
 
-interface RunArgs extends TrainArgs {
+interface RunArgs extends TrainArgs, RuleOptions {
   pretrainEpochs?: number;
   candidates?: string;
   n: number;
   labeler: LabelerKind;
-  theta: number;
   llmModel?: string;
   mode: 'score' | 'generate';
   llmUrl?: string;
@@ -33,7 +33,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'The DTL-NS pipeline: pretrain, trees, candidates, labels, train with the multi-view sampler, eval under both masks',
   builder: (y: Argv) =>
-    commonOptions(trainOptions(dataOptions(y)))
+    ruleOptions(commonOptions(trainOptions(dataOptions(y))))
       .option('epochs', { type: 'number', default: undefined, describe: 'Epoch cap of both trainings (default: 60 on synthetic data, a quick demo; else 1000; early stopping applies)' })
       .option('sampler', { type: 'string', default: 'dtlns', describe: 'Negative sampler of the final training (rns, pop, dns, mixgcf, dtlns)' })
       .option('out', { type: 'string', describe: 'Run folder (default runs/<dataset>); a rerun skips the stages that are up to date' })
@@ -41,7 +41,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('candidates', { type: 'string', describe: 'Use this candidate file ("user c1 ... cN", original ids) instead of generating one' })
       .option('n', { type: 'number', default: labelDefaults.candidates, describe: 'Candidates per user' })
       .option('labeler', { type: 'string', choices: labelerKinds, default: 'rule', describe: 'False-negative labeler (llama when --llm-model is given)' })
-      .option('theta', { type: 'number', default: labelDefaults.theta, describe: 'rule: prefix-similarity threshold' })
       .option('llm-model', { type: 'string', describe: 'A GGUF instruct model: label with it in-process (node-llama-cpp)' })
       .option('mode', { type: 'string', choices: ['score', 'generate'], default: 'score', describe: 'llama: compare answer probabilities, or generate under a grammar' })
       .option('llm-url', { type: 'string', describe: 'openai: base URL of an OpenAI-compatible server (with --labeler openai)' })
@@ -85,7 +84,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       },
       candidates: { n: args.n, ...(args.candidates ? { file: args.candidates } : {}) },
       labeler: {
-        kind: labelerKind, theta: args.theta, seed: args.seed,
+        kind: labelerKind, ...ruleOptionsFromArgs(args), seed: args.seed,
         ...(labelerKind === 'llama' ? { llama: { modelPath: args.llmModel!, mode: args.mode, threads: args.threads } } : {}),
         ...(labelerKind === 'openai' ? { openai: { url: args.llmUrl!, modelName: args.llmModelName! } } : {}),
         ...(labelerKind === 'file' ? { file: args.extraPositives! } : {}),

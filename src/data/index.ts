@@ -6,5 +6,6 @@ export { readInteractions, parseInteractions, detectFormat, interactionFormats, 
 export { splitInteractions, splitCounts, splitModes, splitDefaults, type SplitMode, type SplitOptions, type SplitResult } from './split.js';
 export { generateSynthetic, resolveSyntheticOptions, syntheticPresets, syntheticPresetNames, type SyntheticOptions, type SyntheticPreset, type SyntheticRequest } from './synthetic.js';
 export { loadDataset, loadDefaults, type LoadOptions } from './load.js';
+export { readManifest, manifestSuffix, type DatasetManifest } from './manifest.js';
 export { datasetStats, summarizeCounts, type DatasetStats, type CountSummary } from './stats.js';
 export { buildIdIndex, type IdIndex } from './ids.js';

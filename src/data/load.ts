@@ -16,6 +16,7 @@ import type { Csr, Dataset, LoadReport } from './types.js';
 import { DataFileError } from './errors.js';
 import { csrDifference, csrFromPairs, csrUnion } from './csr.js';
 import { buildIdIndex } from './ids.js';
+import { isManifestPath, readManifest } from './manifest.js';
 import { interactionFormats, readInteractions, type InteractionFormat, type InteractionRecords } from './readers.js';
 import { PART_TEST, PART_TRAIN, PART_VALID, resolveSplitOptions, splitInteractions, type SplitMode, type SplitOptions } from './split.js';
 import { generateSynthetic, syntheticPresetNames, type SyntheticPreset, type SyntheticRequest } from './synthetic.js';
@@ -41,8 +42,9 @@ export const loadDefaults = { seed: 2026, dropColdUsers: false };
 /**
  * Loads `source`: the string `synthetic` or `synthetic:<preset>` (tiny, small, medium,
  * gowalla-size, large); a folder with train.txt[.gz], an optional valid.txt[.gz] and test.txt[.gz]
- * (counts from stats.json n_users/n_items when present, else from the union of the files); or one
- * interaction file, split by `options.split`.
+ * (counts from stats.json n_users/n_items when present, else from the union of the files); a
+ * `NAME.dataset.json` manifest (manifest.ts: one file and its split); or one interaction file,
+ * split by `options.split`.
  */
 export async function loadDataset(source: string, options?: LoadOptions): Promise<Dataset> {
   if (typeof source !== 'string' || source.length === 0) {
@@ -57,7 +59,22 @@ export async function loadDataset(source: string, options?: LoadOptions): Promis
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new DataFileError(source, undefined, 'no such file or folder (ENOENT)');
     throw new DataFileError(source, undefined, `cannot be read: ${(error as Error).message}`);
   }
-  return isFolder ? loadFolder(source, opts) : loadFile(source, opts);
+  if (isFolder) return loadFolder(source, opts);
+  if (isManifestPath(source)) return loadManifest(source, opts);
+  return loadFile(source, opts);
+}
+
+/** A `.dataset.json` manifest: its file, read and split as it says (its settings win over `opts`). */
+async function loadManifest(path: string, opts: LoadOptions): Promise<Dataset> {
+  const { name, file, ...settings } = await readManifest(path);
+  try {
+    if (!(await stat(file)).isFile()) throw new DataFileError(path, undefined, `"file" must be an interaction file, but ${file} is not a file`);
+  } catch (error) {
+    if (error instanceof DataFileError) throw error;
+    throw new DataFileError(path, undefined, `"file" resolves to ${file}, which cannot be read: ${(error as Error).message}`);
+  }
+  const dataset = await loadFile(file, checkLoadOptions({ ...opts, ...settings }));
+  return { ...dataset, name };
 }
 
 function checkLoadOptions(options: unknown): LoadOptions {

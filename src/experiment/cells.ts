@@ -16,8 +16,8 @@ import { structuralPathsFile, semanticPathsFile } from '../trees/build.js';
 import type { LabelQuality } from '../labels/quality.js';
 import type { HeldOutReport } from '../labels/heldout.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { labelUseDefaults } from '../defaults.js';
-import { hasLabels, usesPaths, usesPrep, type Cell, type ExperimentConfig, type SamplerSettings } from './grid.js';
+import { labelDefaults, labelUseDefaults } from '../defaults.js';
+import { hasLabels, readsRuleOptions, usesPaths, usesPrep, type Cell, type ExperimentConfig, type SamplerSettings } from './grid.js';
 import { digest, modelOptions, prepFiles, type PrepFiles } from './prep.js';
 
 /** One validation point of the training curve. */
@@ -63,7 +63,9 @@ export type CellState = 'finished' | 'partial' | 'new';
 /** Everything that decides what a cell computes (threads are left out: they do not change what a cell means). */
 export function cellFingerprint(config: ExperimentConfig, cell: Cell): string {
   const prep = usesPrep(cell.method) ? prepFiles(config, cell.dataset, cell.model).fingerprint : undefined;
-  return digest({ data: cell.dataset.data, model: cell.model, method: cell.method, seed: cell.seed, train: config.train, prep });
+  // The rule's defaults decide what a rule-labelled cell computes: a changed default starts it over.
+  const rule = readsRuleOptions(cell.method) ? { rule: labelDefaults.rule } : {};
+  return digest({ data: cell.dataset.data, model: cell.model, method: cell.method, seed: cell.seed, train: config.train, prep, ...rule });
 }
 
 function readJson<T>(path: string): T | undefined {
@@ -135,7 +137,7 @@ function cellLabeler(config: ExperimentConfig, cell: Cell): NonNullable<Pipeline
     case 'openai':
       return { kind: 'openai', openai: { url: m.llmUrl!, modelName: m.llmModel! } };
     default:
-      return { kind: m.labeler, seed: cell.seed, ...(m.theta !== undefined ? { theta: m.theta } : {}) };
+      return { kind: m.labeler, seed: cell.seed, ...labelDefaults.rule, ...(m.theta !== undefined ? { theta: m.theta } : {}) };
   }
 }
 

@@ -27,7 +27,7 @@ export class ExperimentConfigError extends Error {
 }
 
 /** Labelers a grid can use: the rule labeler, the controls, labels from a file, and the LLM labelers (they label once per cell). */
-export const experimentLabelers = ['none', 'rule', 'topn', 'random-codes', 'file', 'llama', 'openai'] as const;
+export const experimentLabelers = ['none', 'rule', 'topn', 'random-codes', 'shuffled-codes', 'file', 'llama', 'openai'] as const;
 export type ExperimentLabeler = (typeof experimentLabelers)[number];
 /** Where a method's trees / candidates come from: the files shipped in the dataset folder, or our pipeline. */
 export const inputSources = ['authors', 'ours'] as const;
@@ -68,7 +68,7 @@ export interface MethodSpec extends SamplerSettings, LabelUseOptions {
   paths?: InputSource;
   /** Set when the method labels candidates. */
   candidates?: InputSource;
-  /** rule / random-codes: prefix-similarity threshold. */
+  /** rule and the code controls: prefix-similarity threshold. */
   theta?: number;
 }
 
@@ -134,9 +134,14 @@ export function hasLabels(method: Pick<MethodSpec, 'labeler'>): boolean {
   return method.labeler !== 'none';
 }
 
+/** Whether a method's labels come from the rule labeler (directly, or fed meaningless codes by a control). */
+export function readsRuleOptions(method: Pick<MethodSpec, 'labeler'>): boolean {
+  return ['rule', 'random-codes', 'shuffled-codes'].includes(method.labeler);
+}
+
 /** Whether a method reads the path codes of the two trees (the dtlns sampler, the labelers that read paths). */
 export function usesPaths(method: Pick<MethodSpec, 'sampler' | 'labeler'>): boolean {
-  return method.sampler === 'dtlns' || ['rule', 'random-codes', 'llama', 'openai'].includes(method.labeler);
+  return method.sampler === 'dtlns' || ['rule', 'random-codes', 'shuffled-codes', 'llama', 'openai'].includes(method.labeler);
 }
 
 /** Whether a method's cells read the shared prep of their dataset x model (the pre-trained model, our trees, our candidates). */
@@ -289,8 +294,8 @@ function readMethod(entry: Record<string, unknown>, field: string, defaults: Met
     c.fail(`${field}.paths`, `only the dtlns sampler and the labelers read paths; ${method.name} uses neither`);
   }
   if (entry.candidates !== undefined && !hasLabels(method)) c.fail(`${field}.candidates`, `only a method with a labeler reads candidates; ${method.name} has none`);
-  if (entry.theta !== undefined && method.labeler !== 'rule' && method.labeler !== 'random-codes') {
-    c.fail(`${field}.theta`, 'only the rule and random-codes labelers have a threshold');
+  if (entry.theta !== undefined && !readsRuleOptions(method)) {
+    c.fail(`${field}.theta`, 'only the rule labeler and the code controls (which feed it) have a threshold');
   }
   // A labelled method runs the pipeline, whose trees stage wants two path files even when nothing reads them.
   if (usesPaths(method) || hasLabels(method)) method.paths ??= defaults.paths;

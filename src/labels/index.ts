@@ -3,14 +3,17 @@ export type { Candidates, Label, LabelRecord, LabelResult, Labeler, LabelerStats
 export { labelValues } from './types.js';
 export { generateCandidates, writeCandidates, readCandidates, candidateUsers, type CandidateOptions } from './candidates.js';
 export { labelCandidates, parseShard, type LabelJobOptions, type LabelJobSummary, type LabelProgress, type Shard } from './label.js';
-export { createLabeler, labelerKinds, type LabelerKind, type LabelerSpec } from './labelers.js';
-export { createRuleLabeler, createTopNLabeler, createNoneLabeler, createRandomCodesLabeler, ruleScore } from './rule.js';
+export { createLabeler, labelerKinds, codeControlInnerKinds, type LabelerKind, type LabelerSpec, type CodeControlInner } from './labelers.js';
+export {
+  createRuleLabeler, createTopNLabeler, createNoneLabeler, createCodeControlLabeler, ruleEvidence, resolveRuleOptions, codeControls, ruleViews,
+  type RuleOptions, type RuleEvidence, type RuleView, type CodeControl,
+} from './rule.js';
 export { createLlamaLabeler, type LlamaLabeler, type LlamaLabelerOptions, type LlamaMode } from './llama.js';
 export { createOpenAiLabeler, EndpointError, type OpenAiLabelerOptions } from './openai.js';
 export { LabelStore, readLabelStore, mergeLabelStores, labelsToPositives } from './store.js';
-export { labelQuality, type LabelQuality } from './quality.js';
+export { labelQuality, labelHeldOut, type LabelQuality, type HeldOutShare } from './quality.js';
 export { systemPrompt, userMessage, parseAnswer, type PromptItems } from './prompt.js';
-export { permutePaths, pathText, type PathCodes } from './paths.js';
+export { permutePaths, randomPaths, pathText, type PathCodes } from './paths.js';
 export { validateGguf, type GgufSummary } from './gguf.js';
 export { importLabels, createFileLabeler, type ImportedLabels } from './import.js';
 export { applyLabelUse, resolveLabelUse, labelUses, type LabelUse, type LabelUseOptions, type LabelledPairs, type LabelledTraining } from './use.js';

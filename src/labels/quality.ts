@@ -56,3 +56,54 @@ export function labelQuality(records: LabelRecord[], dataset: Dataset): LabelQua
     candidateCoverage: hiddenOfUsers > 0 ? hiddenAmongPairs / hiddenOfUsers : 0,
   };
 }
+
+export interface HeldOutShare {
+  /** Labelled (user, candidate) pairs. */
+  pairs: number;
+  positives: number;
+  /** Pairs that are the user's valid or test interactions. */
+  heldOutAmongPairs: number;
+  /** Positives that are the user's valid or test interactions. */
+  heldOutPositives: number;
+  /** positives / pairs. */
+  acceptance: number;
+  /** heldOutPositives / positives: a lower bound on precision (a true future interaction was labelled positive). */
+  precisionProxy: number;
+  /** heldOutAmongPairs / pairs: the precision proxy of labelling every candidate positive. */
+  baseRate: number;
+  /** heldOutPositives / heldOutAmongPairs: the share of held-out candidates the labeler accepted. */
+  recallProxy: number;
+}
+
+/**
+ * How many of a labeler's positives are the users' held-out (valid or test) interactions, against
+ * the base rate of all labelled pairs: the measurement on real data, where the false negatives are
+ * unknown. It reads valid/test; labelers never do (they see the training history only).
+ */
+export function labelHeldOut(records: LabelRecord[], dataset: Dataset): HeldOutShare {
+  if (!Array.isArray(records)) throw new TypeError(`Expected an array of label records for records but received ${String(records)}`);
+  const heldOut = [dataset.valid, dataset.test].filter((m) => m !== undefined);
+  if (heldOut.length === 0) throw new RangeError(`Expected a dataset with valid or test interactions but ${dataset.name} has none`);
+  const users = idLookup(dataset.userIds);
+  const items = idLookup(dataset.itemIds);
+  let positives = 0, heldOutAmongPairs = 0, heldOutPositives = 0;
+  for (const r of records) {
+    const u = users.get(r.user);
+    const i = items.get(r.item);
+    if (u === undefined || i === undefined) throw new RangeError(`Expected label records of dataset ${dataset.name} but user ${r.user} item ${r.item} is not in it`);
+    const isHeldOut = heldOut.some((m) => csrHas(m, u, i));
+    if (isHeldOut) heldOutAmongPairs++;
+    if (r.label === 'positive') {
+      positives++;
+      if (isHeldOut) heldOutPositives++;
+    }
+  }
+  const pairs = records.length;
+  return {
+    pairs, positives, heldOutAmongPairs, heldOutPositives,
+    acceptance: pairs > 0 ? positives / pairs : 0,
+    precisionProxy: positives > 0 ? heldOutPositives / positives : 0,
+    baseRate: pairs > 0 ? heldOutAmongPairs / pairs : 0,
+    recallProxy: heldOutAmongPairs > 0 ? heldOutPositives / heldOutAmongPairs : 0,
+  };
+}
