@@ -45,7 +45,7 @@ export interface LlamaLabelerOptions {
   contextSize?: number;
   /** Most tokens of the [system + history] prefix; longer histories are cut to their last items. */
   maxPrefixTokens?: number;
-  /** false: one full prompt per (user, candidate), for comparison. */
+  /** false: one full prompt per (user, candidate), the DTL-NS release's scheme (default labelDefaults.prefixReuse). */
   prefixReuse?: boolean;
   /** Generate mode: most tokens an answer may take. */
   maxAnswerTokens?: number;
@@ -58,6 +58,8 @@ export interface LlamaLabeler extends Labeler {
   readonly contextSize: number;
   /** GPU type in use, or false on CPU. */
   readonly gpu: string | false;
+  /** Layers offloaded to the GPU (0 on CPU). */
+  readonly gpuLayers: number;
   readonly threads: number;
 }
 
@@ -93,6 +95,11 @@ class SequencePool {
   }
 }
 
+function checkBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean for ${name} but received ${String(value)}`);
+  return value;
+}
+
 function checkOptions(o: LlamaLabelerOptions): Required<Omit<LlamaLabelerOptions, 'items' | 'modelPath'>> {
   const mode = o.mode ?? labelDefaults.mode;
   if (mode !== 'score' && mode !== 'generate') throw new RangeError(`Expected 'score' or 'generate' for mode but received ${String(mode)}`);
@@ -110,7 +117,7 @@ function checkOptions(o: LlamaLabelerOptions): Required<Omit<LlamaLabelerOptions
     sequences: integer(o.sequences ?? labelDefaults.sequences, 'sequences', 1),
     contextSize: integer(o.contextSize ?? labelDefaults.contextSize, 'contextSize', 256),
     maxPrefixTokens: integer(o.maxPrefixTokens ?? labelDefaults.maxPrefixTokens, 'maxPrefixTokens', 1),
-    prefixReuse: o.prefixReuse ?? true,
+    prefixReuse: checkBoolean(o.prefixReuse ?? labelDefaults.prefixReuse, 'prefixReuse'),
     maxAnswerTokens: integer(o.maxAnswerTokens ?? labelDefaults.maxAnswerTokens, 'maxAnswerTokens', 1),
   };
 }
@@ -147,6 +154,7 @@ class LlamaLabelerImpl implements LlamaLabeler {
   readonly contextSize: number;
   readonly threads: number;
   readonly parallelUsers: number;
+  readonly gpuLayers: number;
   private readonly counts: LabelerStats = emptyStats();
 
   constructor(
@@ -166,6 +174,7 @@ class LlamaLabelerImpl implements LlamaLabeler {
     this.contextSize = context.contextSize;
     this.threads = o.threads;
     this.parallelUsers = o.sequences;
+    this.gpuLayers = llamaModel.gpuLayers;
   }
 
   stats(): LabelerStats {
