@@ -32,6 +32,7 @@ test('BAD ARGS - run.sh names the bad mode, option or value and exits 2 before d
     [['gpu', '--sequences', '1,0'], /--sequences must be positive integers separated by commas \(got "1,0"\)/],
     [['cpu', '--schemes', 'reuse,fast'], /--schemes must be reuse, full or reuse,full \(got "reuse,fast"\)/],
     [['cpu', '--max-users', '2.5'], /--max-users must be a positive integer \(got "2\.5"\)/],
+    [['cpu', '--full-candidates-per-user', '0'], /--full-candidates-per-user must be a positive integer \(got "0"\)/],
     [['cpu', '--shape'], /--shape needs a value/],
     [['cpu', '--bogus'], /unknown option --bogus/],
     [['cpu', 'extra'], /unexpected argument "extra"/],
@@ -88,6 +89,7 @@ test('BAD ARGS - the driver names the argument', () => {
     [['label', '--model', 'm.gguf', '--data', 'd', '--gpu-layers', 'all'], /Expected "auto" or a non-negative integer for --gpu-layers but received "all"/],
     [['label', '--model', 'm.gguf', '--data', 'd', '--seconds', '0'], /Expected a positive number of seconds for --seconds but received 0/],
     [['label', '--model', 'm.gguf', '--data', 'd', '--max-users', '0'], /Expected a positive integer for --max-users but received 0/],
+    [['label', '--model', 'm.gguf', '--data', 'd', '--full-candidates-per-user', '1.5'], /Expected a positive integer for --full-candidates-per-user but received 1\.5/],
     [['label', '--model', 'm.gguf', '--data', 'd', '--bogus', '1'], /Unknown argument: bogus/],
   ];
   for (const [args, message] of cases) {

@@ -109,7 +109,8 @@ async function runCase(o: LabelArgs, items: PromptItems, work: UserWork[], schem
     const worker = async (): Promise<void> => {
       while (performance.now() < deadline && next < work.length) {
         const w = work[next++];
-        const results = await labeler.labelUser(w.user, w.history, w.candidates);
+        const given = scheme === 'full' ? w.candidates.subarray(0, o.fullCandidatesPerUser) : w.candidates;
+        const results = await labeler.labelUser(w.user, w.history, given);
         users++;
         candidates += results.length;
         unparsed += results.filter((r) => r.label === 'unparsed').length;
@@ -159,6 +160,7 @@ interface LabelArgs {
   seconds: number;
   maxUsers: number;
   schemes: Scheme[];
+  fullCandidatesPerUser: number;
   sequences: number[];
   threads?: number;
   gpuLayers: number | 'auto';
@@ -225,6 +227,7 @@ export async function main(argv: string[]): Promise<void> {
       .option('seconds', { type: 'number', default: 60, describe: 'Labelling time per case (users are started until it runs out)' })
       .option('max-users', { type: 'number', default: Number.MAX_SAFE_INTEGER, describe: 'Most users per case' })
       .option('schemes', { type: 'string', default: 'reuse,full', describe: 'reuse (prefix once per user) and/or full (one full prompt per candidate)' })
+      .option('full-candidates-per-user', { type: 'number', default: Number.MAX_SAFE_INTEGER, describe: 'full scheme: only the first N candidates of each user (a full prompt costs the same whatever a user\'s other candidates; on a slow CPU one user\'s 20 full prompts can outlast the time per case)' })
       .option('sequences', { type: 'string', default: '1', describe: 'Context sequences (users in parallel), a comma list: one case per value and scheme' })
       .option('threads', { type: 'number', describe: 'CPU threads (default: cores)' })
       .option('gpu-layers', { type: 'string', default: 'auto', describe: 'Layers offloaded to the GPU: auto or a number' })
@@ -232,6 +235,8 @@ export async function main(argv: string[]): Promise<void> {
       .option('json', { type: 'string', describe: 'Also write the report to this file' })
       .check((a) => {
         if (!(Number.isFinite(a.seconds) && a.seconds > 0)) throw new RangeError(`Expected a positive number of seconds for --seconds but received ${a.seconds}`);
+        const perUser = a.fullCandidatesPerUser as number;
+        if (!(Number.isInteger(perUser) && perUser > 0)) throw new RangeError(`Expected a positive integer for --full-candidates-per-user but received ${perUser}`);
         const maxUsers = a.maxUsers as number;
         if (!(Number.isInteger(maxUsers) && maxUsers > 0)) throw new RangeError(`Expected a positive integer for --max-users but received ${maxUsers}`);
         return true;

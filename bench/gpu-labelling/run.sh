@@ -6,7 +6,8 @@
 #                  (node, npm, the runtime dist files and node_modules, the patched llama.cpp source,
 #                  the Sports files) into DIR (default gpu-bundle), under 64 MiB
 #   gpu [OPTIONS]  on the GPU machine, as `bash gpu-bundle/run.sh gpu`: unpack, build node-llama-cpp's
-#                  CUDA backend from the packed source for the local GPU's architecture only, write
+#                  CUDA backend from the packed source for the local GPU's architecture only (and
+#                  without the flash-attention kernels the labeler does not use), write
 #                  the model (while the build runs), label
 #   cpu [OPTIONS]  in the repository: the same on CPU with the prebuilt CPU binary and a small shape
 # GPU choice goes through node-llama-cpp's own detection and its NODE_LLAMA_CPP_CMAKE_OPTION_* variables
@@ -19,12 +20,13 @@ usage() {
   cat <<'EOF'
 usage: run.sh pack [DIR]
        run.sh gpu|cpu [--shape 8b|3b|1b|0.5b|tiny] [--seconds S] [--sequences N[,N...]]
-                      [--schemes reuse,full] [--max-users N] [--work DIR] [--keep-model]
+                      [--schemes reuse,full] [--max-users N] [--full-candidates-per-user N]
+                      [--work DIR] [--keep-model]
   pack  write the GPU bundle into DIR (default: gpu-bundle in the repository)
   gpu   from a bundle: build the CUDA backend for the local GPU, write the model, label
         (defaults: --shape 8b --seconds 45 --sequences 1,16 --work BUNDLE/work)
   cpu   in the repository, prebuilt CPU binary (defaults: --shape 0.5b --seconds 120
-        --sequences 1 --work /tmp/dtlns-gpu-labelling)
+        --sequences 1 --full-candidates-per-user 2 --work /tmp/dtlns-gpu-labelling)
 Results: a line per case on stderr, the JSON report in WORK/result-SHAPE.json (and in $OUT when set).
 EOF
 }
@@ -40,12 +42,12 @@ case "$mode" in
 esac
 
 shapes="8b 3b 1b 0.5b tiny"
-if [[ $mode == gpu ]]; then shape=8b seconds=45 sequences=1,16; else shape=0.5b seconds=120 sequences=1; fi
-schemes=reuse,full max_users='' work='' keep_model=0 pack_dir=''
+schemes=reuse,full max_users='' full_per_user='' work='' keep_model=0 pack_dir=''
+if [[ $mode == gpu ]]; then shape=8b seconds=45 sequences=1,16; else shape=0.5b seconds=120 sequences=1 full_per_user=2; fi
 while [[ $# -gt 0 ]]; do
   opt=$1
   case "$opt" in
-    --shape|--seconds|--sequences|--schemes|--max-users|--work)
+    --shape|--seconds|--sequences|--schemes|--max-users|--full-candidates-per-user|--work)
       [[ $mode != pack ]] || fail "pack takes only a folder, not $opt"
       [[ $# -ge 2 && -n $2 ]] || fail "$opt needs a value"
       value=$2; shift 2 ;;
@@ -60,6 +62,7 @@ while [[ $# -gt 0 ]]; do
     --sequences) [[ $value =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || fail "--sequences must be positive integers separated by commas (got \"$value\")"; sequences=$value ;;
     --schemes) [[ $value =~ ^(reuse|full)(,(reuse|full))*$ ]] || fail "--schemes must be reuse, full or reuse,full (got \"$value\")"; schemes=$value ;;
     --max-users) [[ $value =~ ^[1-9][0-9]*$ ]] || fail "--max-users must be a positive integer (got \"$value\")"; max_users=$value ;;
+    --full-candidates-per-user) [[ $value =~ ^[1-9][0-9]*$ ]] || fail "--full-candidates-per-user must be a positive integer (got \"$value\")"; full_per_user=$value ;;
     --work) work=$value ;;
   esac
 done
@@ -103,11 +106,19 @@ pack() {
     --exclude=./examples --exclude=./pocs --exclude=./tools --exclude=./gguf-py --exclude=./conversion --exclude=./media \
     --exclude=./skills -cf - . | $xz > "$out/llama.cpp.tar.xz"
 
-  echo "pack: node $(node -v) and npm $(npm -v 2>/dev/null) (node-llama-cpp's build runs cmake-js through npm)" >&2
-  $xz < "$(command -v node)" > "$out/node.xz"
-  local npm_dir
-  npm_dir=$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)
-  tar -C "$(dirname "$npm_dir")" --exclude='*.md' --exclude=./npm/docs --exclude=./npm/man -cf - "$(basename "$npm_dir")" | $xz > "$out/npm.tar.xz"
+  local versions
+  versions="node $(node -v), npm $(npm -v 2>/dev/null)"
+  if [[ -f $out/node.xz && -f $out/npm.tar.xz && $(cat "$out/versions" 2>/dev/null) == "$versions" ]]; then
+    echo "pack: keeping the packed $versions" >&2
+  else
+    echo "pack: $versions (node-llama-cpp's build runs cmake-js through npm)" >&2
+    rm -f "$out/versions"
+    $xz < "$(command -v node)" > "$out/node.xz"
+    local npm_dir
+    npm_dir=$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)
+    tar -C "$(dirname "$npm_dir")" --exclude='*.md' --exclude=./npm/docs --exclude=./npm/man -cf - "$(basename "$npm_dir")" | $xz > "$out/npm.tar.xz"
+    echo "$versions" > "$out/versions"
+  fi
 
   cp "$here/run.sh" "$out/run.sh"
   du -b "$out"/* | awk '{printf "  %-50s %6.1f MiB\n", $2, $1 / 1048576; total += $1} END {printf "  %-50s %6.1f MiB\n", "total", total / 1048576}' >&2
@@ -164,6 +175,7 @@ label() {
   local app=$1 file=$2 data=$3 result=$4
   local args=(label --model "$file" --data "$data" --seconds "$seconds" --sequences "$sequences" --schemes "$schemes" --json "$result")
   [[ -n $max_users ]] && args+=(--max-users "$max_users")
+  [[ -n $full_per_user ]] && args+=(--full-candidates-per-user "$full_per_user")
   (cd "$app" && node dist/bench/gpu-labelling/driver.js "${args[@]}") > /dev/null
   if [[ -n ${OUT:-} && -d ${OUT:-} ]]; then cp "$result" "$OUT/"; fi
   echo "report: $result" >&2
@@ -182,6 +194,8 @@ run_gpu() {
   export PATH="$(dirname "$nvcc"):$PATH" CUDACXX="$nvcc" CUDA_PATH="$cuda_home"
   export LD_LIBRARY_PATH="$cuda_home/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export NODE_LLAMA_CPP_CMAKE_OPTION_CMAKE_CUDA_ARCHITECTURES=$CUDA_ARCH
+  # The labeler runs with flash attention off; its CUDA kernels are about a third of the build.
+  export NODE_LLAMA_CPP_CMAKE_OPTION_GGML_CUDA_FA=OFF
   echo "gpu: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1), compute capability $cap; $("$nvcc" --version | tail -1); $(cmake --version | head -1)" >&2
 
   work=${work:-$here/work}
