@@ -190,6 +190,9 @@ run_gpu() {
   local cuda_home
   cuda_home=$(cd "$(dirname "$nvcc")/.." && pwd)
   command -v cmake > /dev/null || fail "no cmake on PATH: node-llama-cpp's build needs it"
+  # A toolkit with nvcc but without cuBLAS configures until ggml-cuda links CUDA::cublas, then fails.
+  [[ -f $cuda_home/include/cublas_v2.h || -f /usr/include/cublas_v2.h ]] ||
+    echo "gpu: warning: no cublas_v2.h in $cuda_home/include or /usr/include; ggml-cuda needs cuBLAS" >&2
   export CUDA_ARCH=${cap/./}
   export PATH="$(dirname "$nvcc"):$PATH" CUDACXX="$nvcc" CUDA_PATH="$cuda_home"
   export LD_LIBRARY_PATH="$cuda_home/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
