@@ -13,8 +13,8 @@
  * threshold is positive. Only the answer tokens' probabilities cross into JS: they all get the same
  * logit bias and top-k keeps exactly them, and a softmax over a subset is the full one renormalised,
  * so the ratio is unchanged, while the full distribution is a 128K-entry Map per candidate with
- * Llama 3's vocabulary (about 0.5 s of JS per candidate on the loaded 2-core machine, more than
- * evaluating the tail). `generate` lets the model answer under a grammar that allows only the two
+ * Llama 3's vocabulary (0.4-0.8 s of JS per candidate on the loaded 2-core machine, as much as
+ * evaluating a 20-token tail). `generate` lets the model answer under a grammar that allows only the two
  * words; an answer that still cannot be read is retried once, then recorded as unparsed.
  *
  * One `Llama` per process (getLlama costs about 2 s: it tests the binary in a child process), CPU
