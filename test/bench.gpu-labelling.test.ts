@@ -80,7 +80,8 @@ test('run.sh gpu stops with a clear message without a GPU, without nvcc, and out
 
 test('BAD ARGS - the driver names the argument', () => {
   const cases: [string[], RegExp][] = [
-    [[], /Give a command: model or label/],
+    [[], /Give a command: model, label or check-gpu/],
+    [['check-gpu', '--expect', 'tpu'], /Argument: expect, Given: "tpu"/],
     [['model', '--shape', '9b', '--out', 'x.gguf'], /Argument: shape, Given: "9b"/],
     [['model', '--shape', '8b'], /Missing required argument: out/],
     [['label', '--model', 'm.gguf'], /Missing required argument: data/],

@@ -212,6 +212,18 @@ function model(o: ModelArgs): void {
   process.stdout.write(JSON.stringify({ shape: o.shape, like: shape.like, ...r, gigabytesPerSecond: r.bytes / r.seconds / 1e9 }) + '\n');
 }
 
+/** What node-llama-cpp picks with the labeler's own settings (`gpu: 'auto'`), before any model loads. */
+async function checkGpu(expect: string): Promise<void> {
+  const { getLlamaGpuTypes } = await import('node-llama-cpp');
+  const llama = await getSharedLlama(1);
+  const vram = llama.gpu ? await llama.getVramState() : undefined;
+  const line = { gpu: llama.gpu, buildType: llama.buildType, usable: await getLlamaGpuTypes('supported'), ...(vram ? { vramTotalMiB: Math.round(vram.total / 2 ** 20) } : {}) };
+  process.stdout.write(JSON.stringify(line) + '\n');
+  if (expect !== 'any' && llama.gpu !== expect) {
+    throw new Error(`node-llama-cpp picked ${llama.gpu === false ? 'the CPU' : llama.gpu} with gpu: 'auto', not ${expect}: is the ${expect} build there, and are its libraries (libcudart, libcublas, libnvidia-ml) where node-llama-cpp looks (LD_LIBRARY_PATH, CUDA_PATH, /usr/local/cuda*)?`);
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('gpu-labelling')
@@ -249,7 +261,10 @@ export async function main(argv: string[]): Promise<void> {
         return Number(t);
       }),
     (a) => label(a as unknown as LabelArgs))
-    .demandCommand(1, 'Give a command: model or label')
+    .command('check-gpu', 'Say which GPU node-llama-cpp picks with the labeler\'s settings', (y) => y
+      .option('expect', { type: 'string', choices: ['cuda', 'vulkan', 'any'], default: 'any', describe: 'Fail unless this GPU type is picked' }),
+    (a) => checkGpu(a.expect as string))
+    .demandCommand(1, 'Give a command: model, label or check-gpu')
     .strict()
     .help()
     .parseAsync();

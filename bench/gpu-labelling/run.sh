@@ -213,6 +213,10 @@ run_gpu() {
   build_cuda "$app" "$work/cuda-build.log"
   wait "$writer" || fail "writing the model failed"
   [[ -n ${OUT:-} && -d ${OUT:-} ]] && cp "$work/cuda-build.log" "$OUT/" 2>/dev/null || true
+  local picked
+  picked=$(cd "$app" && node dist/bench/gpu-labelling/driver.js check-gpu --expect cuda) ||
+    fail "the CUDA build is not what node-llama-cpp loads (see above)"
+  echo "gpu: node-llama-cpp picks $picked" >&2
   label "$app" "$file" "$app/data/dtlns-sports" "$work/result-$shape.json"
 }
 
