@@ -105,6 +105,11 @@ export const labelDefaults = {
   contextSize: 4096,
   /** llama: most tokens of the [system + history] prefix; longer histories keep their last items. */
   maxPrefixTokens: 3072,
+  /**
+   * llama: evaluate each user's [system + history] prefix once and only each candidate's tail after
+   * it; false evaluates one full prompt per (user, candidate), as the DTL-NS release does.
+   */
+  prefixReuse: true,
   /** llama: context sequences = users labelled in parallel (no gain measured on 2 CPU cores). */
   sequences: 1,
   /** Most tokens a generated answer may take. */

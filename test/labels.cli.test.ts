@@ -79,6 +79,12 @@ test('label: llama in generate mode with a GGUF file', async () => {
   assert.ok((summary.promptTokens as number) > 0 && (summary.fullPromptTokens as number) > (summary.promptTokens as number));
   assert.ok((summary.generatedTokens as number) > 0);
   assert.equal((await readLabelStore(out)).length, 4 * 6);
+  // --no-prefix-reuse: one full prompt per candidate, the DTL-NS release's scheme.
+  const fullOut = join(dir, 'llama-full.jsonl');
+  const full = await dtlns(['label', ...common, '--candidates', few, '--labeler', 'llama', '--llm-model', model, '--mode', 'score', '--no-prefix-reuse', '--threads', '1', '--out', fullOut]);
+  assert.equal(full.labeler, 'llama-score');
+  assert.equal(full.promptTokens, full.fullPromptTokens, 'every prompt evaluated whole');
+  assert.equal(full.fullPromptTokens, summary.fullPromptTokens, 'the same prompts');
 });
 
 test('label: shards, then --merge', async () => {

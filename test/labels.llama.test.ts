@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLlamaLabeler, type LlamaLabelerOptions } from '../src/labels/llama.js';
+import { createLlamaLabeler, getSharedLlama, type LlamaLabelerOptions } from '../src/labels/llama.js';
+import { PromptRenderer } from '../src/labels/llamaPrompt.js';
 import { labelCandidates } from '../src/labels/label.js';
 import { readLabelStore } from '../src/labels/store.js';
 import { systemPrompt } from '../src/labels/prompt.js';
@@ -82,6 +83,35 @@ test('score mode: prefix reuse gives the same scores as one full prompt per (use
   assert.equal(s.fullPromptTokens, f.fullPromptTokens, 'same prompts');
   assert.equal(f.promptTokens, f.fullPromptTokens, 'the full-prompt path evaluates every prompt whole');
   assert.ok(s.promptTokens < f.promptTokens / 2);
+});
+
+test('score mode: reading the answer tokens only gives the full distribution\'s P(yes) / (P(yes) + P(no))', async () => {
+  const l = await labeler({ mode: 'score' });
+  const lib = await import('node-llama-cpp');
+  const model = await (await getSharedLlama(1)).loadModel({ modelPath });
+  const context = await model.createContext({ contextSize: 4096, flashAttention: false, threads: 1 });
+  try {
+    const renderer = new PromptRenderer(lib, model, lib.resolveChatWrapper(model), fixture.items, 4096 - 256);
+    const answers = renderer.answerTokens();
+    const sequence = context.getSequence();
+    const { user, items } = row(3);
+    const few = items.subarray(0, 4);
+    const results = await l.labelUser(user, history(user), few);
+    const prompt = renderer.forUser(history(user));
+    for (const [k, item] of few.entries()) {
+      const tokens = [...prompt.prefix, ...prompt.tail(item)];
+      await sequence.clearHistory();
+      const output = await sequence.controlledEvaluate([...tokens.slice(0, -1), [tokens[tokens.length - 1], { generateNext: { probabilities: true } }]]);
+      const p = output[tokens.length - 1]!.next!.probabilities!;
+      assert.ok(p.size > 300, 'the reference reads the whole vocabulary');
+      const mass = (ts: number[]): number => ts.reduce((sum, t) => sum + (p.get(t as never) ?? 0), 0);
+      const expected = mass(answers.positive) / (mass(answers.positive) + mass(answers.negative));
+      assert.ok(Math.abs(results[k].score! - expected) < 1e-5, `candidate ${k}: ${results[k].score} vs the full distribution's ${expected}`);
+    }
+  } finally {
+    await context.dispose();
+    await model.dispose();
+  }
 });
 
 test('score mode: the threshold decides the label', async () => {

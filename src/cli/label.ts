@@ -36,6 +36,7 @@ interface LabelArgs extends DataArgs, RuleOptions {
   sequences: number;
   contextSize: number;
   maxPrefixTokens: number;
+  prefixReuse: boolean;
   llmUrl?: string;
   llmModelName?: string;
   concurrency?: number;
@@ -122,6 +123,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       .option('sequences', { type: 'number', default: labelDefaults.sequences, describe: 'llama: context sequences (users labelled in parallel)' })
       .option('context-size', { type: 'number', default: labelDefaults.contextSize, describe: 'llama: tokens per sequence' })
       .option('max-prefix-tokens', { type: 'number', default: labelDefaults.maxPrefixTokens, describe: 'llama: budget of the system + history prefix; longer histories keep their last items' })
+      .option('prefix-reuse', { type: 'boolean', default: labelDefaults.prefixReuse, describe: "llama: evaluate each user's system + history prefix once (--no-prefix-reuse: one full prompt per candidate, as the DTL-NS release)" })
       .option('llm-url', { type: 'string', describe: 'openai: base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)' })
       .option('llm-model-name', { type: 'string', describe: 'openai: the model name the server serves' })
       .option('concurrency', { type: 'number', describe: `openai: requests in flight (default ${labelDefaults.concurrency})` })
@@ -172,6 +174,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
             llama: {
               modelPath: args.llmModel!, mode: args.mode, threshold: args.threshold, gpuLayers: parseGpuLayers(args.gpuLayers),
               threads: args.threads, sequences: args.sequences, contextSize: args.contextSize, maxPrefixTokens: args.maxPrefixTokens,
+              prefixReuse: args.prefixReuse,
             },
           }
         : {}),
