@@ -76,7 +76,7 @@ export const labelDefaults = {
   /**
    * Rule labeler: positive when max over the history of sim_co or sim_se reaches theta.
    * Measured against the planted hidden positives among the top-20 candidates of MF on
-   * synthetic:small and synthetic:medium (bench/labels.ts, src/labels/README.md): 1 (a full
+   * synthetic:small and synthetic:medium (src/bench/labels.ts, src/labels/README.md): 1 (a full
    * path shared with some history item) had the best precision and F1 of 0.5, 0.75, 1 in both.
    */
   theta: 1,

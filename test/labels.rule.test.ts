@@ -10,7 +10,7 @@ import { createLabeler } from '../src/labels/labelers.js';
 import { labelCandidates } from '../src/labels/label.js';
 import { readLabelStore } from '../src/labels/store.js';
 import { labelQuality } from '../src/labels/quality.js';
-import { labelFixture } from './support/labelFixtures.js';
+import { labelFixture } from '../src/labels/labelFixtures.js';
 
 const codes = (rows: number[][]): PathCodes => packPaths(rows);
 

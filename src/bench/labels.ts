@@ -15,19 +15,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLlamaLabeler, type LlamaLabeler, type LlamaMode } from '../src/labels/llama.js';
-import { systemPrompt } from '../src/labels/prompt.js';
-import { generateCandidates } from '../src/labels/candidates.js';
-import { labelQuality } from '../src/labels/quality.js';
-import { createRandomCodesLabeler, createRuleLabeler, createTopNLabeler } from '../src/labels/rule.js';
-import type { Candidates, LabelRecord, Labeler } from '../src/labels/types.js';
-import type { Dataset } from '../src/data/types.js';
-import { generateSynthetic } from '../src/data/synthetic.js';
-import { train } from '../src/train/train.js';
-import { buildTrees } from '../src/trees/build.js';
-import { labelDefaults } from '../src/defaults.js';
-import { writeTinyGguf } from '../test/support/gguf.js';
-import { labelFixture, promptWords } from '../test/support/labelFixtures.js';
+import { createLlamaLabeler, type LlamaLabeler, type LlamaMode } from '../labels/llama.js';
+import { systemPrompt } from '../labels/prompt.js';
+import { generateCandidates } from '../labels/candidates.js';
+import { labelQuality } from '../labels/quality.js';
+import { createRandomCodesLabeler, createRuleLabeler, createTopNLabeler } from '../labels/rule.js';
+import type { Candidates, LabelRecord, Labeler } from '../labels/types.js';
+import type { Dataset } from '../data/types.js';
+import { generateSynthetic } from '../data/synthetic.js';
+import { train } from '../train/train.js';
+import { buildTrees } from '../trees/build.js';
+import { labelDefaults } from '../defaults.js';
+import { writeTinyGguf } from '../labels/gguf-writer.js';
+import { labelFixture, promptWords } from '../labels/labelFixtures.js';
 import { ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
 
 interface UserBatch {
