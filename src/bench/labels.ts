@@ -26,6 +26,7 @@ import { generateSynthetic } from '../data/synthetic.js';
 import { train } from '../train/train.js';
 import { buildTrees } from '../trees/build.js';
 import { labelDefaults } from '../defaults.js';
+import { MissingDependencyError } from '../util/optional.js';
 import { writeTinyGguf } from '../labels/gguf-writer.js';
 import { labelFixture, promptWords } from '../labels/labelFixtures.js';
 import { ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
@@ -140,7 +141,14 @@ export async function benchLabels(_settings: BenchSettings, log: (line: string) 
   const dir = mkdtempSync(join(tmpdir(), 'dtlns-bench-labels-'));
   try {
     const modelPath = writeTinyGguf(join(dir, 'tiny.gguf'), { words: [...promptWords(systemPrompt), 'item_id', 'co_path', 'emb_path', 'Candidate', 'history', 'items'] });
-    const rows = await efficiency(log, quick, modelPath);
+    let rows: BenchRow[] = [];
+    try {
+      rows = await efficiency(log, quick, modelPath);
+    } catch (error) {
+      // No llama.cpp binary installed: the quality part needs none.
+      if (!(error instanceof MissingDependencyError)) throw error;
+      log(`labels: llama cases skipped: ${error.message}`);
+    }
     await quality(log, quick);
     return rows;
   } finally {
