@@ -13,13 +13,15 @@ import { createLabeler, labelerKinds, randomCodesInnerKinds, type LabelerKind, t
 import { mergeLabelStores, readLabelStore } from '../labels/store.js';
 import { labelQuality } from '../labels/quality.js';
 import type { PromptItems } from '../labels/prompt.js';
+import { formatDevice } from '../labels/types.js';
 import { readPaths } from '../trees/paths-file.js';
 import { semanticPathsFile, structuralPathsFile } from '../trees/build.js';
+import { llamaArgs, llamaOptions, type LlamaArgs } from './llama-options.js';
 import { commonOptions, dataOptions } from './options.js';
 import { createProgress, formatNumber } from './progress.js';
 import { loadDatasetFromArgs, type DataArgs } from './shared.js';
 
-interface LabelArgs extends DataArgs {
+interface LabelArgs extends DataArgs, LlamaArgs {
   candidates?: string;
   pathsStruct?: string;
   pathsSemantic?: string;
@@ -27,10 +29,7 @@ interface LabelArgs extends DataArgs {
   inner: RandomCodesInner;
   seed: number;
   theta: number;
-  llmModel?: string;
-  mode: 'score' | 'generate';
   threshold: number;
-  gpuLayers: string;
   sequences: number;
   contextSize: number;
   maxPrefixTokens: number;
@@ -63,13 +62,6 @@ async function promptItems(args: LabelArgs, dataset: Dataset): Promise<PromptIte
   return { itemIds: dataset.itemIds, structural, semantic };
 }
 
-function parseGpuLayers(text: string): number | 'auto' {
-  if (text === 'auto') return 'auto';
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`Expected "auto" or a non-negative integer for --gpu-layers but received "${text}"`);
-  return n;
-}
-
 function printSummary(summary: LabelJobSummary & { quality?: ReturnType<typeof labelQuality> }, json: boolean): void {
   if (json) {
     process.stdout.write(JSON.stringify(summary) + '\n');
@@ -96,7 +88,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
   command: 'label',
   describe: 'Label candidates as false negatives with an LLM (in-process GGUF or an OpenAI-compatible server) or a control',
   builder: (y: Argv) =>
-    commonOptions(dataOptions(y))
+    llamaOptions(commonOptions(dataOptions(y)))
       .option('candidates', { type: 'string', describe: 'Candidate file (user c1 ... cN lines, original ids), from `dtlns-native candidates`' })
       .option('paths-struct', { type: 'string', describe: `Structural tree paths (item 0-1-3-2 lines); default: ${structuralPathsFile} in the --data folder` })
       .option('paths-semantic', { type: 'string', describe: `Semantic tree paths; default: ${semanticPathsFile} in the --data folder` })
@@ -104,10 +96,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       .option('inner', { type: 'string', choices: randomCodesInnerKinds, default: labelDefaults.randomCodesInner, describe: 'random-codes: the labeler fed the shuffled paths' })
       .option('seed', { type: 'number', default: labelDefaults.randomCodesSeed, describe: 'random-codes: permutation seed' })
       .option('theta', { type: 'number', default: labelDefaults.theta, describe: 'rule: positive when max over the history of sim_co or sim_se reaches this' })
-      .option('llm-model', { type: 'string', describe: 'llama: a GGUF model file' })
-      .option('mode', { type: 'string', choices: ['score', 'generate'], default: labelDefaults.mode, describe: 'llama: score (compare P(yes) and P(no), no generation) or generate (grammar-constrained answer)' })
       .option('threshold', { type: 'number', default: labelDefaults.threshold, describe: 'llama score mode: positive when P(yes)/(P(yes)+P(no)) reaches this' })
-      .option('gpu-layers', { type: 'string', default: 'auto', describe: 'llama: layers offloaded to a GPU (auto: what fits, when a GPU exists)' })
       .option('sequences', { type: 'number', default: labelDefaults.sequences, describe: 'llama: context sequences (users labelled in parallel)' })
       .option('context-size', { type: 'number', default: labelDefaults.contextSize, describe: 'llama: tokens per sequence' })
       .option('max-prefix-tokens', { type: 'number', default: labelDefaults.maxPrefixTokens, describe: 'llama: budget of the system + history prefix; longer histories keep their last items' })
@@ -152,8 +141,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       ...(inner === 'llama'
         ? {
             llama: {
-              modelPath: args.llmModel!, mode: args.mode, threshold: args.threshold, gpuLayers: parseGpuLayers(args.gpuLayers),
-              threads: args.threads, sequences: args.sequences, contextSize: args.contextSize, maxPrefixTokens: args.maxPrefixTokens,
+              ...llamaArgs(args), threshold: args.threshold, threads: args.threads, sequences: args.sequences, contextSize: args.contextSize, maxPrefixTokens: args.maxPrefixTokens,
             },
           }
         : {}),
@@ -166,6 +154,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
           }
         : {}),
     });
+    if (labeler.device) process.stderr.write(`${labeler.name} (${labeler.model}): ${formatDevice(labeler.device)}\n`);
     let progress: ReturnType<typeof createProgress> | undefined;
     let lastUpdate = 0;
     try {

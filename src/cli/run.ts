@@ -9,25 +9,25 @@ import { labelDefaults } from '../defaults.js';
 import { runPipeline, type PipelineResult } from '../pipeline/run.js';
 import type { LabelerKind } from '../labels/labelers.js';
 import { labelerKinds } from '../labels/labelers.js';
+import { formatDevice } from '../labels/types.js';
+import { llamaArgs, llamaOptions, type LlamaArgs } from './llama-options.js';
 import { commonOptions, dataOptions, parseList, trainOptions } from './options.js';
 import { createProgress, formatNumber } from './progress.js';
 import { loadDatasetFromArgs, type TrainArgs } from './shared.js';
 
-interface RunArgs extends TrainArgs {
+interface RunArgs extends TrainArgs, LlamaArgs {
   pretrainEpochs?: number;
   candidates?: string;
   n: number;
   labeler: LabelerKind;
   theta: number;
-  llmModel?: string;
-  mode: 'score' | 'generate';
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'The DTL-NS pipeline: pretrain, trees, candidates, labels, train with the multi-view sampler, eval under both masks',
   builder: (y: Argv) =>
-    commonOptions(trainOptions(dataOptions(y)))
+    llamaOptions(commonOptions(trainOptions(dataOptions(y))))
       .option('epochs', { type: 'number', default: undefined, describe: 'Epoch cap of both trainings (default: 60 on synthetic data, a quick demo; else 1000; early stopping applies)' })
       .option('sampler', { type: 'string', default: 'dtlns', describe: 'Negative sampler of the final training (rns, pop, dns, mixgcf, dtlns)' })
       .option('out', { type: 'string', describe: 'Run folder (default runs/<dataset>); a rerun skips the stages that are up to date' })
@@ -36,8 +36,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('n', { type: 'number', default: labelDefaults.candidates, describe: 'Candidates per user' })
       .option('labeler', { type: 'string', choices: labelerKinds, default: 'rule', describe: 'False-negative labeler (llama when --llm-model is given)' })
       .option('theta', { type: 'number', default: labelDefaults.theta, describe: 'rule: prefix-similarity threshold' })
-      .option('llm-model', { type: 'string', describe: 'A GGUF instruct model: label with it in-process (node-llama-cpp)' })
-      .option('mode', { type: 'string', choices: ['score', 'generate'], default: 'score', describe: 'llama: compare answer probabilities, or generate under a grammar' })
       .option('fresh', { type: 'boolean', default: false, describe: 'Ignore checkpoints of the training stages' })
       .example('$0 run', 'The whole pipeline on the built-in synthetic dataset (rule labeler)')
       .example('$0 run --data ../shared/datasets/dtlns-sports --paths-struct ../shared/datasets/dtlns-sports/paths-struct.txt --paths-semantic ../shared/datasets/dtlns-sports/paths-semantic.txt --candidates ../shared/datasets/dtlns-sports/candidates.txt', "The paper's setting with the authors' trees and candidates")
@@ -65,7 +63,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       candidates: { n: args.n, ...(args.candidates ? { file: args.candidates } : {}) },
       labeler: {
         kind: labelerKind, theta: args.theta, seed: args.seed,
-        ...(labelerKind === 'llama' ? { llama: { modelPath: args.llmModel!, mode: args.mode, threads: args.threads } } : {}),
+        ...(labelerKind === 'llama' ? { llama: { ...llamaArgs(args), threads: args.threads } } : {}),
       },
       train: {
         ...common, epochs, sampler: args.sampler as 'dtlns', negs: args.negs, k: args.k, alphaCo: args.alphaCo, alphaSe: args.alphaSe,
@@ -86,6 +84,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         if (r.eval) progress?.log(`epoch ${r.epoch}: ${r.eval.split} recall@20 ${r.eval.metrics['recall@20'].toFixed(4)}${r.eval.best ? ' (best)' : ''}`);
       },
     });
+    if (result.labels.device) process.stderr.write(`labels: ${formatDevice(result.labels.device)}\n`);
     printPipeline(result, args.json);
   },
 };

@@ -1,11 +1,11 @@
 /** False-negative identification: candidates, the DTL-NS prompt, labelers and the label store. */
-export type { Candidates, Label, LabelRecord, LabelResult, Labeler, LabelerStats } from './types.js';
-export { labelValues } from './types.js';
+export type { Candidates, Label, LabelRecord, LabelResult, Labeler, LabelerDevice, LabelerStats } from './types.js';
+export { labelValues, formatDevice } from './types.js';
 export { generateCandidates, writeCandidates, readCandidates, candidateUsers, type CandidateOptions } from './candidates.js';
-export { labelCandidates, parseShard, type LabelJobOptions, type LabelJobSummary, type LabelProgress, type Shard } from './label.js';
+export { labelCandidates, labelMetaFile, parseShard, type LabelJobOptions, type LabelJobSummary, type LabelProgress, type Shard } from './label.js';
 export { createLabeler, labelerKinds, type LabelerKind, type LabelerSpec } from './labelers.js';
 export { createRuleLabeler, createTopNLabeler, createNoneLabeler, createRandomCodesLabeler, ruleScore } from './rule.js';
-export { createLlamaLabeler, type LlamaLabeler, type LlamaLabelerOptions, type LlamaMode } from './llama.js';
+export { createLlamaLabeler, llamaGpuChoices, type LlamaGpu, type LlamaLabeler, type LlamaLabelerOptions, type LlamaMode } from './llama.js';
 export { createOpenAiLabeler, EndpointError, type OpenAiLabelerOptions } from './openai.js';
 export { LabelStore, readLabelStore, mergeLabelStores, labelsToPositives } from './store.js';
 export { labelQuality, type LabelQuality } from './quality.js';

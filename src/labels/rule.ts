@@ -79,5 +79,6 @@ export async function createRandomCodesLabeler(
     ...(inner.stats ? { stats: () => inner.stats!() } : {}),
     ...(inner.close ? { close: () => inner.close!() } : {}),
     ...(inner.parallelUsers !== undefined ? { parallelUsers: inner.parallelUsers } : {}),
+    ...(inner.device ? { device: inner.device } : {}),
   };
 }

@@ -16,7 +16,8 @@ import { readPaths } from '../trees/paths-file.js';
 import type { PathCodes } from '../trees/paths.js';
 import { generateCandidates, readCandidates, writeCandidates } from '../labels/candidates.js';
 import { createLabeler, type LabelerSpec } from '../labels/labelers.js';
-import { labelCandidates, type LabelProgress } from '../labels/label.js';
+import { labelCandidates, labelMetaFile, type LabelJobSummary, type LabelProgress } from '../labels/label.js';
+import type { LabelerDevice } from '../labels/types.js';
 import { labelsToPositives, readLabelStore } from '../labels/store.js';
 import { labelQuality, type LabelQuality } from '../labels/quality.js';
 import { evaluateEmbeddings } from '../eval/evaluate.js';
@@ -55,7 +56,8 @@ type SplitMetrics = { valid?: Metrics; test?: Metrics };
 export interface PipelineResult {
   out: string;
   pretrain: { valid?: Metrics; test?: Metrics; epochs: number };
-  labels: { counts: Record<string, number>; quality?: LabelQuality };
+  /** device: where the labels were made (llama), from the label store's metadata. */
+  labels: { counts: Record<string, number>; device?: LabelerDevice; quality?: LabelQuality };
   /** The final model's metrics under both evaluation masks (the original training set is the honest one). */
   train: { original: SplitMetrics; augmented: SplitMetrics; epochs: number; sampler: Record<string, string | number> };
   stages: Record<StageName, { skipped: boolean; seconds: number }>;
@@ -161,7 +163,7 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
   // 4. Labels: false negatives among the candidates. The store resumes by itself; a changed labeler starts it over.
   const labelsFile = join(out, 'labels.jsonl');
   const labelerSpec: Omit<LabelerSpec, 'items'> = options.labeler ?? { kind: 'rule' };
-  const labelsKey = digest({ treesKey, candidatesKey, labeler: { ...labelerSpec, llama: labelerSpec.llama && { ...labelerSpec.llama, threads: undefined } } });
+  const labelsKey = digest({ treesKey, candidatesKey, labeler: { ...labelerSpec, llama: labelerSpec.llama && { ...labelerSpec.llama, threads: undefined, gpu: undefined, gpuLayers: undefined } } });
   await stage('labels', labelsKey, [labelsFile], [labelsFile], async () => {
     const labeler = await createLabeler({ ...labelerSpec, items: { itemIds: dataset.itemIds, structural: pathsCo, semantic: pathsSe } });
     try {
@@ -174,6 +176,7 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
   const counts: Record<string, number> = { positive: 0, negative: 0, unparsed: 0 };
   for (const r of labelRecords) counts[r.label] = (counts[r.label] ?? 0) + 1;
   const extraPositives = labelsToPositives(labelRecords, dataset);
+  const labelMeta = existsSync(labelMetaFile(labelsFile)) ? (JSON.parse(readFileSync(labelMetaFile(labelsFile), 'utf8')) as LabelJobSummary) : undefined;
 
   // 5. Train with the multi-view sampler and the augmented positives.
   const trainDir = join(out, 'train');
@@ -200,7 +203,7 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
   const result: PipelineResult = {
     out,
     pretrain: { valid: pretrainMetrics.valid, test: pretrainMetrics.test, epochs: pretrainMetrics.epochs },
-    labels: { counts, ...(dataset.hidden ? { quality: labelQuality(labelRecords, dataset) } : {}) },
+    labels: { counts, ...(labelMeta?.device ? { device: labelMeta.device } : {}), ...(dataset.hidden ? { quality: labelQuality(labelRecords, dataset) } : {}) },
     train: { ...evaluated, epochs: trainMetrics.epochs, sampler: trainMetrics.sampler ?? {} },
     stages: report,
   };
