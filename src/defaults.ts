@@ -101,6 +101,10 @@ export const labelDefaults = {
   mode: 'score' as 'score' | 'generate',
   /** llama score mode: positive when P(yes) / (P(yes) + P(no)) reaches this. */
   threshold: 0.5,
+  /** llama: the llama.cpp backend; 'auto' takes the best prebuilt or locally built one that works (CUDA, Vulkan, Metal, else CPU). */
+  gpu: 'auto' as 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu',
+  /** llama: layers offloaded to the GPU; 'auto' what fits in its memory, 'max' all of them. */
+  gpuLayers: 'auto' as 'auto' | 'max' | number,
   /** llama: tokens per context sequence (capped by the model's training context). */
   contextSize: 4096,
   /** llama: most tokens of the [system + history] prefix; longer histories keep their last items. */

@@ -8,6 +8,7 @@ export { maskedTopK, type TopKOptions } from './eval/topk.js';
 export { initModel, saveState, loadState, type ModelState } from './model/state.js';
 export { readNpy, writeNpy, type NpyArray } from './model/npy.js';
 export { trainDefaults, evalDefaults, defaultThreads } from './defaults.js';
+export { MissingDependencyError } from './util/optional.js';
 export * from './trees/index.js';
 export * from './labels/index.js';
 export * from './export/index.js';

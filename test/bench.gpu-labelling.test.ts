@@ -104,7 +104,7 @@ test('the runtime file list holds the driver\'s modules, node-llama-cpp and its 
   const r = run(process.execPath, [join(repo, 'dist', 'bench', 'gpu-labelling', 'runtime-files.js'), 'dist/bench/gpu-labelling/driver.js']);
   assert.equal(r.status, 0, r.stderr);
   const files = r.stdout.trim().split('\n');
-  for (const needed of ['dist/src/labels/llama.js', 'dist/test/support/gguf.js', 'node_modules/node-llama-cpp/dist/cli/cli.js', 'node_modules/node-llama-cpp/llama/CMakeLists.txt', 'node_modules/cmake-js/package.json', 'node_modules/node-api-headers/package.json', 'node_modules/yargs/package.json']) {
+  for (const needed of ['dist/src/labels/llama.js', 'dist/src/labels/gguf-writer.js', 'node_modules/node-llama-cpp/dist/cli/cli.js', 'node_modules/node-llama-cpp/llama/CMakeLists.txt', 'node_modules/cmake-js/package.json', 'node_modules/node-api-headers/package.json', 'node_modules/yargs/package.json']) {
     assert.ok(files.includes(needed), needed);
   }
   assert.ok(!files.some((f) => f.includes('@node-llama-cpp/')), 'no prebuilt binaries');

@@ -12,8 +12,8 @@ import { writeNpy } from '../src/model/npy.js';
 import { writePaths } from '../src/trees/paths-file.js';
 import { readLabelStore } from '../src/labels/store.js';
 import { systemPrompt } from '../src/labels/prompt.js';
-import { taxonomyPaths, promptWords } from './support/labelFixtures.js';
-import { writeTinyGguf } from './support/gguf.js';
+import { taxonomyPaths, promptWords } from '../src/labels/labelFixtures.js';
+import { writeTinyGguf } from '../src/labels/gguf-writer.js';
 
 const run = promisify(execFile);
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'dtlns-native.js');

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTinyGguf, float16Bits, writeGguf, type TinyGgufOptions } from './support/gguf.js';
+import { buildTinyGguf, float16Bits, writeGguf, type TinyGgufOptions } from '../src/labels/gguf-writer.js';
 import { shapeOptions } from '../bench/gpu-labelling/shapes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dtlns-gguf-writer-'));

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateGguf } from '../src/labels/gguf.js';
 import { createLlamaLabeler } from '../src/labels/llama.js';
-import { buildTinyGguf, writeTinyGguf, chatMlTemplate } from './support/gguf.js';
-import { labelFixture } from './support/labelFixtures.js';
+import { buildTinyGguf, writeTinyGguf, chatMlTemplate } from '../src/labels/gguf-writer.js';
+import { labelFixture } from '../src/labels/labelFixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dtlns-gguf-'));
 

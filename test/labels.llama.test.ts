@@ -14,8 +14,8 @@ import { labelCandidates } from '../src/labels/label.js';
 import { readLabelStore } from '../src/labels/store.js';
 import { systemPrompt } from '../src/labels/prompt.js';
 import type { Labeler } from '../src/labels/types.js';
-import { writeTinyGguf } from './support/gguf.js';
-import { labelFixture, promptWords } from './support/labelFixtures.js';
+import { writeTinyGguf } from '../src/labels/gguf-writer.js';
+import { labelFixture, promptWords } from '../src/labels/labelFixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dtlns-llama-'));
 const modelPath = writeTinyGguf(join(dir, 'tiny.gguf'), { words: [...promptWords(systemPrompt), 'item_id', 'co_path', 'emb_path', 'Candidate', 'history', 'items'] });

@@ -16,8 +16,8 @@ import { getSharedLlama } from '../src/labels/llama.js';
 import { labelCandidates } from '../src/labels/label.js';
 import { readLabelStore } from '../src/labels/store.js';
 import { systemPrompt } from '../src/labels/prompt.js';
-import { writeTinyGguf } from './support/gguf.js';
-import { labelFixture, promptWords } from './support/labelFixtures.js';
+import { writeTinyGguf } from '../src/labels/gguf-writer.js';
+import { labelFixture, promptWords } from '../src/labels/labelFixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dtlns-openai-'));
 const fixture = labelFixture({ users: 3, perUser: 6 });

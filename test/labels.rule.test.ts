@@ -15,7 +15,7 @@ import { labelHeldOut, labelQuality } from '../src/labels/quality.js';
 import { csrFromPairs } from '../src/data/csr.js';
 import type { Dataset } from '../src/data/types.js';
 import type { LabelRecord } from '../src/labels/types.js';
-import { labelFixture } from './support/labelFixtures.js';
+import { labelFixture } from '../src/labels/labelFixtures.js';
 
 const codes = (rows: number[][]): PathCodes => packPaths(rows);
 

@@ -9,7 +9,7 @@ import { LabelStore, mergeLabelStores, readLabelStore, labelsToPositives, format
 import { labelCandidates, parseShard } from '../src/labels/label.js';
 import { createRuleLabeler } from '../src/labels/rule.js';
 import type { LabelRecord, Labeler } from '../src/labels/types.js';
-import { labelFixture } from './support/labelFixtures.js';
+import { labelFixture } from '../src/labels/labelFixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'dtlns-store-'));
@@ -107,7 +107,7 @@ test('a label job killed in the middle and restarted ends with exactly one recor
   const dist = join(here, '..');
   // A slow labeler (the rule, 15 ms per user) so the kill lands mid-job.
   writeFileSync(script, `
-    import { labelFixture } from ${JSON.stringify(join(dist, 'test/support/labelFixtures.js'))};
+    import { labelFixture } from ${JSON.stringify(join(dist, 'src/labels/labelFixtures.js'))};
     import { createRuleLabeler } from ${JSON.stringify(join(dist, 'src/labels/rule.js'))};
     import { labelCandidates } from ${JSON.stringify(join(dist, 'src/labels/label.js'))};
     const f = labelFixture({ users: 60 });

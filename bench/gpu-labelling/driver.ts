@@ -25,7 +25,7 @@ import { createLlamaLabeler, getSharedLlama } from '../../src/labels/llama.js';
 import type { PromptItems } from '../../src/labels/prompt.js';
 import type { Candidates } from '../../src/labels/types.js';
 import { readPaths } from '../../src/trees/paths-file.js';
-import { writeGguf } from '../../test/support/gguf.js';
+import { writeGguf } from '../../src/labels/gguf-writer.js';
 import { modelShapes, shapeNames, shapeOptions, type ShapeName } from './shapes.js';
 
 const schemes = { reuse: true, full: false } as const;
@@ -121,14 +121,14 @@ async function runCase(o: LabelArgs, items: PromptItems, work: UserWork[], schem
     const after = labeler.stats();
     const promptTokens = after.promptTokens - before.promptTokens;
     const llama = await getSharedLlama(labeler.threads);
-    const vram = labeler.gpu ? await llama.getVramState() : undefined;
+    const vram = labeler.device.backend !== 'cpu' ? await llama.getVramState() : undefined;
     const smi = nvidiaSmiMemory();
     const candidatesPerSecond = candidates / seconds;
     return {
       scheme, sequences, users, candidates, seconds, candidatesPerSecond,
       promptTokens, promptTokensPerSecond: promptTokens / seconds,
       fullPromptTokensPerCandidate: (after.fullPromptTokens - before.fullPromptTokens) / Math.max(1, candidates),
-      unparsed, gpu: labeler.gpu, gpuLayers: labeler.gpuLayers, loadSeconds,
+      unparsed, gpu: labeler.device.backend, gpuLayers: labeler.device.gpuLayers, loadSeconds,
       ...(vram ? { vramUsedMiB: Math.round(vram.used / 2 ** 20) } : {}),
       ...(smi ? { nvidiaSmiUsedMiB: smi.usedMiB } : {}),
       projectedHoursAll: allCandidates / candidatesPerSecond / 3600,

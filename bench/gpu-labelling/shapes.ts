@@ -4,7 +4,7 @@
  * vocabulary size, so the output layer and the next-token distribution cost what they cost there.
  */
 import { systemPrompt } from '../../src/labels/prompt.js';
-import type { TinyGgufOptions } from '../../test/support/gguf.js';
+import type { TinyGgufOptions } from '../../src/labels/gguf-writer.js';
 
 export interface ModelShape {
   /** What it imitates. */

@@ -15,13 +15,15 @@ import { codeControls, type RuleOptions } from '../labels/rule.js';
 import { mergeLabelStores, readLabelStore } from '../labels/store.js';
 import { labelHeldOut, labelQuality } from '../labels/quality.js';
 import type { PromptItems } from '../labels/prompt.js';
+import { formatDevice } from '../labels/types.js';
 import { readPaths } from '../trees/paths-file.js';
 import { semanticPathsFile, structuralPathsFile } from '../trees/build.js';
+import { llamaArgs, llamaOptions, type LlamaArgs } from './llama-options.js';
 import { commonOptions, dataOptions, ruleOptions, ruleOptionsFromArgs } from './options.js';
 import { createProgress, formatNumber } from './progress.js';
 import { loadDatasetFromArgs, type DataArgs } from './shared.js';
 
-interface LabelArgs extends DataArgs, RuleOptions {
+interface LabelArgs extends DataArgs, RuleOptions, LlamaArgs {
   candidates?: string;
   import?: string;
   pathsStruct?: string;
@@ -29,10 +31,7 @@ interface LabelArgs extends DataArgs, RuleOptions {
   labeler: LabelerKind;
   inner: CodeControlInner;
   seed: number;
-  llmModel?: string;
-  mode: 'score' | 'generate';
   threshold: number;
-  gpuLayers: string;
   sequences: number;
   contextSize: number;
   maxPrefixTokens: number;
@@ -64,13 +63,6 @@ async function promptItems(args: LabelArgs, dataset: Dataset): Promise<PromptIte
   const structural = await readPaths(pathFile(args.pathsStruct, args.data, structuralPathsFile, '--paths-struct'), dataset);
   const semantic = await readPaths(pathFile(args.pathsSemantic, args.data, semanticPathsFile, '--paths-semantic'), dataset);
   return { itemIds: dataset.itemIds, structural, semantic };
-}
-
-function parseGpuLayers(text: string): number | 'auto' {
-  if (text === 'auto') return 'auto';
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`Expected "auto" or a non-negative integer for --gpu-layers but received "${text}"`);
-  return n;
 }
 
 type Summary = LabelJobSummary & { quality?: ReturnType<typeof labelQuality>; heldOut?: ReturnType<typeof labelHeldOut> };
@@ -105,7 +97,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
   command: 'label',
   describe: 'Label candidates as false negatives with an LLM (in-process GGUF or an OpenAI-compatible server) or a control',
   builder: (y: Argv) =>
-    ruleOptions(commonOptions(dataOptions(y)))
+    llamaOptions(ruleOptions(commonOptions(dataOptions(y))))
       .option('candidates', { type: 'string', describe: 'Candidate file (user c1 ... cN lines, original ids), from `dtlns-native candidates`' })
       .option('import', {
         type: 'string',
@@ -113,13 +105,10 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       })
       .option('paths-struct', { type: 'string', describe: `Structural tree paths (item 0-1-3-2 lines); default: ${structuralPathsFile} in the --data folder` })
       .option('paths-semantic', { type: 'string', describe: `Semantic tree paths; default: ${semanticPathsFile} in the --data folder` })
-      .option('labeler', { type: 'string', choices: labelerKinds, default: labelDefaults.labeler, describe: 'llama (GGUF in-process), openai (HTTP endpoint), rule (counts the history items that share the candidate\'s path, tree by tree: --theta, --views, --min-support, --cap), or a control: topn (all positive), random-codes (fresh random paths), shuffled-codes (paths permuted among items), none' })
+      .option('labeler', { type: 'string', choices: labelerKinds, default: labelDefaults.labeler, describe: 'llama (GGUF in-process), openai (HTTP endpoint), rule (counts the history items that share the candidate\'s path, tree by tree: --theta, --views, --min-support, --cap), file (--import), or a control: topn (all positive), random-codes (fresh random paths), shuffled-codes (paths permuted among items), none' })
       .option('inner', { type: 'string', choices: codeControlInnerKinds, default: labelDefaults.codeControlInner, describe: 'random-codes, shuffled-codes: the labeler fed the meaningless paths' })
       .option('seed', { type: 'number', default: labelDefaults.codeControlSeed, describe: 'random-codes, shuffled-codes: seed of the codes' })
-      .option('llm-model', { type: 'string', describe: 'llama: a GGUF model file' })
-      .option('mode', { type: 'string', choices: ['score', 'generate'], default: labelDefaults.mode, describe: 'llama: score (compare P(yes) and P(no), no generation) or generate (grammar-constrained answer)' })
       .option('threshold', { type: 'number', default: labelDefaults.threshold, describe: 'llama score mode: positive when P(yes)/(P(yes)+P(no)) reaches this' })
-      .option('gpu-layers', { type: 'string', default: 'auto', describe: 'llama: layers offloaded to a GPU (auto: what fits, when a GPU exists)' })
       .option('sequences', { type: 'number', default: labelDefaults.sequences, describe: 'llama: context sequences (users labelled in parallel)' })
       .option('context-size', { type: 'number', default: labelDefaults.contextSize, describe: 'llama: tokens per sequence' })
       .option('max-prefix-tokens', { type: 'number', default: labelDefaults.maxPrefixTokens, describe: 'llama: budget of the system + history prefix; longer histories keep their last items' })
@@ -172,8 +161,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       ...(inner === 'llama'
         ? {
             llama: {
-              modelPath: args.llmModel!, mode: args.mode, threshold: args.threshold, gpuLayers: parseGpuLayers(args.gpuLayers),
-              threads: args.threads, sequences: args.sequences, contextSize: args.contextSize, maxPrefixTokens: args.maxPrefixTokens,
+              ...llamaArgs(args), threshold: args.threshold, threads: args.threads, sequences: args.sequences, contextSize: args.contextSize, maxPrefixTokens: args.maxPrefixTokens,
               prefixReuse: args.prefixReuse,
             },
           }
@@ -187,6 +175,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
           }
         : {}),
     });
+    if (labeler.device) process.stderr.write(`${labeler.name} (${labeler.model}): ${formatDevice(labeler.device)}\n`);
     let progress: ReturnType<typeof createProgress> | undefined;
     let lastUpdate = 0;
     try {

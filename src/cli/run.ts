@@ -11,19 +11,19 @@ import type { LabelerKind } from '../labels/labelers.js';
 import { labelerKinds } from '../labels/labelers.js';
 import { commonOptions, dataOptions, parseList, ruleOptions, ruleOptionsFromArgs, trainOptions } from './options.js';
 import type { RuleOptions } from '../labels/rule.js';
+import { formatDevice } from '../labels/types.js';
+import { llamaArgs, llamaOptions, type LlamaArgs } from './llama-options.js';
 import { createProgress, formatNumber } from './progress.js';
 import { loadDatasetFromArgs, type TrainArgs } from './shared.js';
 import { parseLabelWeight } from './sampling.js';
 import { heldOutPolicies, type HeldOutPolicy } from '../labels/heldout.js';
 import type { LabelUse } from '../labels/use.js';
 
-interface RunArgs extends TrainArgs, RuleOptions {
+interface RunArgs extends TrainArgs, RuleOptions, LlamaArgs {
   pretrainEpochs?: number;
   candidates?: string;
   n: number;
   labeler: LabelerKind;
-  llmModel?: string;
-  mode: 'score' | 'generate';
   llmUrl?: string;
   llmModelName?: string;
   heldOut: HeldOutPolicy;
@@ -33,7 +33,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'The DTL-NS pipeline: pretrain, trees, candidates, labels, train with the multi-view sampler, eval under both masks',
   builder: (y: Argv) =>
-    ruleOptions(commonOptions(trainOptions(dataOptions(y))))
+    llamaOptions(ruleOptions(commonOptions(trainOptions(dataOptions(y)))))
       .option('epochs', { type: 'number', default: undefined, describe: 'Epoch cap of both trainings (default: 60 on synthetic data, a quick demo; else 1000; early stopping applies)' })
       .option('sampler', { type: 'string', default: 'dtlns', describe: 'Negative sampler of the final training (rns, pop, dns, mixgcf, dtlns)' })
       .option('out', { type: 'string', describe: 'Run folder (default runs/<dataset>); a rerun skips the stages that are up to date' })
@@ -41,8 +41,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('candidates', { type: 'string', describe: 'Use this candidate file ("user c1 ... cN", original ids) instead of generating one' })
       .option('n', { type: 'number', default: labelDefaults.candidates, describe: 'Candidates per user' })
       .option('labeler', { type: 'string', choices: labelerKinds, default: 'rule', describe: 'False-negative labeler (llama when --llm-model is given)' })
-      .option('llm-model', { type: 'string', describe: 'A GGUF instruct model: label with it in-process (node-llama-cpp)' })
-      .option('mode', { type: 'string', choices: ['score', 'generate'], default: 'score', describe: 'llama: compare answer probabilities, or generate under a grammar' })
       .option('llm-url', { type: 'string', describe: 'openai: base URL of an OpenAI-compatible server (with --labeler openai)' })
       .option('llm-model-name', { type: 'string', describe: 'openai: the model name the server serves' })
       .option('held-out', {
@@ -85,7 +83,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       candidates: { n: args.n, ...(args.candidates ? { file: args.candidates } : {}) },
       labeler: {
         kind: labelerKind, ...ruleOptionsFromArgs(args), seed: args.seed,
-        ...(labelerKind === 'llama' ? { llama: { modelPath: args.llmModel!, mode: args.mode, threads: args.threads } } : {}),
+        ...(labelerKind === 'llama' ? { llama: { ...llamaArgs(args), threads: args.threads } } : {}),
         ...(labelerKind === 'openai' ? { openai: { url: args.llmUrl!, modelName: args.llmModelName! } } : {}),
         ...(labelerKind === 'file' ? { file: args.extraPositives! } : {}),
       },
@@ -112,6 +110,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         if (r.eval) progress?.log(`epoch ${r.epoch}: ${r.eval.split} recall@20 ${r.eval.metrics['recall@20'].toFixed(4)}${r.eval.best ? ' (best)' : ''}`);
       },
     });
+    if (result.labels.device) process.stderr.write(`labels: ${formatDevice(result.labels.device)}\n`);
     printPipeline(result, args.json);
   },
 };

@@ -1,12 +1,13 @@
 /** Top-K recommendations from an exported ONNX model with onnxruntime-node (CPU), in batches of users. */
 import { readFileSync } from 'node:fs';
-// Loaded on first use, so commands that never score do not load onnxruntime.
+// Loaded on first use (an optional dependency), so commands that never score do not need onnxruntime.
 import type * as Ort from 'onnxruntime-node';
 import type { Csr } from '../data/types.js';
 import { describe } from '../eval/topk.js';
 import { defaultThreads } from '../defaults.js';
 import { onnxNames } from './onnx.js';
 import { readModelHeader } from './onnx-proto.js';
+import { importOnnxRuntime } from '../util/optional.js';
 
 /** Item index reported where a user has fewer than k unmasked items (as the native maskedTopK). */
 export const NO_ITEM = 0xffffffff;
@@ -78,7 +79,7 @@ export class OnnxRecommender {
     const { bytes, info } = readOnnxModel(source);
     const threads = options.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`Expected a positive integer for options.threads but received ${threads}`);
-    const ort = await import('onnxruntime-node');
+    const ort = await importOnnxRuntime();
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'] });

@@ -1,14 +1,14 @@
 /** False-negative identification: candidates, the DTL-NS prompt, labelers and the label store. */
-export type { Candidates, Label, LabelRecord, LabelResult, Labeler, LabelerStats } from './types.js';
-export { labelValues } from './types.js';
+export type { Candidates, Label, LabelRecord, LabelResult, Labeler, LabelerDevice, LabelerStats } from './types.js';
+export { labelValues, formatDevice } from './types.js';
 export { generateCandidates, writeCandidates, readCandidates, candidateUsers, type CandidateOptions } from './candidates.js';
-export { labelCandidates, parseShard, type LabelJobOptions, type LabelJobSummary, type LabelProgress, type Shard } from './label.js';
+export { labelCandidates, labelMetaFile, parseShard, type LabelJobOptions, type LabelJobSummary, type LabelProgress, type Shard } from './label.js';
 export { createLabeler, labelerKinds, codeControlInnerKinds, type LabelerKind, type LabelerSpec, type CodeControlInner } from './labelers.js';
 export {
   createRuleLabeler, createTopNLabeler, createNoneLabeler, createCodeControlLabeler, ruleEvidence, resolveRuleOptions, codeControls, ruleViews,
   type RuleOptions, type RuleEvidence, type RuleView, type CodeControl,
 } from './rule.js';
-export { createLlamaLabeler, type LlamaLabeler, type LlamaLabelerOptions, type LlamaMode } from './llama.js';
+export { createLlamaLabeler, llamaGpuChoices, type LlamaGpu, type LlamaLabeler, type LlamaLabelerOptions, type LlamaMode } from './llama.js';
 export { createOpenAiLabeler, EndpointError, type OpenAiLabelerOptions } from './openai.js';
 export { LabelStore, readLabelStore, mergeLabelStores, labelsToPositives } from './store.js';
 export { labelQuality, labelHeldOut, type LabelQuality, type HeldOutShare } from './quality.js';

@@ -2,12 +2,19 @@
  * A labelling job: every (user, candidate) pair of the shard, labelled once into a resumable
  * label store. Users already complete in the store are skipped; a partly labelled user gets only
  * its missing candidates. Several users can be in flight at once (the labeler bounds its own
- * parallelism: llama sequences, openai requests).
+ * parallelism: llama sequences, openai requests). The run's summary (labeler, model, device, counts,
+ * tokens, time) is written next to the store as its metadata file (labelMetaFile).
  */
 import type { Csr, Dataset } from '../data/types.js';
+import { writeJsonAtomic } from '../util/atomic.js';
 import { checkCandidates } from './candidates.js';
 import { LabelStore } from './store.js';
-import { emptyStats, type Candidates, type Label, type Labeler, type LabelerStats, type LabelRecord } from './types.js';
+import { emptyStats, type Candidates, type Label, type Labeler, type LabelerDevice, type LabelerStats, type LabelRecord } from './types.js';
+
+/** The store's metadata file: the summary of the last labelling run into `store`. */
+export function labelMetaFile(store: string): string {
+  return `${store}.meta.json`;
+}
 
 export interface Shard {
   index: number;
@@ -48,6 +55,8 @@ export interface LabelJobOptions {
 export interface LabelJobSummary extends LabelerStats {
   labeler: string;
   model: string;
+  /** The backend and GPU layers of a labeler that runs a model in-process (llama). */
+  device?: LabelerDevice;
   out: string;
   /** Users of the shard with candidates. */
   users: number;
@@ -144,11 +153,13 @@ export async function labelCandidates(dataset: Dataset, candidates: Candidates, 
   const seconds = (Date.now() - started) / 1000;
   const statsAfter = labeler.stats?.() ?? emptyStats();
   const delta = (key: keyof LabelerStats): number => statsAfter[key] - statsBefore[key];
-  return {
-    labeler: labeler.name, model: labeler.model, out: options.out,
+  const summary: LabelJobSummary = {
+    labeler: labeler.name, model: labeler.model, ...(labeler.device ? { device: labeler.device } : {}), out: options.out,
     users: usersInShard, usersLabelled: todo.length, pairs, pairsResumed, counts,
     promptTokens: delta('promptTokens'), fullPromptTokens: delta('fullPromptTokens'), generatedTokens: delta('generatedTokens'),
     retries: delta('retries'), historiesCut: delta('historiesCut'), repairedBytes: store.repairedBytes,
     seconds, usersPerSecond: seconds > 0 ? todo.length / seconds : 0, pairsPerSecond: seconds > 0 ? pairsTodo / seconds : 0,
   };
+  writeJsonAtomic(labelMetaFile(options.out), summary);
+  return summary;
 }

@@ -19,18 +19,22 @@
  *
  * One `Llama` per process (getLlama costs about 2 s: it tests the binary in a child process), CPU
  * threads = cores unless overridden (more threads than cores collapses llama.cpp's speed), flash
- * attention off (4-7x slower on small models here), GPU offload automatic (`gpuLayers` overrides).
+ * attention off (4-7x slower on small models here). The backend (`gpu`: the best one that works, or
+ * the one asked for) and the layers offloaded to it (`gpuLayers`) are reported in `device`.
  * The model file is validated first: some malformed models abort the process inside llama.cpp.
  */
 import { basename } from 'node:path';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token, TokenBias } from 'node-llama-cpp';
 import { defaultThreads, labelDefaults } from '../defaults.js';
+import { MissingDependencyError } from '../util/optional.js';
 import { validateGguf } from './gguf.js';
 import { PromptRenderer } from './llamaPrompt.js';
 import { parseAnswer, type PromptItems } from './prompt.js';
-import { emptyStats, type Label, type Labeler, type LabelerStats, type LabelResult } from './types.js';
+import { emptyStats, type Label, type Labeler, type LabelerDevice, type LabelerStats, type LabelResult } from './types.js';
 
 export type LlamaMode = 'score' | 'generate';
+export type LlamaGpu = typeof labelDefaults.gpu;
+export const llamaGpuChoices: readonly LlamaGpu[] = ['auto', 'cuda', 'vulkan', 'metal', 'cpu'];
 
 export interface LlamaLabelerOptions {
   /** A GGUF model file. */
@@ -39,8 +43,10 @@ export interface LlamaLabelerOptions {
   mode?: LlamaMode;
   /** Score mode: positive when P(yes) / (P(yes) + P(no)) reaches this. */
   threshold?: number;
-  /** Layers offloaded to a GPU; 'auto' (default) offloads what fits when a GPU exists. */
-  gpuLayers?: number | 'auto';
+  /** llama.cpp backend: 'auto' (default) the best that works here, else exactly this one ('cpu': no GPU). */
+  gpu?: LlamaGpu;
+  /** Layers offloaded to the GPU: 'auto' (default) what fits, 'max' all, or a count (0 with gpu 'cpu'). */
+  gpuLayers?: number | 'auto' | 'max';
   /** CPU threads (default: cores, or DTLNS_THREADS). */
   threads?: number;
   /** Context sequences, i.e. users labelled in parallel. */
@@ -60,10 +66,7 @@ export interface LlamaLabeler extends Labeler {
   close(): Promise<void>;
   readonly chatWrapper: string;
   readonly contextSize: number;
-  /** GPU type in use, or false on CPU. */
-  readonly gpu: string | false;
-  /** Layers offloaded to the GPU (0 on CPU). */
-  readonly gpuLayers: number;
+  readonly device: LabelerDevice;
   readonly threads: number;
 }
 
@@ -75,15 +78,53 @@ const answerGrammar = 'root ::= " "? ("Yes" | "No" | "yes" | "no")';
  */
 const ANSWER_LOGIT_BIAS = 100;
 
-let sharedLlama: Promise<Llama> | undefined;
+let sharedLlama: { gpu: LlamaGpu; llama: Promise<Llama> } | undefined;
 
-/** The process's one Llama (created on first use); later callers adjust its thread cap. */
-export async function getSharedLlama(threads: number): Promise<Llama> {
-  const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-  sharedLlama ??= getLlama({ gpu: 'auto', build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error });
-  const llama = await sharedLlama;
+/**
+ * @internal The process's one Llama (created on first use, with the backend `gpu`); later callers
+ * adjust its thread cap and must ask for the same backend (two llama.cpp builds do not share a
+ * process). Internal: its type is node-llama-cpp's, kept out of the published declarations.
+ */
+export async function getSharedLlama(threads: number, gpu: LlamaGpu = labelDefaults.gpu): Promise<Llama> {
+  if (!llamaGpuChoices.includes(gpu)) throw new RangeError(`Expected one of ${llamaGpuChoices.join(', ')} for gpu but received ${String(gpu)}`);
+  if (sharedLlama && sharedLlama.gpu !== gpu) {
+    throw new RangeError(`Expected gpu '${sharedLlama.gpu}' for gpu (llama.cpp is already loaded in this process with that backend) but received '${gpu}'`);
+  }
+  if (!sharedLlama) {
+    const loading = loadLlama(threads, gpu);
+    sharedLlama = { gpu, llama: loading };
+    // A failed load is not cached: a later call may ask for another backend.
+    loading.catch(() => {
+      if (sharedLlama?.llama === loading) sharedLlama = undefined;
+    });
+  }
+  const llama = await sharedLlama.llama;
   if (llama.maxThreads < threads) llama.maxThreads = threads;
   return llama;
+}
+
+/** node-llama-cpp's name of this platform's prebuilt binary packages (@node-llama-cpp/<name>). */
+function prebuiltPackage(gpu: LlamaGpu): string {
+  const os = process.platform === 'darwin' ? 'mac' : process.platform === 'win32' ? 'win' : process.platform;
+  const suffix = gpu === 'cuda' || gpu === 'vulkan' ? `-${gpu}` : os === 'mac' && process.arch === 'arm64' ? '-metal' : '';
+  return `@node-llama-cpp/${os}-${process.arch}${suffix}`;
+}
+
+async function loadLlama(threads: number, gpu: LlamaGpu): Promise<Llama> {
+  const { getLlama, LlamaLogLevel, NoBinaryFoundError } = await import('node-llama-cpp');
+  try {
+    // build 'never': nothing is downloaded or compiled at run time.
+    return await getLlama({ gpu: gpu === 'cpu' ? false : gpu, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error });
+  } catch (error) {
+    if (!(error instanceof NoBinaryFoundError)) throw error;
+    const backend = gpu === 'auto' ? 'usable' : gpu === 'cpu' ? 'CPU' : gpu.toUpperCase();
+    throw new MissingDependencyError(
+      'node-llama-cpp',
+      `node-llama-cpp has no ${backend} build of llama.cpp that runs on this machine (--gpu ${gpu}). Install the prebuilt one, ` +
+        `\`npm install ${prebuiltPackage(gpu)}\` at node-llama-cpp's version, or build it offline from the llama.cpp source node-llama-cpp ships: ` +
+        `\`npx --no node-llama-cpp source download --gpu ${gpu === 'auto' || gpu === 'cpu' ? 'false' : gpu}\` (see the README, "Install as a dependency")`,
+    );
+  }
 }
 
 /** Waits for a free sequence and hands it out; one user per sequence at a time. */
@@ -119,10 +160,13 @@ function checkOptions(o: LlamaLabelerOptions): Required<Omit<LlamaLabelerOptions
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new RangeError(`Expected an integer >= ${min} for ${name} but received ${String(value)}`);
     return value;
   };
-  const gpuLayers = o.gpuLayers ?? 'auto';
-  if (gpuLayers !== 'auto') integer(gpuLayers, 'gpuLayers', 0);
+  const gpu = o.gpu ?? labelDefaults.gpu;
+  if (!llamaGpuChoices.includes(gpu)) throw new RangeError(`Expected one of ${llamaGpuChoices.join(', ')} for gpu but received ${String(gpu)}`);
+  const gpuLayers = o.gpuLayers ?? labelDefaults.gpuLayers;
+  if (gpuLayers !== 'auto' && gpuLayers !== 'max') integer(gpuLayers, 'gpuLayers', 0);
+  if (gpu === 'cpu' && gpuLayers !== 'auto' && gpuLayers !== 0) throw new RangeError(`Expected 0 or 'auto' for gpuLayers with gpu 'cpu' but received ${gpuLayers}`);
   return {
-    mode, threshold, gpuLayers,
+    mode, threshold, gpu, gpuLayers,
     threads: integer(o.threads ?? defaultThreads(), 'threads', 1),
     sequences: integer(o.sequences ?? labelDefaults.sequences, 'sequences', 1),
     contextSize: integer(o.contextSize ?? labelDefaults.contextSize, 'contextSize', 256),
@@ -136,10 +180,11 @@ export async function createLlamaLabeler(options: LlamaLabelerOptions): Promise<
   const o = checkOptions(options);
   validateGguf(options.modelPath);
   const lib = await import('node-llama-cpp');
-  const llama = await getSharedLlama(o.threads);
+  const llama = await getSharedLlama(o.threads, o.gpu);
   const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: o.gpuLayers });
   let context: LlamaContext | undefined;
   try {
+    const device: LabelerDevice = { backend: llama.gpu === false ? 'cpu' : llama.gpu, gpuLayers: model.gpuLayers, layers: model.fileInsights.totalLayers };
     const contextSize = Math.min(o.contextSize, model.trainContextSize);
     context = await model.createContext({ contextSize, sequences: o.sequences, flashAttention: false, threads: o.threads });
     const sequences = Array.from({ length: o.sequences }, () => context!.getSequence());
@@ -149,7 +194,7 @@ export async function createLlamaLabeler(options: LlamaLabelerOptions): Promise<
     const renderer = new PromptRenderer(lib, model, chatWrapper, options.items, maxPrefixTokens);
     const answers = renderer.answerTokens();
     const grammar = o.mode === 'generate' ? await llama.createGrammar({ grammar: answerGrammar }) : undefined;
-    return new LlamaLabelerImpl(lib, model, context, new SequencePool(sequences), renderer, answers, grammar, o, llama.gpu);
+    return new LlamaLabelerImpl(lib, model, context, new SequencePool(sequences), renderer, answers, grammar, o, device);
   } catch (error) {
     await context?.dispose();
     await model.dispose();
@@ -164,7 +209,6 @@ class LlamaLabelerImpl implements LlamaLabeler {
   readonly contextSize: number;
   readonly threads: number;
   readonly parallelUsers: number;
-  readonly gpuLayers: number;
   private readonly counts: LabelerStats = emptyStats();
   /** Score mode: the next-token options that return the answer tokens' probabilities only. */
   private readonly answerOnly: { probabilities: true; options: { temperature: number; topK: number; topP: number; minP: number; tokenBias: TokenBias } };
@@ -178,7 +222,7 @@ class LlamaLabelerImpl implements LlamaLabeler {
     private readonly answers: { positive: Token[]; negative: Token[] },
     private readonly grammar: LlamaGrammar | undefined,
     private readonly o: ReturnType<typeof checkOptions>,
-    readonly gpu: string | false,
+    readonly device: LabelerDevice,
   ) {
     this.name = `llama-${o.mode}`;
     this.model = basename(llamaModel.filename ?? 'model.gguf');
@@ -186,7 +230,6 @@ class LlamaLabelerImpl implements LlamaLabeler {
     this.contextSize = context.contextSize;
     this.threads = o.threads;
     this.parallelUsers = o.sequences;
-    this.gpuLayers = llamaModel.gpuLayers;
     const answerTokens = [...answers.positive, ...answers.negative];
     this.answerOnly = {
       probabilities: true,

@@ -151,5 +151,6 @@ export async function createCodeControlLabeler(
     ...(inner.stats ? { stats: () => inner.stats!() } : {}),
     ...(inner.close ? { close: () => inner.close!() } : {}),
     ...(inner.parallelUsers !== undefined ? { parallelUsers: inner.parallelUsers } : {}),
+    ...(inner.device ? { device: inner.device } : {}),
   };
 }

@@ -42,6 +42,21 @@ export interface LabelerStats {
   historiesCut: number;
 }
 
+/** Where a model-backed labeler runs: the llama.cpp backend and the layers offloaded to a GPU. */
+export interface LabelerDevice {
+  /** 'cpu', or the GPU backend in use ('cuda', 'vulkan', 'metal'). */
+  backend: string;
+  /** Layers offloaded to the GPU (0 on CPU). */
+  gpuLayers: number;
+  /** The model's layers (what 'max' offloads). */
+  layers: number;
+}
+
+/** "backend cuda, 25 of 25 layers on the GPU", for logs. */
+export function formatDevice(d: LabelerDevice): string {
+  return `backend ${d.backend}, ${d.gpuLayers} of ${d.layers} layers on the GPU`;
+}
+
 /**
  * Labels one user's candidates. `history` and `candidates` are item indices; results come back in
  * the order of `candidates`. A labeler may be called for several users at once (it bounds its own
@@ -55,6 +70,8 @@ export interface Labeler {
   labelUser(user: number, history: Uint32Array, candidates: Uint32Array): Promise<LabelResult[]>;
   /** Users it can usefully label at once (llama: its sequences); the job's default concurrency. */
   readonly parallelUsers?: number;
+  /** Where it runs, for labelers that run a model in-process (llama). */
+  readonly device?: LabelerDevice;
   /** Running totals, where the labeler counts anything. */
   stats?(): LabelerStats;
   /** Frees models, contexts and sockets. */

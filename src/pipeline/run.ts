@@ -16,7 +16,8 @@ import { readPaths } from '../trees/paths-file.js';
 import type { PathCodes } from '../trees/paths.js';
 import { generateCandidates, readCandidates, writeCandidates } from '../labels/candidates.js';
 import { createLabeler, type LabelerSpec } from '../labels/labelers.js';
-import { labelCandidates, type LabelProgress } from '../labels/label.js';
+import { labelCandidates, labelMetaFile, type LabelJobSummary, type LabelProgress } from '../labels/label.js';
+import type { LabelerDevice } from '../labels/types.js';
 import { labelConfidence, labelsToPositives, readLabelStore } from '../labels/store.js';
 import { importLabels } from '../labels/import.js';
 import { applyHeldOutPolicy, type HeldOutPolicy, type HeldOutReport } from '../labels/heldout.js';
@@ -60,7 +61,8 @@ export interface PipelineResult {
   out: string;
   /** Absent when nothing needed a pre-trained model (both path files and the candidates were given). */
   pretrain?: { valid?: Metrics; test?: Metrics; epochs: number };
-  labels: { counts: Record<string, number>; quality?: LabelQuality; heldOut: HeldOutReport };
+  /** device: where the labels were made (llama), from the label store's metadata. */
+  labels: { counts: Record<string, number>; device?: LabelerDevice; quality?: LabelQuality; heldOut: HeldOutReport };
   /** The final model's metrics under both evaluation masks (the original training set is the honest one). */
   train: { original: SplitMetrics; augmented: SplitMetrics; epochs: number; sampler: Record<string, string | number> };
   stages: Record<StageName, { skipped: boolean; seconds: number }>;
@@ -173,7 +175,7 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
   if (labelerSpec.kind === 'file' && !labelFile) throw new TypeError("Expected a label file for labeler.file with labeler kind 'file'");
   const imported = labelerSpec.kind === 'file' ? await importLabels(labelFile!, dataset) : undefined;
   const labelsKey = digest({
-    treesKey, candidatesKey, labeler: { ...labelerSpec, llama: labelerSpec.llama && { ...labelerSpec.llama, threads: undefined } },
+    treesKey, candidatesKey, labeler: { ...labelerSpec, llama: labelerSpec.llama && { ...labelerSpec.llama, threads: undefined, gpu: undefined, gpuLayers: undefined } },
     ...(imported ? { file: imported.provenance.sha256 } : {}),
   });
   await stage('labels', labelsKey, [labelsFile], [labelsFile], async () => {
@@ -191,6 +193,7 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
   const heldOut = applyHeldOutPolicy(labelsToPositives(labelRecords, dataset), candidates, dataset, options.heldOut?.policy ?? 'keep', options.heldOut?.seed ?? 0);
   const extraPositives = heldOut.positives;
   const extraConfidence = labelConfidence(labelRecords, extraPositives, dataset);
+  const labelMeta = existsSync(labelMetaFile(labelsFile)) ? (JSON.parse(readFileSync(labelMetaFile(labelsFile), 'utf8')) as LabelJobSummary) : undefined;
 
   // 5. Train with the multi-view sampler and the augmented positives.
   const trainDir = join(out, 'train');
@@ -218,7 +221,7 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
   const result: PipelineResult = {
     out,
     ...(pretrainMetrics ? { pretrain: { valid: pretrainMetrics.valid, test: pretrainMetrics.test, epochs: pretrainMetrics.epochs } } : {}),
-    labels: { counts, ...(dataset.hidden ? { quality: labelQuality(labelRecords, dataset) } : {}), heldOut: heldOut.report },
+    labels: { counts, ...(labelMeta?.device ? { device: labelMeta.device } : {}), ...(dataset.hidden ? { quality: labelQuality(labelRecords, dataset) } : {}), heldOut: heldOut.report },
     train: { ...evaluated, epochs: trainMetrics.epochs, sampler: trainMetrics.sampler ?? {} },
     stages: report,
   };

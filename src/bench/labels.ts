@@ -1,5 +1,5 @@
 /**
- * Labelling: the llama labeler on a generated tiny GGUF model (CPU), and the labelers' quality.
+ * Labelling: the llama labeler on a generated tiny GGUF model (CPU).
  *
  * 1. Efficiency at equal labels: prompt tokens evaluated per labelled candidate with prefix reuse
  *    (system + history once per user, then one tail per candidate) versus one full prompt per
@@ -8,17 +8,18 @@
  *    full prompts at 1 thread; and score mode with two sequences (two users at a time) at 1 thread.
  *    20 candidates per user. Fair settings: same model, same users, same candidates, flash
  *    attention off.
- * The labelers' quality (rule variants and controls) is the `labelers` suite (bench/labelers.ts).
+ * The labelers' quality (rule variants and controls) is the `labelers` suite (src/bench/labelers.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLlamaLabeler, type LlamaLabeler, type LlamaMode } from '../src/labels/llama.js';
-import { systemPrompt } from '../src/labels/prompt.js';
-import type { Candidates, Labeler } from '../src/labels/types.js';
-import type { Dataset } from '../src/data/types.js';
-import { writeTinyGguf } from '../test/support/gguf.js';
-import { labelFixture, promptWords } from '../test/support/labelFixtures.js';
+import { createLlamaLabeler, type LlamaLabeler, type LlamaMode } from '../labels/llama.js';
+import { systemPrompt } from '../labels/prompt.js';
+import type { Candidates, Labeler } from '../labels/types.js';
+import type { Dataset } from '../data/types.js';
+import { MissingDependencyError } from '../util/optional.js';
+import { writeTinyGguf } from '../labels/gguf-writer.js';
+import { labelFixture, promptWords } from '../labels/labelFixtures.js';
 import { ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
 
 interface UserBatch {
@@ -99,7 +100,14 @@ export async function benchLabels(_settings: BenchSettings, log: (line: string) 
   const dir = mkdtempSync(join(tmpdir(), 'dtlns-bench-labels-'));
   try {
     const modelPath = writeTinyGguf(join(dir, 'tiny.gguf'), { words: [...promptWords(systemPrompt), 'item_id', 'co_path', 'emb_path', 'Candidate', 'history', 'items'] });
-    const rows = await efficiency(log, quick, modelPath);
+    let rows: BenchRow[] = [];
+    try {
+      rows = await efficiency(log, quick, modelPath);
+    } catch (error) {
+      // No llama.cpp binary installed: skip the llama cases.
+      if (!(error instanceof MissingDependencyError)) throw error;
+      log(`labels: llama cases skipped: ${error.message}`);
+    }
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });

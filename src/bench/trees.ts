@@ -9,17 +9,17 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildBalancedTree } from '../src/trees/kmeans.js';
-import { buildBalancedTreeReference } from '../src/trees/reference.js';
-import { jaccardGraph, spectralEmbedding } from '../src/trees/spectral.js';
-import { prefixSimilarity, prefixSimilarityReference } from '../src/trees/prefix.js';
-import type { PathCodes } from '../src/trees/paths.js';
-import type { Csr } from '../src/data/types.js';
-import { loadDataset } from '../src/data/load.js';
-import { packageRoot } from '../src/native.js';
+import { buildBalancedTree } from '../trees/kmeans.js';
+import { buildBalancedTreeReference } from '../trees/reference.js';
+import { jaccardGraph, spectralEmbedding } from '../trees/spectral.js';
+import { prefixSimilarity, prefixSimilarityReference } from '../trees/prefix.js';
+import type { PathCodes } from '../trees/paths.js';
+import type { Csr } from '../data/types.js';
+import { loadDataset } from '../data/load.js';
+import { packageRoot } from '../native.js';
 import { formatRate, ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
-import { mulberry32 } from '../src/util/random.js';
+import { mulberry32 } from '../util/random.js';
 
 /** One timed run, reported like a benchmark.js row (1 sample). */
 async function timedOnce(suite: string, name: string, fn: () => unknown, unitsPerRun: number, unit: string, log: (line: string) => void): Promise<BenchRow> {

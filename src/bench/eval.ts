@@ -3,12 +3,12 @@
  * next to the plain-TS reference (timed on a subset of users; the figure is users/s).
  * Fair settings: same embeddings, same mask, same k.
  */
-import { maskedTopK } from '../src/eval/topk.js';
-import { referenceMaskedTopK } from '../src/eval/reference.js';
-import type { Csr } from '../src/data/types.js';
+import { maskedTopK } from '../eval/topk.js';
+import { referenceMaskedTopK } from '../eval/reference.js';
+import type { Csr } from '../data/types.js';
 import { ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
-import { mulberry32 } from '../src/util/random.js';
+import { mulberry32 } from '../util/random.js';
 
 export async function benchEval(settings: BenchSettings, log: (line: string) => void, quick: boolean): Promise<BenchRow[]> {
   const dataset = await benchDataset(quick);

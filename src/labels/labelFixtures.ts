@@ -4,12 +4,12 @@
  * with the last level scrambled for a third of the items), and candidate lists that mix each
  * user's hidden positives with random unobserved items, so the truth of every candidate is known.
  */
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import type { Dataset } from '../../src/data/types.js';
-import type { PathCodes } from '../../src/trees/paths.js';
-import type { PromptItems } from '../../src/labels/prompt.js';
-import type { Candidates } from '../../src/labels/types.js';
-import { mulberry32 } from '../../src/util/random.js';
+import { generateSynthetic } from '../data/synthetic.js';
+import type { Dataset } from '../data/types.js';
+import type { PathCodes } from '../trees/paths.js';
+import type { PromptItems } from './prompt.js';
+import type { Candidates } from './types.js';
+import { mulberry32 } from '../util/random.js';
 
 export interface LabelFixture {
   dataset: Dataset;

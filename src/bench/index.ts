@@ -7,6 +7,7 @@ import { benchLabelers } from './labelers.js';
 import { benchTrees } from './trees.js';
 import { benchSampling } from './sampling.js';
 import { benchExport } from './export.js';
+import { MissingDependencyError } from '../util/optional.js';
 
 export type Suite = (settings: BenchSettings, log: (line: string) => void, quick: boolean) => Promise<BenchRow[]>;
 
@@ -33,7 +34,13 @@ export async function runBenchmarks(names: string[], quick: boolean, log: (line:
   for (const name of names) {
     const suite = suites[name];
     if (!suite) throw new RangeError(`Unknown benchmark suite "${name}"; choose from ${Object.keys(suites).join(', ')}`);
-    rows.push(...(await suite(settings, log, quick)));
+    try {
+      rows.push(...(await suite(settings, log, quick)));
+    } catch (error) {
+      // A suite whose optional runtime is not installed (onnxruntime-node, a llama.cpp binary) is skipped, saying why.
+      if (!(error instanceof MissingDependencyError)) throw error;
+      log(`${name}: skipped: ${error.message}`);
+    }
   }
   return { machine: machine(), settings, rows };
 }

@@ -6,10 +6,10 @@
  * MF with PyTorch-dense Adam (deferred, the default, next to the every-row path it
  * reproduces), MF with the fast row-sparse options, LightGCN with 3 layers.
  */
-import { callNative, native, type ModelState, type TrainHyperparameters } from '../src/native.js';
-import { referenceTrainStep } from '../src/train/reference.js';
-import { initModel } from '../src/model/state.js';
-import type { Dataset } from '../src/data/types.js';
+import { callNative, native, type ModelState, type TrainHyperparameters } from '../native.js';
+import { referenceTrainStep } from '../train/reference.js';
+import { initModel } from '../model/state.js';
+import type { Dataset } from '../data/types.js';
 import { ratioLine, runCases, type BenchCase, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
 

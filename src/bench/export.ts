@@ -4,12 +4,12 @@
  * and the time to export. Fair settings: same embeddings, same users, same k, training items
  * excluded in both (ORT through the exclude_items input).
  */
-import { exportOnnx } from '../src/export/onnx.js';
-import { OnnxRecommender } from '../src/export/score.js';
-import { maskedTopK } from '../src/eval/topk.js';
+import { exportOnnx } from '../export/onnx.js';
+import { OnnxRecommender } from '../export/score.js';
+import { maskedTopK } from '../eval/topk.js';
 import { ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
-import { mulberry32 } from '../src/util/random.js';
+import { mulberry32 } from '../util/random.js';
 
 export async function benchExport(settings: BenchSettings, log: (line: string) => void, quick: boolean): Promise<BenchRow[]> {
   const dataset = await benchDataset(quick);

@@ -1,6 +1,6 @@
 /** The benchmark dataset: synthetic with Gowalla's shape (29,858 users, 40,981 items, ~1M interactions); `medium` for --quick. */
-import { loadDataset } from '../src/data/load.js';
-import type { Dataset } from '../src/data/types.js';
+import { loadDataset } from '../data/load.js';
+import type { Dataset } from '../data/types.js';
 
 const cache = new Map<string, Promise<Dataset>>();
 

@@ -15,22 +15,22 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadDataset } from '../src/data/load.js';
-import { generateSynthetic } from '../src/data/synthetic.js';
-import type { Dataset } from '../src/data/types.js';
-import { labelDefaults } from '../src/defaults.js';
-import { generateCandidates, readCandidates } from '../src/labels/candidates.js';
-import { createLabeler, type LabelerSpec } from '../src/labels/labelers.js';
-import type { PromptItems } from '../src/labels/prompt.js';
-import { labelHeldOut, labelQuality } from '../src/labels/quality.js';
-import type { RuleOptions } from '../src/labels/rule.js';
-import type { Candidates, LabelRecord } from '../src/labels/types.js';
-import { train } from '../src/train/train.js';
-import { buildTrees } from '../src/trees/build.js';
-import { readPaths } from '../src/trees/paths-file.js';
+import { loadDataset } from '../data/load.js';
+import { generateSynthetic } from '../data/synthetic.js';
+import type { Dataset } from '../data/types.js';
+import { labelDefaults } from '../defaults.js';
+import { generateCandidates, readCandidates } from '../labels/candidates.js';
+import { createLabeler, type LabelerSpec } from '../labels/labelers.js';
+import type { PromptItems } from '../labels/prompt.js';
+import { labelHeldOut, labelQuality } from '../labels/quality.js';
+import type { RuleOptions } from '../labels/rule.js';
+import type { Candidates, LabelRecord } from '../labels/types.js';
+import { train } from '../train/train.js';
+import { buildTrees } from '../trees/build.js';
+import { readPaths } from '../trees/paths-file.js';
 import type { BenchRow, BenchSettings } from './harness.js';
 
-const sharedDatasets = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/datasets');
+const sharedDatasets = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/datasets');
 
 /** The variants measured: the earlier rule, stricter counts and caps, and the controls. */
 export const labelerVariants: { name: string; spec: Omit<LabelerSpec, 'items'> }[] = [

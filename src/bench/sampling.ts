@@ -9,11 +9,11 @@
  *   (n_negs 10) on the same data and seed, to show what mining adds to an epoch.
  * The synthetic data's planted taxonomy stands in for both trees' path codes.
  */
-import { callNative, native, type ModelState, type SamplerName } from '../src/native.js';
-import { initModel } from '../src/model/state.js';
-import type { Dataset } from '../src/data/types.js';
-import type { PathCodes } from '../src/trees/paths.js';
-import { referenceMineNegatives } from '../src/sampling/reference.js';
+import { callNative, native, type ModelState, type SamplerName } from '../native.js';
+import { initModel } from '../model/state.js';
+import type { Dataset } from '../data/types.js';
+import type { PathCodes } from '../trees/paths.js';
+import { referenceMineNegatives } from '../sampling/reference.js';
 import { ratioLine, runCases, type BenchCase, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
 
