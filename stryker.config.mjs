@@ -5,8 +5,12 @@
  * (default all four), e.g. `MUTATE=eval,sampling npm run mutate`.
  */
 const areas = {
-  eval: { mutate: ['src/eval/**/*.ts'], tests: ['dist/test/eval.*.test.js'] },
-  sampling: { mutate: ['src/sampling/**/*.ts'], tests: ['dist/test/sampling.*.test.js'] },
+  eval: { mutate: ['src/eval/**/*.ts'], tests: ['contract', 'known', 'topk'].map((name) => `dist/test/eval.${name}.test.js`) },
+  // Fast files first: a killed mutant stops at its first failing file.
+  sampling: {
+    mutate: ['src/sampling/**/*.ts'],
+    tests: ['reference', 'epochdraws', 'epoch', 'positives', 'badinput', 'mine', 'step', 'train'].map((name) => `dist/test/sampling.${name}.test.js`),
+  },
   train: { mutate: ['src/train/**/*.ts'], tests: ['dist/test/train.*.test.js'] },
   labels: { mutate: ['src/labels/**/*.ts'], tests: ['dist/test/labels.*.test.js'] },
 };
