@@ -11,7 +11,10 @@ const areas = {
     mutate: ['src/sampling/**/*.ts'],
     tests: ['reference', 'epochdraws', 'epoch', 'positives', 'badinput', 'mine', 'step', 'train'].map((name) => `dist/test/sampling.${name}.test.js`),
   },
-  train: { mutate: ['src/train/**/*.ts'], tests: ['dist/test/train.*.test.js'] },
+  train: {
+    mutate: ['src/train/**/*.ts'],
+    tests: ['known', 'best', 'budget', 'badinput', 'step', 'adam', 'epoch', 'worker'].map((name) => `dist/test/train.${name}.test.js`),
+  },
   labels: { mutate: ['src/labels/**/*.ts'], tests: ['dist/test/labels.*.test.js'] },
 };
 const chosen = (process.env.MUTATE ?? Object.keys(areas).join(',')).split(',');

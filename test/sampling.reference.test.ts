@@ -96,8 +96,9 @@ test('referenceMineNegatives names each bad argument', () => {
   for (const [override, message] of cases) {
     assert.throws(() => referenceMineNegatives({ ...base, ...override }), message, `${JSON.stringify(Object.keys(override))} -> ${message}`);
   }
-  // dns reads no alphas and, with dnsTopK 1, no picks.
+  // dns reads no alphas and, with dnsTopK 1, no picks; mixgcf reads no picks whatever dnsTopK says.
   assert.doesNotThrow(() => referenceMineNegatives({ ...base, alphas: [1], picks: undefined }));
+  assert.doesNotThrow(() => referenceMineNegatives({ ...base, sampler: 'mixgcf', alphas, dnsTopK: 2, picks: undefined }));
 });
 
 test('referenceSamplerStep: MF ignores layers, and rns names its negatives', () => {
@@ -113,6 +114,12 @@ test('referenceSamplerStep: MF ignores layers, and rns names its negatives', () 
   referenceSamplerStep(zero, hyper(0), rns, users, pos, { neg });
   referenceSamplerStep(two, hyper(2), rns, users, pos, { neg });
   assert.deepEqual(two.itemEmb, zero.itemEmb, 'MF with layers 2 is MF');
+  // Also with k = 2 negatives per positive (the mini-batch step, one item per layer of MF's one layer).
+  const pairs = Uint32Array.from({ length: 2 * neg.length }, (_, x) => neg[x >> 1]);
+  const zeroK2 = cloneState(start), twoK2 = cloneState(start);
+  referenceSamplerStep(zeroK2, hyper(0), { ...rns, k: 2 }, users, pos, { neg: pairs });
+  referenceSamplerStep(twoK2, hyper(2), { ...rns, k: 2 }, users, pos, { neg: pairs });
+  assert.deepEqual(twoK2.itemEmb, zeroK2.itemEmb, 'MF with layers 2 and k = 2 is MF');
   // k = 1 with SGD on MF is the per-sample (Hogwild) step, not the mini-batch one.
   referenceSamplerStep(batch, hyper(0), { ...rns, sampler: 'dns', negs: 1 }, users, pos, { candidates: neg });
   assert.notDeepEqual(batch.itemEmb, zero.itemEmb);
