@@ -27,9 +27,9 @@ const results: SummaryInput[] = [1, 2, 3].flatMap((s, i) => [
 results.push(cell('other', 'rns', 'none', 1, 0.2), cell('other', 'rns', 'none', 2, 0.22));
 
 /**
- * Two-sided paired-t p-values of these seeds against dns, from scipy.stats.ttest_rel (R's
- * t.test(paired = TRUE) agrees); with 2 degrees of freedom Student's t has the closed form
- * p = 1 - |t| / sqrt(t^2 + 2), which gives the same digits.
+ * Two-sided paired-t p-values of these seeds against dns, from scipy 1.17 stats.ttest_rel;
+ * with 2 degrees of freedom Student's t has the closed form p = 1 - |t| / sqrt(t^2 + 2),
+ * which gives the same digits.
  *   ours - dns = [0.010, 0.007, 0.012]: t = 6.653056282246283, p = 0.0218542768354171
  *   oursAug - dns = [0.020, 0.022, 0.018]: t = 17.32050807568876, p = 0.0033167587223568657
  *   rns - dns = [-0.010, -0.007, -0.011]: t = -7.765802747153212, p = 0.016180283503170856
