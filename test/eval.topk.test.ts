@@ -37,6 +37,23 @@ test('native masked top-K equals the TS reference (with ties and masks)', async 
   }
 });
 
+test('native masked top-K equals the TS reference over several item tiles and user groups', async () => {
+  // dim 64 puts 1024 items in a tile (3 tiles here); k = nItems keeps so many entries
+  // that the users are taken in two groups.
+  const rand = mulberry32(17);
+  const nUsers = 450, nItems = 2500, dim = 64;
+  const userEmb = Float32Array.from({ length: nUsers * dim }, () => Math.round(rand() * 4 - 2) / 4);
+  const itemEmb = Float32Array.from({ length: nItems * dim }, () => Math.round(rand() * 4 - 2) / 4);
+  const mask = randomCsr(nUsers, nItems, 300, rand);
+  const users = Uint32Array.from({ length: nUsers }, (_, u) => (u * 11) % nUsers);
+  for (const k of [20, nItems]) {
+    const got = await maskedTopK(userEmb, itemEmb, dim, users, k, { mask, threads: 2 });
+    const want = referenceMaskedTopK(userEmb, itemEmb, dim, users, k, mask);
+    assert.deepEqual(got.items, want.items, `k ${k}`);
+    assert.deepEqual(got.scores, want.scores, `k ${k}`);
+  }
+});
+
 test('masked top-K pads users with fewer unmasked items than k', async () => {
   const dim = 2;
   const itemEmb = Float32Array.from([1, 0, 0, 1, 1, 1]);

@@ -84,6 +84,38 @@ test('mini-batch steps are bit-identical at 1 and 2 threads', async () => {
   }
 });
 
+// A batch whose rows carry few edges of a larger graph: the first backward
+// layer scatters from the batch's rows instead of gathering over every row.
+const sparse = randomGraph(400, 300, 4, 11);
+const sparseBatch = randomTriples(sparse, 5, 12);
+for (const layers of [1, 2, 3]) {
+  for (const optimizer of ['adam', 'lazy-adam', 'sgd'] as const) {
+    test(`trainStep lightgcn-${layers} ${optimizer} on a small batch of a larger graph matches the reference`, async () => {
+      const start = randomState(sparse, dim, 13, true);
+      const ours = cloneState(start), theirs = cloneState(start);
+      const h = hyper('lightgcn', layers, optimizer, sparse);
+      const stats = await native.trainStep({ ...ours, ...h, threads: 1, ...sparseBatch });
+      const expected = referenceTrainStep(theirs, h, sparseBatch.users, sparseBatch.pos, sparseBatch.neg);
+      assertClose([stats.loss], [expected.loss], 'loss');
+      for (const name of TABLES) assertClose(ours[name], theirs[name], name, 1e-4, 2e-6);
+    });
+  }
+}
+
+test('scattered backward layers are bit-identical at 1 and 2 threads', async () => {
+  // Few enough batch rows to scatter, enough edges among them to split the scatter over threads.
+  const big = randomGraph(6000, 4000, 20, 6);
+  const triples = randomTriples(big, 500, 14);
+  for (const optimizer of ['adam', 'lazy-adam'] as const) {
+    const one = randomState(big, 64, 15, true), two = cloneState(one);
+    const h = hyper('lightgcn', 3, optimizer, big);
+    const s1 = await native.trainStep({ ...one, ...h, threads: 1, ...triples });
+    const s2 = await native.trainStep({ ...two, ...h, threads: 2, ...triples });
+    assert.equal(s1.loss, s2.loss);
+    assertStatesEqual(one, two, `lightgcn-3 ${optimizer}`);
+  }
+});
+
 for (const [model, layers] of [['mf', 0], ['lightgcn', 1], ['lightgcn', 2], ['lightgcn', 3], ['lightgcn', 4]] as const) {
   test(`propagate ${model}-${layers} matches the reference`, async () => {
     const state = randomState(graph, dim, 9);

@@ -12,6 +12,9 @@ namespace {
 
 // Neighbour rows are scattered over tables of tens of MB: fetch a few edges ahead.
 constexpr uint64_t kPrefetchEdges = 8;
+// The backward pass scatters from its input rows when their edges times this
+// are fewer than the adjacency's (see Propagation::backward).
+constexpr double kScatterEdgeCost = 3;
 
 // One output row: acc = base + Σ_{e in [begin, end), !kMasked or mask[col]} w_e x(col).
 // The neighbours of a user row are all items and vice versa, so the source
@@ -81,6 +84,51 @@ void markNeighbours(const NormalizedAdjacency& adj, const uint8_t* from, const u
       uint8_t hit = always[r];
       for (uint64_t e = adj.indptr[r], stop = adj.indptr[r + 1]; e < stop && !hit; ++e) hit = from[adj.cols[e]];
       out[r] = hit;
+    }
+  });
+}
+
+// The scatter form of the masked gather when few rows carry input:
+//   out[r] = base(r) + Σ_{c ∈ N(r), inFlags[c]} Â_rc in(c)
+// on every neighbour of an input row and every base row, for the input rows
+// in ascending order. Every CSR row lists its neighbours ascending, so each
+// output row receives the same terms in the same order as gatherRows() adds
+// them: the results are bit-identical, at a cost of the input rows' edges
+// instead of every edge of the output rows. outFlags (all zero on entry) marks
+// the rows written; each thread writes only the output rows of its own slice
+// of node ids.
+void scatterRows(const NormalizedAdjacency& adj, const NodeRows& in, const std::vector<uint32_t>& inRows,
+                 const float* base, const uint32_t* baseSlot, const std::vector<uint32_t>& baseRows, float* out,
+                 uint8_t* outFlags, size_t dim, int threads) {
+  const size_t nodes = adj.nodes();
+  double edges = 0;
+  for (uint32_t c : inRows) edges += double(adj.indptr[c + 1] - adj.indptr[c]);
+  const int slices = threadsFor(threads, edges * double(dim));
+  parallelFor(slices, slices, [&](int64_t first, int64_t last, int) {
+    for (int64_t slice = first; slice < last; ++slice) {
+      const uint32_t lo = uint32_t(nodes * size_t(slice) / size_t(slices));
+      const uint32_t hi = uint32_t(nodes * size_t(slice + 1) / size_t(slices));
+      for (uint32_t r : baseRows) {
+        if (r < lo || r >= hi) continue;
+        std::memcpy(out + size_t(r) * dim, base + size_t(baseSlot[r]) * dim, dim * sizeof(float));
+        outFlags[r] = 1;
+      }
+      for (uint32_t c : inRows) {
+        const float* __restrict x = in.row(c);
+        for (uint64_t e = adj.indptr[c], stop = adj.indptr[c + 1]; e < stop; ++e) {
+          if (e + kPrefetchEdges < stop) prefetchRow(out + size_t(adj.cols[e + kPrefetchEdges]) * dim, dim, true);
+          const uint32_t r = adj.cols[e];
+          if (r < lo || r >= hi) continue;
+          float* __restrict o = out + size_t(r) * dim;
+          if (!outFlags[r]) {
+            std::fill(o, o + dim, 0.f);
+            outFlags[r] = 1;
+          }
+          const float w = adj.weights[e];
+#pragma omp simd
+          for (size_t d = 0; d < dim; ++d) o[d] += w * x[d];
+        }
+      }
     }
   });
 }
@@ -247,11 +295,26 @@ void Propagation::backward(int threads) {
   });
   for (int l = layers_ - 1; l >= 0; --l) {
     const int from = gradBuffer_, to = 1 - gradBuffer_;
-    markNeighbours(*adj_, gradFlags_[from].data(), seedFlags.data(), gradFlags_[to].data(), threads);
-    listFlagged(gradFlags_[to], gradRows_[to]);
+    const double allEdges = double(adj_->cols.size());
     const NodeRows h{grad_[from].data(), grad_[from].data() + size_t(nUsers_) * dim_, nUsers_, dim_};
-    gatherRows(*adj_, h, gradFlags_[from].data(), base(l), slot.data(), seedFlags.data(), grad_[to].data(),
-               gradRows_[to], dim_, threads);
+    std::vector<uint32_t>& inRows = gradRows_[from];
+    double inEdges = 0;
+    for (uint32_t c : inRows) inEdges += double(adj_->indptr[c + 1] - adj_->indptr[c]);
+    // A scattered edge costs about two gathered ones (the output row is read
+    // and written), and the gather visits every edge of the output rows,
+    // most of them masked when few rows carry input.
+    if (kScatterEdgeCost * inEdges < allEdges) {
+      std::sort(inRows.begin(), inRows.end());
+      std::fill(gradFlags_[to].begin(), gradFlags_[to].end(), uint8_t(0));
+      scatterRows(*adj_, h, inRows, base(l), slot.data(), seeds, grad_[to].data(), gradFlags_[to].data(), dim_,
+                  threads);
+      listFlagged(gradFlags_[to], gradRows_[to]);
+    } else {
+      markNeighbours(*adj_, gradFlags_[from].data(), seedFlags.data(), gradFlags_[to].data(), threads);
+      listFlagged(gradFlags_[to], gradRows_[to]);
+      gatherRows(*adj_, h, gradFlags_[from].data(), base(l), slot.data(), seedFlags.data(), grad_[to].data(),
+                 gradRows_[to], dim_, threads);
+    }
     gradBuffer_ = to;
   }
 }

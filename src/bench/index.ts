@@ -2,6 +2,7 @@
 import { fullSettings, machine, machineLine, quickSettings, type BenchRow, type BenchSettings } from './harness.js';
 import { benchEval } from './eval.js';
 import { benchTrain } from './train.js';
+import { benchExtraPositives } from './train-extra.js';
 import { benchLabels } from './labels.js';
 import { benchLabelers } from './labelers.js';
 import { benchTrees } from './trees.js';
@@ -13,6 +14,7 @@ export type Suite = (settings: BenchSettings, log: (line: string) => void, quick
 
 export const suites: Record<string, Suite> = {
   train: benchTrain,
+  'train-extra': (_settings, log, quick) => benchExtraPositives(log, quick),
   eval: benchEval,
   labels: benchLabels,
   labelers: benchLabelers,
