@@ -8,12 +8,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { native, packageRoot, type ModelState } from '../src/native.js';
-import { loadDataset } from '../src/data/load.js';
-import { csrUnion } from '../src/data/csr.js';
-import { readExtraPositives } from '../src/sampling/extra.js';
-import { initModel } from '../src/model/state.js';
-import type { Csr } from '../src/data/types.js';
+import { native, packageRoot, type ModelState } from '../native.js';
+import { loadDataset } from '../data/load.js';
+import { csrUnion } from '../data/csr.js';
+import { importLabels } from '../labels/import.js';
+import { initModel } from '../model/state.js';
+import type { Csr } from '../data/types.js';
 import { formatRate, type BenchRow } from './harness.js';
 
 function median(values: number[]): number {
@@ -30,7 +30,7 @@ export async function benchExtraPositives(log: (line: string) => void, quick: bo
     return [];
   }
   const dataset = await loadDataset(folder);
-  const extra = await readExtraPositives(labels, dataset);
+  const extra = await importLabels(labels, dataset);
   const graphs: Array<{ name: string; graph: Csr }> = [
     { name: 'native-epoch-1t-lightgcn3-dtlns-sports', graph: dataset.train },
     { name: 'native-epoch-1t-lightgcn3-dtlns-sports-llm', graph: csrUnion(dataset.train, extra.positives) },
