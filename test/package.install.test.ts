@@ -134,9 +134,12 @@ function writeConsumer(app: string, tarball: string, extra: Record<string, strin
     },
   };
   for (const [path, entry] of Object.entries(lock.packages as Record<string, Record<string, unknown>>)) {
-    if (path === '' || entry.dev || entry.devOptional) continue;
+    if (path === '' || entry.dev) continue;
+    // devOptional: needed by an optional dependency (and by a dev one here): optional for the app.
+    const { devOptional, ...rest } = entry;
+    const kept = devOptional ? { ...rest, optional: true } : entry;
     // A direct dependency of the app is not optional there.
-    packages[path] = path.slice('node_modules/'.length) in extra ? { ...entry, optional: undefined } : entry;
+    packages[path] = path.slice('node_modules/'.length) in extra ? { ...kept, optional: undefined } : kept;
   }
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies }, null, 2));
   writeFileSync(join(app, 'package-lock.json'), JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages }, null, 2));
