@@ -48,8 +48,8 @@ Optimizer readOptimizer(const Napi::Object& o) {
 // trainIndptr / trainIndices: a users x items CSR with strictly ascending rows.
 PositiveSets readTrain(const Napi::Object& o, uint32_t nUsers, uint32_t nItems, std::vector<Napi::Value>& pins) {
   Napi::Env env = o.Env();
-  auto indptr = typedArray<uint32_t>(o, "trainIndptr", size_t(nUsers) + 1);
-  auto indices = typedArray<uint32_t>(o, "trainIndices");
+  auto indptr = ownedArray<uint32_t>(o, "trainIndptr", size_t(nUsers) + 1);
+  auto indices = ownedArray<uint32_t>(o, "trainIndices");
   if (indptr.data[indptr.length - 1] != indices.length)
     rangeError(env, "Expected " + std::to_string(indptr.data[indptr.length - 1]) +
                         " elements in trainIndices (the last value of trainIndptr) but received " +
@@ -166,9 +166,9 @@ Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
 std::pair<View<uint32_t>, View<uint32_t>> readPositives(const Napi::Object& o, const Shape& s,
                                                          std::vector<Napi::Value>& pins) {
   Napi::Env env = o.Env();
-  auto users = typedArray<uint32_t>(o, "users");
+  auto users = ownedArray<uint32_t>(o, "users");
   if (users.length == 0) rangeError(env, "Expected at least one triple in users but received 0");
-  auto pos = typedArray<uint32_t>(o, "pos", users.length);
+  auto pos = ownedArray<uint32_t>(o, "pos", users.length);
   checkIds(env, users, "users", s.nUsers);
   checkIds(env, pos, "pos", s.nItems);
   pins.push_back(users.value);
