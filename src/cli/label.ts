@@ -42,6 +42,7 @@ interface LabelArgs extends DataArgs {
   shard?: string;
   merge?: string[];
   out: string;
+  fresh: boolean;
   threads: number;
   json: boolean;
   quiet: boolean;
@@ -118,7 +119,8 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       .option('retries', { type: 'number', default: labelDefaults.retries, describe: 'openai: retries on 429/5xx/network errors (exponential backoff)' })
       .option('shard', { type: 'string', describe: 'Label only users with index % n == i ("i/n"); merge the shard stores with --merge' })
       .option('merge', { type: 'array', string: true, describe: 'Merge these label stores into --out (no labelling)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Label store (JSON Lines); an existing one is resumed' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Label store (JSON Lines); an existing one is resumed if made from the same inputs' })
+      .option('fresh', { type: 'boolean', default: false, describe: 'Start the label store over instead of resuming it' })
       .check((a) => {
         if (a.merge) return true;
         if (!a.candidates) throw new Error('Give --candidates FILE (or --merge FILES)');
@@ -172,6 +174,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       const summary = await labelCandidates(dataset, candidates, {
         labeler,
         out: args.out,
+        fresh: args.fresh,
         ...(args.shard ? { shard: parseShard(args.shard) } : {}),
         onProgress: (p) => {
           progress ??= createProgress('label', p.usersTotal, { quiet: args.quiet, unit: 'users' });

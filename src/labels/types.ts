@@ -55,6 +55,11 @@ export interface Labeler {
   labelUser(user: number, history: Uint32Array, candidates: Uint32Array): Promise<LabelResult[]>;
   /** Users it can usefully label at once (llama: its sequences); the job's default concurrency. */
   readonly parallelUsers?: number;
+  /**
+   * Everything besides name and model that changes its labels (prompt, path codes, options), for the
+   * label store's fingerprint; createLabeler fills it in.
+   */
+  readonly settings?: Record<string, unknown>;
   /** Running totals, where the labeler counts anything. */
   stats?(): LabelerStats;
   /** Frees models, contexts and sockets. */
