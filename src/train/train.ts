@@ -17,6 +17,7 @@ import { writeNpy } from '../model/npy.js';
 import type { Metrics } from '../eval/metrics.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { ModelFitError } from './errors.js';
+import { withFolderLock } from '../util/lock.js';
 import { describeSampler, resolveSampler, samplerFields, type SamplerOptions } from '../sampling/options.js';
 
 /** Training options; the negative sampler's (sampler, negs, k, ...) are documented in SamplerOptions. */
@@ -162,6 +163,12 @@ export async function propagateFinal(state: ModelState, o: { model: 'mf' | 'ligh
 export async function train(dataset: Dataset, options: TrainOptions = {}): Promise<TrainResult> {
   expectDataset(dataset, 'dataset');
   options = expectOptions<TrainOptions>(options, 'options');
+  const opts = options;
+  // One writer per run folder: a second train on it would corrupt the checkpoint.
+  return opts.out === undefined ? trainRun(dataset, opts) : withFolderLock(opts.out, 'out', () => trainRun(dataset, opts));
+}
+
+async function trainRun(dataset: Dataset, options: TrainOptions): Promise<TrainResult> {
   const o = resolveOptions(options);
   const extra = options.extraPositives;
   if (extra && (extra.rows !== dataset.nUsers || extra.cols !== dataset.nItems)) {

@@ -5,7 +5,7 @@
  * died (kill -9) is taken over at once when its pid is gone from this machine, else after
  * `staleMs` without a refresh, so an interrupted job can always be resumed.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 
 const staleMs = 10_000;
@@ -69,4 +69,20 @@ export async function acquireLock(path: string): Promise<() => Promise<void>> {
     await release().catch((error: Error) => void (compromised ??= error));
     if (compromised) throw new Error(`The lock of ${path} was lost while writing: ${compromised.message}`);
   };
+}
+
+/**
+ * Runs `work` holding the lock of output folder `folder` (argument `name`), creating the folder;
+ * a path naming a file is a TypeError naming the argument.
+ */
+export async function withFolderLock<T>(folder: unknown, name: string, work: () => Promise<T>): Promise<T> {
+  if (typeof folder !== 'string' || folder === '') throw new TypeError(`Expected a folder path for ${name} but received ${JSON.stringify(folder)}`);
+  if (statSync(folder, { throwIfNoEntry: false })?.isFile()) throw new TypeError(`Expected a folder path for ${name} but ${folder} is a file`);
+  mkdirSync(folder, { recursive: true });
+  const release = await acquireLock(folder);
+  try {
+    return await work();
+  } finally {
+    await release();
+  }
 }
