@@ -117,12 +117,13 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       .option('concurrency', { type: 'number', describe: `openai: requests in flight (default ${labelDefaults.concurrency})` })
       .option('timeout-ms', { type: 'number', default: labelDefaults.timeoutMs, describe: 'openai: per-request timeout' })
       .option('retries', { type: 'number', default: labelDefaults.retries, describe: 'openai: retries on 429/5xx/network errors (exponential backoff)' })
-      .option('shard', { type: 'string', describe: 'Label only users with index % n == i ("i/n"); merge the shard stores with --merge' })
+      .option('shard', { type: 'string', nargs: 1, describe: 'Label only users with index % n == i ("i/n"); merge the shard stores with --merge' })
       .option('merge', { type: 'array', string: true, describe: 'Merge these label stores into --out (no labelling)' })
       .option('out', { type: 'string', demandOption: true, describe: 'Label store (JSON Lines); an existing one is resumed if made from the same inputs' })
       .option('fresh', { type: 'boolean', default: false, describe: 'Start the label store over instead of resuming it' })
       .check((a) => {
         if (a.merge) return true;
+        if (a.shard !== undefined) parseShard(String(a.shard));
         if (!a.candidates) throw new Error('Give --candidates FILE (or --merge FILES)');
         if (a.labeler === 'llama' && !a.llmModel) throw new Error('--labeler llama needs --llm-model PATH.gguf');
         if (a.labeler === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--labeler openai needs --llm-url and --llm-model-name');

@@ -4,6 +4,7 @@
  * skipped on a rerun when its inputs and options are unchanged. With no arguments it runs
  * on the built-in synthetic dataset with the `rule` labeler; --llm-model switches to an LLM.
  */
+import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { labelDefaults } from '../defaults.js';
 import { runPipeline, type PipelineResult } from '../pipeline/run.js';
@@ -20,7 +21,21 @@ interface RunArgs extends TrainArgs {
   labeler: LabelerKind;
   theta: number;
   llmModel?: string;
+  llmUrl?: string;
+  llmModelName?: string;
   mode: 'score' | 'generate';
+}
+
+/** What a stage will need, checked before the first stage runs (not after an hour of pre-training). */
+function checkStageInputs(a: RunArgs): true {
+  if (Boolean(a.pathsStruct) !== Boolean(a.pathsSemantic)) throw new Error('Give both --paths-struct and --paths-semantic (the trees stage takes both files or builds both trees)');
+  for (const [flag, file] of [['--paths-struct', a.pathsStruct], ['--paths-semantic', a.pathsSemantic], ['--candidates', a.candidates], ['--llm-model', a.llmModel]] as const) {
+    if (file && !existsSync(file)) throw new Error(`${flag} ${file}: no such file`);
+  }
+  const kind = a.llmModel ? 'llama' : a.labeler;
+  if (kind === 'llama' && !a.llmModel) throw new Error('--labeler llama needs --llm-model PATH.gguf');
+  if (kind === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--labeler openai needs --llm-url and --llm-model-name');
+  return true;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -38,7 +53,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('theta', { type: 'number', default: labelDefaults.theta, describe: 'rule: prefix-similarity threshold' })
       .option('llm-model', { type: 'string', describe: 'A GGUF instruct model: label with it in-process (node-llama-cpp)' })
       .option('mode', { type: 'string', choices: ['score', 'generate'], default: 'score', describe: 'llama: compare answer probabilities, or generate under a grammar' })
+      .option('llm-url', { type: 'string', describe: 'openai: base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)' })
+      .option('llm-model-name', { type: 'string', describe: 'openai: the model name the server serves' })
       .option('fresh', { type: 'boolean', default: false, describe: 'Ignore checkpoints of the training stages' })
+      .check((a) => checkStageInputs(a as unknown as RunArgs))
       .example('$0 run', 'The whole pipeline on the built-in synthetic dataset (rule labeler)')
       .example('$0 run --data ../shared/datasets/dtlns-sports --paths-struct ../shared/datasets/dtlns-sports/paths-struct.txt --paths-semantic ../shared/datasets/dtlns-sports/paths-semantic.txt --candidates ../shared/datasets/dtlns-sports/candidates.txt', "The paper's setting with the authors' trees and candidates")
       .example('$0 run --data ../shared/datasets/dtlns-sports --llm-model qwen2.5-0.5b-instruct-q8_0.gguf', 'With an LLM labeler') as unknown as Argv<RunArgs>,
@@ -66,6 +84,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       labeler: {
         kind: labelerKind, theta: args.theta, seed: args.seed,
         ...(labelerKind === 'llama' ? { llama: { modelPath: args.llmModel!, mode: args.mode, threads: args.threads } } : {}),
+        ...(labelerKind === 'openai' ? { openai: { url: args.llmUrl!, modelName: args.llmModelName! } } : {}),
       },
       train: {
         ...common, epochs, sampler: args.sampler as 'dtlns', negs: args.negs, k: args.k, alphaCo: args.alphaCo, alphaSe: args.alphaSe,
