@@ -162,10 +162,11 @@ export async function propagateFinal(state: ModelState, o: { model: 'mf' | 'ligh
 
 export async function train(dataset: Dataset, options: TrainOptions = {}): Promise<TrainResult> {
   expectDataset(dataset, 'dataset');
-  options = expectOptions<TrainOptions>(options, 'options');
-  const opts = options;
+  const checked = expectOptions<TrainOptions>(options, 'options');
+  if (checked.out === undefined) return trainRun(dataset, checked);
+  resolveOptions(checked); // bad options fail before the run folder is made
   // One writer per run folder: a second train on it would corrupt the checkpoint.
-  return opts.out === undefined ? trainRun(dataset, opts) : withFolderLock(opts.out, 'out', () => trainRun(dataset, opts));
+  return withFolderLock(checked.out, 'out', () => trainRun(dataset, checked));
 }
 
 async function trainRun(dataset: Dataset, options: TrainOptions): Promise<TrainResult> {
