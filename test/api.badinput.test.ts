@@ -37,7 +37,9 @@ test('NaN embeddings are RangeErrors naming the table and row, in maskedTopK, ev
 });
 
 test('a mask with fewer row offsets than rows is a RangeError naming maskIndptr', async () => {
-  const short = { ...dataset.train, indptr: dataset.train.indptr.subarray(0, dataset.nUsers - 2) };
+  // A well-formed CSR of fewer rows than it claims: the last users would silently go unmasked.
+  const indptr = dataset.train.indptr.subarray(0, dataset.nUsers - 2);
+  const short = { ...dataset.train, indptr, indices: dataset.train.indices.subarray(0, indptr[indptr.length - 1]) };
   const all = Uint32Array.from({ length: dataset.nUsers }, (_, u) => u);
   await assert.rejects(maskedTopK(users, items, dim, all, 2, { mask: short }), named(RangeError, 'maskIndptr'));
 });
