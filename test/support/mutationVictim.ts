@@ -13,27 +13,29 @@ import { randomDraws, randomPaths } from './sampling.js';
 
 type Options = Record<string, unknown>;
 
-const graph = randomGraph(1500, 800, 40, 11);
+// Built on first use: the test runner also loads this file, without DTLNS_VICTIM.
+let built: ReturnType<typeof randomGraph> | undefined;
+const graph = () => (built ??= randomGraph(1500, 800, 40, 11));
 const dim = 16;
 const threads = 2;
 const paths = () => {
-  const co = randomPaths(graph.nItems, 6, 4, 3), se = randomPaths(graph.nItems, 6, 4, 4);
+  const co = randomPaths(graph().nItems, 6, 4, 3), se = randomPaths(graph().nItems, 6, 4, 4);
   return { pathsCo: co.paths, pathsCoLengths: co.lengths, pathsSe: se.paths, pathsSeLengths: se.lengths };
 };
 const train = (model: 'mf' | 'lightgcn', layers: number) => ({
-  ...randomState(graph, dim, 5, true), model, layers, trainIndptr: graph.trainIndptr.slice(),
-  trainIndices: graph.trainIndices.slice(), optimizer: 'adam', lr: 1e-3, l2: 1e-4, threads,
+  ...randomState(graph(), dim, 5, true), model, layers, trainIndptr: graph().trainIndptr.slice(),
+  trainIndices: graph().trainIndices.slice(), optimizer: 'adam', lr: 1e-3, l2: 1e-4, threads,
 });
 const n = 512;
-const draws = (negs: number, layers: number, topK: number) => randomDraws(graph, n, 1, negs, layers, topK, 9);
+const draws = (negs: number, layers: number, topK: number) => randomDraws(graph(), n, 1, negs, layers, topK, 9);
 
 /** Fresh, valid options of each entry point, one call each. */
 const entryPoints: Record<string, () => Options> = {
   maskedTopK: () => {
-    const s = randomState(graph, dim, 1);
+    const s = randomState(graph(), dim, 1);
     return {
-      userEmb: s.userEmb, itemEmb: s.itemEmb, dim, users: Uint32Array.from({ length: graph.nUsers }, (_, u) => u), k: 20,
-      threads, maskIndptr: graph.trainIndptr.slice(), maskIndices: graph.trainIndices.slice(),
+      userEmb: s.userEmb, itemEmb: s.itemEmb, dim, users: Uint32Array.from({ length: graph().nUsers }, (_, u) => u), k: 20,
+      threads, maskIndptr: graph().trainIndptr.slice(), maskIndices: graph().trainIndices.slice(),
     };
   },
   trainEpochLightGCN: () => ({ ...train('lightgcn', 2), batch: 256, seed: 1 }),
@@ -52,9 +54,9 @@ const entryPoints: Record<string, () => Options> = {
     return { ...train('mf', 0), sampler: 'rns', users: d.users, pos: d.pos, neg: d.candidates };
   },
   propagate: () => ({ ...train('lightgcn', 3) }),
-  sampleUniform: () => ({ trainIndptr: graph.trainIndptr.slice(), trainIndices: graph.trainIndices.slice(), nItems: graph.nItems, seed: 1, batch: 64, threads }),
+  sampleUniform: () => ({ trainIndptr: graph().trainIndptr.slice(), trainIndices: graph().trainIndices.slice(), nItems: graph().nItems, seed: 1, batch: 64, threads }),
   sampleNegatives: () => ({
-    trainIndptr: graph.trainIndptr.slice(), trainIndices: graph.trainIndices.slice(), nItems: graph.nItems, seed: 1, batch: 64,
+    trainIndptr: graph().trainIndptr.slice(), trainIndices: graph().trainIndices.slice(), nItems: graph().nItems, seed: 1, batch: 64,
     threads, sampler: 'pop', k: 2,
   }),
   mineNegatives: () => {
@@ -62,14 +64,14 @@ const entryPoints: Record<string, () => Options> = {
     return { ...train('lightgcn', 2), sampler: 'dtlns', negs: 8, ...paths(), users: d.users, pos: d.pos, candidates: d.candidates, alphas: d.alphas };
   },
   buildBalancedTree: () => {
-    const s = randomState(graph, dim, 2);
-    return { points: s.itemEmb, n: graph.nItems, dim, branching: 4, leafSize: 8, maxIter: 20, seed: 1, threads };
+    const s = randomState(graph(), dim, 2);
+    return { points: s.itemEmb, n: graph().nItems, dim, branching: 4, leafSize: 8, maxIter: 20, seed: 1, threads };
   },
-  jaccardGraph: () => ({ indptr: graph.trainIndptr.slice(), indices: graph.trainIndices.slice(), nItems: graph.nItems, threads }),
+  jaccardGraph: () => ({ indptr: graph().trainIndptr.slice(), indices: graph().trainIndices.slice(), nItems: graph().nItems, threads }),
   spectralEmbedding: () => {
     // A ring of items with chords: connected, symmetric, non-negative.
-    const rows = Array.from({ length: graph.nItems }, (_, i) =>
-      [...new Set([(i + 1) % graph.nItems, (i + graph.nItems - 1) % graph.nItems, (i * 7) % graph.nItems].filter((j) => j !== i))].sort((a, b) => a - b));
+    const rows = Array.from({ length: graph().nItems }, (_, i) =>
+      [...new Set([(i + 1) % graph().nItems, (i + graph().nItems - 1) % graph().nItems, (i * 7) % graph().nItems].filter((j) => j !== i))].sort((a, b) => a - b));
     for (let i = 0; i < rows.length; i++) for (const j of rows[i]) if (!rows[j].includes(i)) rows[j].push(i);
     rows.forEach((r) => r.sort((a, b) => a - b));
     const indptr = new Uint32Array(rows.length + 1);
