@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,12 @@ test('a second writer is refused by name; the lock of a writer that died is take
   mkdirSync(`${out2}.lock`);
   writeFileSync(`${out2}.lock.pid`, dead);
   assert.equal((await labelCandidates(fixture.dataset, fixture.candidates, { labeler: await rule(), out: out2 })).pairs, pairs);
+  // A lock left by a process killed between taking it and writing its pid (not refreshed since).
+  const out3 = join(dir, 'third.jsonl');
+  mkdirSync(`${out3}.lock`);
+  const past = new Date(Date.now() - 3000);
+  utimesSync(`${out3}.lock`, past, past);
+  assert.equal((await labelCandidates(fixture.dataset, fixture.candidates, { labeler: await rule(), out: out3 })).pairs, pairs);
 });
 
 test('BAD CALL - out naming a folder is a TypeError naming out', async () => {

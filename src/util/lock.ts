@@ -2,13 +2,15 @@
  * One writer per run folder or label store: an advisory lock (proper-lockfile: a `<path>.lock`
  * directory whose mtime the holder refreshes; the holder's pid is kept beside it). A second writer
  * is refused at once with a LockedError naming the path and the holder. The lock of a holder that
- * died (kill -9) is taken over at once when its pid is gone from this machine, else after
- * `staleMs` without a refresh, so an interrupted job can always be resumed.
+ * died (kill -9) is taken over at once when its pid is gone from this machine (or it died before
+ * writing one), else after `staleMs` without a refresh, so an interrupted job can always be resumed.
  */
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 
 const staleMs = 10_000;
+/** A live holder writes its pid within milliseconds of taking the lock; a lock older than this without one was left by a process killed in between. */
+const pidGraceMs = 2_000;
 
 /** Another process holds the lock of `path`. */
 export class LockedError extends Error {
@@ -34,6 +36,17 @@ function holderOf(path: string): number | undefined {
   }
 }
 
+/** The holder's pid, waiting out the moment between taking the lock and writing it; undefined: none after pidGraceMs. */
+async function settledHolder(path: string): Promise<number | undefined> {
+  for (;;) {
+    const holder = holderOf(path);
+    if (holder !== undefined) return holder;
+    const refreshed = statSync(lockDir(path), { throwIfNoEntry: false })?.mtimeMs;
+    if (refreshed === undefined || Date.now() - refreshed >= pidGraceMs) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -55,10 +68,11 @@ export async function acquireLock(path: string): Promise<() => Promise<void>> {
     release = await lockfile.lock(path, options);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-    const holder = holderOf(path);
-    if (holder === undefined || isAlive(holder)) throw new LockedError(path, holder);
+    const holder = await settledHolder(path);
+    if (holder !== undefined && isAlive(holder)) throw new LockedError(path, holder);
     // The holder died without releasing: take its lock over.
     rmSync(lockDir(path), { recursive: true, force: true });
+    rmSync(pidFile(path), { force: true });
     release = await lockfile.lock(path, options).catch((again: NodeJS.ErrnoException) => {
       throw again.code === 'ELOCKED' ? new LockedError(path, holderOf(path)) : again;
     });
