@@ -5,18 +5,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic, runPipeline, train } from '../src/index.js';
-import { LockedError } from '../src/util/lock.js';
+import { acquireLock, LockedError } from '../src/util/lock.js';
 
 const dataset = generateSynthetic({ preset: 'tiny' });
 
 test('a second train on a run folder in use is refused by name; the folder is free again afterwards', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'dtlns-lock-')), 'run');
-  const first = train(dataset, { epochs: 3, dim: 8, out, threads: 1 });
-  await new Promise((r) => setTimeout(r, 20));
+  // The second call comes once the first is training (it holds the lock from before its first epoch).
+  let firstEpoch!: () => void;
+  const training = new Promise<void>((resolve) => (firstEpoch = resolve));
+  const first = train(dataset, { epochs: 100, dim: 8, out, threads: 1, onEpoch: () => firstEpoch() });
+  await training;
   await assert.rejects(train(dataset, { epochs: 1, dim: 8, out, threads: 1 }), (e: Error) => e instanceof LockedError && e.message.includes(out));
   await first;
   assert.ok(!existsSync(`${out}.lock`), 'released');
@@ -25,10 +28,10 @@ test('a second train on a run folder in use is refused by name; the folder is fr
 
 test('a pipeline run folder in use is refused by name', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'dtlns-lock-')), 'run');
-  const first = train(dataset, { epochs: 2, dim: 8, out, threads: 1 });
-  await new Promise((r) => setTimeout(r, 20));
-  await assert.rejects(runPipeline(dataset, { out }), (e: Error) => e instanceof LockedError && e.message.includes(out));
-  await first;
+  mkdirSync(out);
+  const release = await acquireLock(out);
+  await assert.rejects(runPipeline(dataset, { out }), (e: Error) => e instanceof LockedError && e.message.includes(out) && e.message.includes(`pid ${process.pid}`));
+  await release();
 });
 
 test('BAD CALL - out naming a file is a TypeError naming out', async () => {
