@@ -125,6 +125,12 @@ export const labelDefaults = {
   /** openai: retries on 429 / 5xx / network errors, with exponential backoff from retryBaseMs. */
   retries: 5,
   retryBaseMs: 500,
+  /** openai: longest wait between two tries, ms, whatever a Retry-After header asks. */
+  maxRetryWaitMs: 60_000,
+  /** openai: most time one request may spend waiting between tries, ms; then the job stops (resumable). */
+  maxRetryTotalMs: 300_000,
+  /** openai: largest response body read, bytes; a larger one stops the job (a chat completion is a few KB). */
+  maxResponseBytes: 1 << 20,
   /** openai: history budget in estimated tokens (4 characters per token). */
   maxPromptTokens: 3072,
 };

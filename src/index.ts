@@ -2,6 +2,8 @@
 export * from './data/index.js';
 export { train, summarize, type TrainOptions, type TrainResult, type EpochReport } from './train/train.js';
 export { ModelFitError } from './train/errors.js';
+export { LockedError } from './util/lock.js';
+export { OutputFileError } from './util/atomic.js';
 export { evaluateEmbeddings as evaluate, usersWithItems, type EvaluateOptions } from './eval/evaluate.js';
 export { rankingMetrics, type Metrics } from './eval/metrics.js';
 export { maskedTopK, type TopKOptions } from './eval/topk.js';

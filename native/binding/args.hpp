@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace dtlns::binding {
@@ -68,12 +69,40 @@ View<T> typedArray(const Napi::Object& opts, const char* name) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != ArrayTraits<T>::type)
     typeError(opts.Env(), name, ArrayTraits<T>::name, v);
   auto arr = v.As<Napi::TypedArrayOf<T>>();
+  // A resizable buffer could shrink under a kernel that reads or writes it in place.
+  if (arr.ArrayBuffer().Get("resizable").StrictEquals(Napi::Boolean::New(opts.Env(), true)))
+    throw Napi::TypeError::New(opts.Env(), std::string("Expected ") + ArrayTraits<T>::name +
+                                               " on a fixed-length ArrayBuffer for " + name +
+                                               " but received one on a resizable ArrayBuffer");
   return View<T>{arr.Data(), arr.ElementLength(), v};
 }
 
 template <typename T>
 View<T> typedArray(const Napi::Object& opts, const char* name, size_t expectedLength) {
   View<T> view = typedArray<T>(opts, name);
+  if (view.length != expectedLength)
+    rangeError(opts.Env(), "Expected " + std::to_string(expectedLength) + " elements in " + name + " but received " +
+                               std::to_string(view.length));
+  return view;
+}
+
+// A private copy of typed array `name`, made when the call is queued. Use it for
+// every array whose values index memory (ids, offsets, lengths, CSR indptr and
+// indices) and check the copy, never the caller's array: a caller that rewrites
+// its array while the promise is pending may get wrong numbers but can never
+// make a kernel read out of bounds. The copy is a fresh typed array no caller
+// can reach, so it is pinned like any other view.
+template <typename T>
+View<T> ownedArray(const Napi::Object& opts, const char* name) {
+  const View<T> seen = typedArray<T>(opts, name);
+  auto copy = Napi::TypedArrayOf<T>::New(opts.Env(), seen.length);
+  if (seen.length) std::memcpy(copy.Data(), seen.data, seen.length * sizeof(T));
+  return View<T>{copy.Data(), seen.length, copy};
+}
+
+template <typename T>
+View<T> ownedArray(const Napi::Object& opts, const char* name, size_t expectedLength) {
+  const View<T> view = ownedArray<T>(opts, name);
   if (view.length != expectedLength)
     rangeError(opts.Env(), "Expected " + std::to_string(expectedLength) + " elements in " + name + " but received " +
                                std::to_string(view.length));

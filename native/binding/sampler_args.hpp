@@ -38,7 +38,7 @@ inline PackedPaths readPaths(const Napi::Object& o, const std::string& name, uin
                         std::to_string(codes.length) + " values");
   const size_t depth = codes.length / nItems;
   const std::string lengthsName = name + "Lengths";
-  auto lengths = typedArray<int32_t>(o, lengthsName.c_str(), nItems);
+  auto lengths = ownedArray<int32_t>(o, lengthsName.c_str(), nItems);
   for (size_t i = 0; i < nItems; ++i)
     if (lengths.data[i] < 0 || size_t(lengths.data[i]) > depth)
       rangeError(env, "Expected every value of " + lengthsName + " in [0, " + std::to_string(depth) + "] (the width of " +
@@ -88,7 +88,7 @@ inline NegativeDraws readDraws(const Napi::Object& o, const SamplerConfig& c, in
   NegativeDraws draws;
   const char* name = c.scores() ? "candidates" : "neg";
   const size_t perSample = c.candidatesPerSample();
-  auto items = typedArray<uint32_t>(o, name, n * perSample);
+  auto items = ownedArray<uint32_t>(o, name, n * perSample);
   checkIds(env, items, name, nItems);
   for (size_t k = 0; k < items.length; ++k)
     if (items.data[k] == pos[k / perSample])
@@ -106,7 +106,7 @@ inline NegativeDraws readDraws(const Napi::Object& o, const SamplerConfig& c, in
     draws.alphas = alphas.data;
   }
   if (c.picksPerSample() > 0) {
-    auto picks = typedArray<uint32_t>(o, "picks", n * c.picksPerSample());
+    auto picks = ownedArray<uint32_t>(o, "picks", n * c.picksPerSample());
     checkIds(env, picks, "picks", uint64_t(c.dnsTopK));
     pins.push_back(picks.value);
     draws.picks = picks.data;

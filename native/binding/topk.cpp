@@ -17,7 +17,7 @@ Napi::Value MaskedTopK(const Napi::CallbackInfo& info) {
   if (itemEmb.length % dim) rangeError(env, "itemEmb length " + std::to_string(itemEmb.length) + " is not a multiple of dim " + std::to_string(dim));
   const size_t nUsers = userEmb.length / dim, nItems = itemEmb.length / dim;
   if (nItems >= kNoItem) rangeError(env, "too many items in itemEmb");
-  auto users = typedArray<uint32_t>(o, "users");
+  auto users = ownedArray<uint32_t>(o, "users");
   checkIds(env, users, "users", nUsers);
   const uint32_t k = uint32_t(integer(o, "k", 1, 1 << 20));
   const int threads = int(integer(o, "threads", 1, 1024));
@@ -26,8 +26,8 @@ Napi::Value MaskedTopK(const Napi::CallbackInfo& info) {
   auto mask = std::make_shared<CsrView>();
   const bool hasMask = !o.Get("maskIndptr").IsUndefined();
   if (hasMask) {
-    auto indptr = typedArray<uint32_t>(o, "maskIndptr");
-    auto indices = typedArray<uint32_t>(o, "maskIndices");
+    auto indptr = ownedArray<uint32_t>(o, "maskIndptr", nUsers + 1);
+    auto indices = ownedArray<uint32_t>(o, "maskIndices");
     checkIndptr(env, indptr, "maskIndptr", indices.length);
     checkIds(env, indices, "maskIndices", nItems);
     *mask = CsrView{indptr.data, indices.data, indptr.length - 1};

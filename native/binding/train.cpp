@@ -51,8 +51,8 @@ PositiveSets readTrain(const Napi::Object& o, uint32_t nUsers, uint32_t nItems, 
                        const std::string& prefix = "train") {
   Napi::Env env = o.Env();
   const std::string indptrName = prefix + "Indptr", indicesName = prefix + "Indices";
-  auto indptr = typedArray<uint32_t>(o, indptrName.c_str(), size_t(nUsers) + 1);
-  auto indices = typedArray<uint32_t>(o, indicesName.c_str());
+  auto indptr = ownedArray<uint32_t>(o, indptrName.c_str(), size_t(nUsers) + 1);
+  auto indices = ownedArray<uint32_t>(o, indicesName.c_str());
   if (indptr.data[indptr.length - 1] != indices.length)
     rangeError(env, "Expected " + std::to_string(indptr.data[indptr.length - 1]) + " elements in " + indicesName +
                         " (the last value of " + indptrName + ") but received " + std::to_string(indices.length));
@@ -194,9 +194,9 @@ Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
 std::pair<View<uint32_t>, View<uint32_t>> readPositives(const Napi::Object& o, const Shape& s,
                                                          std::vector<Napi::Value>& pins) {
   Napi::Env env = o.Env();
-  auto users = typedArray<uint32_t>(o, "users");
+  auto users = ownedArray<uint32_t>(o, "users");
   if (users.length == 0) rangeError(env, "Expected at least one triple in users but received 0");
-  auto pos = typedArray<uint32_t>(o, "pos", users.length);
+  auto pos = ownedArray<uint32_t>(o, "pos", users.length);
   checkIds(env, users, "users", s.nUsers);
   checkIds(env, pos, "pos", s.nItems);
   pins.push_back(users.value);

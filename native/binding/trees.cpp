@@ -52,7 +52,7 @@ Napi::Value BuildBalancedTree(const Napi::CallbackInfo& info) {
   Napi::Object o = optionsArg(info);
   const size_t n = size_t(integer(o, "n", 1, kMaxIndex));
   const size_t dim = size_t(integer(o, "dim", 1, 1 << 16));
-  auto points = typedArray<float>(o, "points", n * dim);
+  auto points = ownedArray<float>(o, "points", n * dim);
   checkFinite(env, points, "points", dim);
   BalancedTreeOptions opt;
   opt.branching = uint32_t(integer(o, "branching", 2, 1 << 16));
@@ -94,8 +94,8 @@ Napi::Value BuildBalancedTree(const Napi::CallbackInfo& info) {
 Napi::Value JaccardGraphBinding(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = optionsArg(info);
-  auto indptr = typedArray<uint32_t>(o, "indptr");
-  auto indices = typedArray<uint32_t>(o, "indices");
+  auto indptr = ownedArray<uint32_t>(o, "indptr");
+  auto indices = ownedArray<uint32_t>(o, "indices");
   checkIndptr(env, indptr, "indptr", indices.length);
   const size_t nItems = size_t(integer(o, "nItems", 1, kMaxIndex));
   checkIds(env, indices, "indices", nItems);
@@ -123,13 +123,13 @@ Napi::Value JaccardGraphBinding(const Napi::CallbackInfo& info) {
 Napi::Value SpectralEmbedding(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = optionsArg(info);
-  auto indptr = typedArray<uint32_t>(o, "indptr");
-  auto indices = typedArray<uint32_t>(o, "indices");
+  auto indptr = ownedArray<uint32_t>(o, "indptr");
+  auto indices = ownedArray<uint32_t>(o, "indices");
   checkIndptr(env, indptr, "indptr", indices.length);
   const size_t n = indptr.length - 1;
   if (n < 2) rangeError(env, "Expected a graph of at least 2 nodes in indptr but received " + std::to_string(n));
   checkIds(env, indices, "indices", n);
-  auto values = typedArray<float>(o, "values", indices.length);
+  auto values = ownedArray<float>(o, "values", indices.length);
   for (size_t k = 0; k < values.length; ++k)
     if (!(values.data[k] >= 0) || !std::isfinite(values.data[k]))
       rangeError(env, "Expected finite non-negative values but values[" + std::to_string(k) + "] is " +
@@ -167,7 +167,7 @@ struct PathArgs {
 };
 
 PathArgs pathArgs(Napi::Env env, const Napi::Object& o) {
-  auto lengths = typedArray<int32_t>(o, "lengths");
+  auto lengths = ownedArray<int32_t>(o, "lengths");
   const size_t maxDepth = size_t(integer(o, "maxDepth", 0, 1 << 16));
   auto codes = typedArray<int32_t>(o, "paths", lengths.length * maxDepth);
   for (size_t i = 0; i < lengths.length; ++i)
@@ -182,8 +182,8 @@ Napi::Value PrefixSimilarityPairs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = optionsArg(info);
   PathArgs args = pathArgs(env, o);
-  auto a = typedArray<uint32_t>(o, "a");
-  auto b = typedArray<uint32_t>(o, "b", a.length);
+  auto a = ownedArray<uint32_t>(o, "a");
+  auto b = ownedArray<uint32_t>(o, "b", a.length);
   checkIds(env, a, "a", args.paths.nItems);
   checkIds(env, b, "b", args.paths.nItems);
   const int threads = int(integer(o, "threads", 1, 1024));
@@ -207,7 +207,7 @@ Napi::Value PrefixSimilarityOneToMany(const Napi::CallbackInfo& info) {
   PathArgs args = pathArgs(env, o);
   if (args.paths.nItems == 0) rangeError(env, "Expected at least one item in lengths");
   const uint32_t item = uint32_t(integer(o, "item", 0, int64_t(args.paths.nItems) - 1));
-  auto others = typedArray<uint32_t>(o, "others");
+  auto others = ownedArray<uint32_t>(o, "others");
   checkIds(env, others, "others", args.paths.nItems);
   const int threads = int(integer(o, "threads", 1, 1024));
   auto out = Napi::Float32Array::New(env, others.length);

@@ -13,6 +13,15 @@ import { exportCommand } from './export.js';
 import { recommendCommand } from './recommend.js';
 import { experimentCommand } from './experiment.js';
 
+/** An option given twice would reach the command as an array ("3,5"): refuse it, naming the option. */
+function refuseRepeatedOptions(argv: Record<string, unknown>, y: { getOptions(): { array: string[] } }): void {
+  const arrays = new Set(y.getOptions().array);
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key === '$0' || !Array.isArray(value) || arrays.has(key) || /[A-Z]/.test(key)) continue;
+    throw new RangeError(`--${key} was given ${value.length} times (${value.join(', ')}); give it once`);
+  }
+}
+
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
   await yargs(argv)
     .scriptName('dtlns-native')
@@ -28,6 +37,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     .command(exportCommand)
     .command(recommendCommand)
     .command(experimentCommand)
+    // yargs passes itself as the second argument; its types omit it.
+    .middleware(refuseRepeatedOptions as never, true)
     .demandCommand(1, 'Name a command (run `dtlns-native --help` for the list).')
     .strict()
     .recommendCommands()

@@ -7,7 +7,7 @@ import { embeddingOptions, loadDatasetFromArgs, readEmbeddings, type DataArgs, t
 import { evalDefaults } from '../defaults.js';
 
 interface EvalArgs extends DataArgs, EmbeddingArgs {
-  split: string;
+  evalSplit: 'valid' | 'test' | 'both';
   ks: string;
   threads: number;
   json: boolean;
@@ -19,7 +19,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   describe: 'Evaluate saved embeddings: Recall/NDCG/Precision/HitRate@K over all items, training items masked',
   builder: (y: Argv) =>
     embeddingOptions(commonOptions(dataOptions(y)))
-      .option('split', { type: 'string', choices: ['valid', 'test', 'both'], default: 'both', describe: 'Which split to score' })
+      // Not --split: that is how --data splits a single file (dataOptions).
+      .option('eval-split', { type: 'string', choices: ['valid', 'test', 'both'], default: 'both', describe: 'Which split to score' })
       .option('ks', { type: 'string', default: evalDefaults.ks.join(','), describe: 'Metric cut-offs' }) as unknown as Argv<EvalArgs>,
   handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
     const dataset = await loadDatasetFromArgs(args);
@@ -27,10 +28,13 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     const ks = parseList(args.ks, 'ks');
     const out: Record<string, Metrics> = {};
     for (const split of ['valid', 'test'] as const) {
-      if (args.split !== 'both' && args.split !== split) continue;
+      if (args.evalSplit !== 'both' && args.evalSplit !== split) continue;
       const truth = dataset[split];
       if (!truth) continue;
       out[split] = await evaluateEmbeddings(users, items, dim, truth, { ks, threads: args.threads, mask: dataset.train });
+    }
+    if (Object.keys(out).length === 0) {
+      throw new RangeError(`Expected --data with ${args.evalSplit === 'both' ? 'a valid or test split' : `a ${args.evalSplit} split`} to evaluate but ${dataset.name} has none (give train/valid/test files or a --split-ratio with valid/test fractions)`);
     }
     if (args.json) {
       process.stdout.write(JSON.stringify({ ...out, evalMask: 'original' }) + '\n');

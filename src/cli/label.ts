@@ -44,6 +44,7 @@ interface LabelArgs extends DataArgs, RuleOptions, LlamaArgs {
   shard?: string;
   merge?: string[];
   out: string;
+  fresh: boolean;
   threads: number;
   json: boolean;
   quiet: boolean;
@@ -118,11 +119,13 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       .option('concurrency', { type: 'number', describe: `openai: requests in flight (default ${labelDefaults.concurrency})` })
       .option('timeout-ms', { type: 'number', default: labelDefaults.timeoutMs, describe: 'openai: per-request timeout' })
       .option('retries', { type: 'number', default: labelDefaults.retries, describe: 'openai: retries on 429/5xx/network errors (exponential backoff)' })
-      .option('shard', { type: 'string', describe: 'Label only users with index % n == i ("i/n"); merge the shard stores with --merge' })
+      .option('shard', { type: 'string', nargs: 1, describe: 'Label only users with index % n == i ("i/n"); merge the shard stores with --merge' })
       .option('merge', { type: 'array', string: true, describe: 'Merge these label stores into --out (no labelling)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Label store (JSON Lines); an existing one is resumed' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Label store (JSON Lines); an existing one is resumed if made from the same inputs' })
+      .option('fresh', { type: 'boolean', default: false, describe: 'Start the label store over instead of resuming it' })
       .check((a) => {
         if (a.merge) return true;
+        if (a.shard !== undefined) parseShard(String(a.shard));
         if (a.labeler === 'file' && !a.import) throw new Error('--labeler file needs --import FILE');
         if (!a.candidates && !a.import) throw new Error('Give --candidates FILE, --import FILE, or --merge FILES');
         if (a.labeler === 'llama' && !a.llmModel) throw new Error('--labeler llama needs --llm-model PATH.gguf');
@@ -182,6 +185,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       const summary = await labelCandidates(dataset, candidates, {
         labeler,
         out: args.out,
+        fresh: args.fresh,
         ...(args.shard ? { shard: parseShard(args.shard) } : {}),
         onProgress: (p) => {
           progress ??= createProgress('label', p.usersTotal, { quiet: args.quiet, unit: 'users' });

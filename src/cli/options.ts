@@ -23,7 +23,8 @@ export function dataOptions<T>(y: Argv<T>) {
       default: 'random',
       describe: 'How to split a single file: per-user random ratio, per-user leave-last-out by timestamp, or a global temporal cut',
     })
-    .option('split-ratio', { type: 'string', default: '0.8,0.1,0.1', describe: 'train,valid,test fractions for random/temporal splits' });
+    .option('split-ratio', { type: 'string', default: '0.8,0.1,0.1', describe: 'train,valid,test fractions for random/temporal splits' })
+    .option('drop-cold-users', { type: 'boolean', describe: 'Drop valid/test users without a training interaction (default: an error, except for temporal splits)' });
 }
 
 export function trainOptions<T>(y: Argv<T>) {

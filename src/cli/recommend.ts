@@ -66,7 +66,10 @@ export const recommendCommand: CommandModule<object, RecommendArgs> = {
       const users = args.users !== undefined
         ? userIndices(args.users, dataset, '--users')
         : userIndices(readUsersFile(args.usersFile!), dataset, args.usersFile!);
-      const exclude = masked && args.excludeTraining ? dataset.train : undefined;
+      if (args.excludeTraining && !masked) {
+        throw new RangeError(`${args.onnx} was exported without --mask-training, so it cannot leave out training items: export it again with --mask-training, or pass --no-exclude-training to rank every item`);
+      }
+      const exclude = args.excludeTraining ? dataset.train : undefined;
       const result = await recommender.recommend(users, { batchUsers: args.batchUsers, ...(exclude ? { exclude } : {}) });
       const rows = Array.from(users, (u, r) => {
         const items: number[] = [];

@@ -4,6 +4,7 @@
  * skipped on a rerun when its inputs and options are unchanged. With no arguments it runs
  * on the built-in synthetic dataset with the `rule` labeler; --llm-model switches to an LLM.
  */
+import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { labelDefaults } from '../defaults.js';
 import { runPipeline, type PipelineResult } from '../pipeline/run.js';
@@ -27,6 +28,18 @@ interface RunArgs extends TrainArgs, RuleOptions, LlamaArgs {
   llmUrl?: string;
   llmModelName?: string;
   heldOut: HeldOutPolicy;
+}
+
+/** What a stage will need, checked before the first stage runs (not after an hour of pre-training). */
+function checkStageInputs(a: RunArgs): true {
+  if (Boolean(a.pathsStruct) !== Boolean(a.pathsSemantic)) throw new Error('Give both --paths-struct and --paths-semantic (the trees stage takes both files or builds both trees)');
+  for (const [flag, file] of [['--paths-struct', a.pathsStruct], ['--paths-semantic', a.pathsSemantic], ['--candidates', a.candidates], ['--llm-model', a.llmModel]] as const) {
+    if (file && !existsSync(file)) throw new Error(`${flag} ${file}: no such file`);
+  }
+  const kind = a.llmModel ? 'llama' : a.labeler;
+  if (kind === 'llama' && !a.llmModel) throw new Error('--labeler llama needs --llm-model PATH.gguf');
+  if (kind === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--labeler openai needs --llm-url and --llm-model-name');
+  return true;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -54,6 +67,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         return true;
       })
       .option('fresh', { type: 'boolean', default: false, describe: 'Ignore checkpoints of the training stages' })
+      .check((a) => checkStageInputs(a as unknown as RunArgs))
       .example('$0 run', 'The whole pipeline on the built-in synthetic dataset (rule labeler)')
       .example('$0 run --data ../shared/datasets/dtlns-sports --paths-struct ../shared/datasets/dtlns-sports/paths-struct.txt --paths-semantic ../shared/datasets/dtlns-sports/paths-semantic.txt --candidates ../shared/datasets/dtlns-sports/candidates.txt', "The paper's setting with the authors' trees and candidates")
       .example('$0 run --data ../shared/datasets/dtlns-sports --llm-model qwen2.5-0.5b-instruct-q8_0.gguf', 'With an LLM labeler')

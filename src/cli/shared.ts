@@ -16,6 +16,7 @@ export interface DataArgs {
   minRating?: number;
   split: string;
   splitRatio: string;
+  dropColdUsers?: boolean;
 }
 
 export interface TrainArgs extends DataArgs, SamplingArgs {
@@ -49,6 +50,7 @@ export async function loadDatasetFromArgs(args: DataArgs & { seed?: number; quie
     ...(args.minRating !== undefined ? { minRating: args.minRating } : {}),
     split: { mode: args.split as SplitMode, validRatio: ratios[1], testRatio: ratios[2] },
     ...(args.seed !== undefined ? { seed: args.seed } : {}),
+    ...(args.dropColdUsers !== undefined ? { dropColdUsers: args.dropColdUsers } : {}),
   });
   if (!args.quiet) {
     const nnz = dataset.train.indices.length;

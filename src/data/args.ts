@@ -1,6 +1,7 @@
 /** Argument checks shared by the data modules; each throws a TypeError/RangeError naming the argument. */
 
-function show(value: unknown): string {
+/** A value as an error message shows it: strings quoted, so `'3'` is not mistaken for 3. */
+export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as Uint8Array).length})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
@@ -62,3 +63,19 @@ export function expectOptions<T extends object>(value: unknown, name: string): P
   }
   return value as Partial<T>;
 }
+
+/** A Dataset (as loadDataset returns): integer nUsers and nItems and a train CSR of that shape. */
+export function expectDataset(value: unknown, name: string): void {
+  const d = value as { nUsers?: unknown; nItems?: unknown; train?: { rows?: unknown; cols?: unknown; indptr?: unknown; indices?: unknown } };
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) throw new TypeError(`Expected a Dataset (from loadDataset) for ${name} but received ${show(value)}`);
+  expectInteger(d.nUsers, `${name}.nUsers`, 1);
+  expectInteger(d.nItems, `${name}.nItems`, 1);
+  const t = d.train;
+  if (t === null || typeof t !== 'object' || !(t.indptr instanceof Uint32Array) || !(t.indices instanceof Uint32Array)) {
+    throw new TypeError(`Expected a CSR ({rows, cols, indptr, indices}) for ${name}.train but received ${show(t)}`);
+  }
+  if (t.rows !== d.nUsers || t.cols !== d.nItems) {
+    throw new RangeError(`Expected ${name}.train of shape ${String(d.nUsers)} x ${String(d.nItems)} but received ${String(t.rows)} x ${String(t.cols)}`);
+  }
+}
+

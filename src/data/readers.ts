@@ -134,7 +134,10 @@ export function detectFormat(file: string, bytes: Uint8Array): InteractionFormat
     const end = lineEnd(bytes, pos);
     const fields = lineFields(bytes, pos, end);
     if (fields.length > 0) {
-      if (sampled === 0 && fields.some((f) => !/^[-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/.test(f))) return 'csv';
+      if (sampled === 0 && fields.some((f) => !/^[-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/.test(f))) {
+        checkText(bytes, pos, end, file);
+        return 'csv';
+      }
       if (fieldCount < 0) fieldCount = fields.length;
       else if (fields.length !== fieldCount) sameCount = false;
       sampled++;
@@ -144,6 +147,23 @@ export function detectFormat(file: string, bytes: Uint8Array): InteractionFormat
   if (sameCount && sampled >= 2 && fieldCount >= 2 && fieldCount <= 4) return 'pairs';
   if (sameCount && sampled === 1 && fieldCount === 2) return 'pairs';
   return 'lines';
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A line that is not text (control bytes, invalid UTF-8: a binary or UTF-16 file) is no CSV header: say what it is. */
+function checkText(bytes: Uint8Array, pos: number, end: number, file: string): void {
+  for (let i = pos; i < end; i++) {
+    const b = bytes[i];
+    if (b < 0x20 && b !== 0x09 && b !== 0x0d) {
+      throw new DataFileError(file, 1, `is not a text file of interactions: byte ${i - pos + 1} of the line is 0x${b.toString(16).padStart(2, '0')} (a binary or UTF-16 file?)`);
+    }
+  }
+  try {
+    utf8.decode(bytes.subarray(pos, end));
+  } catch {
+    throw new DataFileError(file, 1, 'is not a text file of interactions: the line is not valid UTF-8 (a binary or UTF-16 file?)');
+  }
 }
 
 function skipBom(bytes: Uint8Array): number {

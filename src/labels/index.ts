@@ -2,7 +2,7 @@
 export type { Candidates, Label, LabelRecord, LabelResult, Labeler, LabelerDevice, LabelerStats } from './types.js';
 export { labelValues, formatDevice } from './types.js';
 export { generateCandidates, writeCandidates, readCandidates, candidateUsers, type CandidateOptions } from './candidates.js';
-export { labelCandidates, labelMetaFile, parseShard, type LabelJobOptions, type LabelJobSummary, type LabelProgress, type Shard } from './label.js';
+export { labelCandidates, labelFingerprint, labelMetaFile, parseShard, type LabelJobOptions, type LabelJobSummary, type LabelProgress, type Shard } from './label.js';
 export { createLabeler, labelerKinds, codeControlInnerKinds, type LabelerKind, type LabelerSpec, type CodeControlInner } from './labelers.js';
 export {
   createRuleLabeler, createTopNLabeler, createNoneLabeler, createCodeControlLabeler, ruleEvidence, resolveRuleOptions, codeControls, ruleViews,
@@ -10,7 +10,7 @@ export {
 } from './rule.js';
 export { createLlamaLabeler, llamaGpuChoices, type LlamaGpu, type LlamaLabeler, type LlamaLabelerOptions, type LlamaMode } from './llama.js';
 export { createOpenAiLabeler, EndpointError, type OpenAiLabelerOptions } from './openai.js';
-export { LabelStore, readLabelStore, mergeLabelStores, labelsToPositives } from './store.js';
+export { LabelStore, readLabelStore, latestLabels, mergeLabelStores, labelsToPositives, type StoreFingerprint } from './store.js';
 export { labelQuality, labelHeldOut, type LabelQuality, type HeldOutShare } from './quality.js';
 export { systemPrompt, userMessage, parseAnswer, type PromptItems } from './prompt.js';
 export { permutePaths, randomPaths, pathText, type PathCodes } from './paths.js';

@@ -5,10 +5,14 @@
  * parallelism: llama sequences, openai requests). The run's summary (labeler, model, device, counts,
  * tokens, time) is written next to the store as its metadata file (labelMetaFile).
  */
+import { createHash } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Csr, Dataset } from '../data/types.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { acquireLock } from '../util/lock.js';
 import { checkCandidates } from './candidates.js';
-import { LabelStore } from './store.js';
+import { LabelStore, type StoreFingerprint } from './store.js';
 import { emptyStats, type Candidates, type Label, type Labeler, type LabelerDevice, type LabelerStats, type LabelRecord } from './types.js';
 
 /** The store's metadata file: the summary of the last labelling run into `store`. */
@@ -45,6 +49,10 @@ export interface LabelJobOptions {
   out: string;
   /** Only users with index % count == index (see parseShard). */
   shard?: Shard;
+  /** Start over: an existing store's records are dropped (else it is resumed, if made from the same inputs). */
+  fresh?: boolean;
+  /** Runs that may try a pair still labelled `unparsed` (default 3, counting the first). */
+  unparsedTries?: number;
   /** Users labelled at once (default: the labeler's parallelUsers, else 1). */
   concurrency?: number;
   /** The items shown as each user's history (default: the training interactions). */
@@ -74,6 +82,26 @@ export interface LabelJobSummary extends LabelerStats {
   pairsPerSecond: number;
 }
 
+function hashOf(...parts: unknown[]): string {
+  const h = createHash('sha256');
+  for (const part of parts) {
+    if (ArrayBuffer.isView(part)) h.update(new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+    else h.update(JSON.stringify(part) ?? 'undefined');
+    h.update('\0');
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** What the labels of a job depend on, one hash per input (the store refuses to resume when one changes). */
+export function labelFingerprint(dataset: Dataset, candidates: Candidates, histories: Csr, labeler: Labeler): StoreFingerprint {
+  return {
+    dataset: hashOf(dataset.nUsers, dataset.nItems, dataset.userIds, dataset.itemIds),
+    histories: hashOf(histories.indptr, histories.indices),
+    candidates: hashOf(candidates.users, candidates.indptr, candidates.items),
+    labeler: hashOf(labeler.name, labeler.model, labeler.settings ?? null),
+  };
+}
+
 /** Labels the candidates of `dataset` into `options.out` with `options.labeler`; see the module comment. */
 export async function labelCandidates(dataset: Dataset, candidates: Candidates, options: LabelJobOptions): Promise<LabelJobSummary> {
   checkCandidates(candidates, dataset);
@@ -89,7 +117,19 @@ export async function labelCandidates(dataset: Dataset, candidates: Candidates, 
   const histories = options.histories ?? dataset.train;
   if (histories.rows !== dataset.nUsers) throw new RangeError(`Expected histories with ${dataset.nUsers} rows but received ${histories.rows}`);
 
-  const store = await LabelStore.open(options.out, labeler.name, labeler.model);
+  if (statSync(options.out, { throwIfNoEntry: false })?.isDirectory()) throw new TypeError(`Expected a file path for out but ${options.out} is a directory`);
+  mkdirSync(dirname(options.out), { recursive: true });
+  const release = await acquireLock(options.out);
+  let store: LabelStore;
+  try {
+    store = await LabelStore.open(options.out, labeler.name, labeler.model, {
+      fingerprint: labelFingerprint(dataset, candidates, histories, labeler),
+      ...(options.fresh ? { fresh: true } : {}), ...(options.unparsedTries !== undefined ? { unparsedTries: options.unparsedTries } : {}),
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
   const started = Date.now();
   const counts: Record<Label, number> = { positive: 0, negative: 0, unparsed: 0 };
   const statsBefore = labeler.stats?.() ?? emptyStats();
@@ -149,6 +189,7 @@ export async function labelCandidates(dataset: Dataset, candidates: Candidates, 
     await store.flush();
   } finally {
     await store.close().catch(() => undefined);
+    await release();
   }
   const seconds = (Date.now() - started) / 1000;
   const statsAfter = labeler.stats?.() ?? emptyStats();

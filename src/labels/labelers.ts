@@ -1,10 +1,11 @@
 /** One entry point that builds any labeler by name (the CLI's --labeler). */
+import { createHash } from 'node:crypto';
 import { labelDefaults } from '../defaults.js';
 import { createLlamaLabeler, type LlamaLabelerOptions } from './llama.js';
 import { createOpenAiLabeler, type OpenAiLabelerOptions } from './openai.js';
-import type { PromptItems } from './prompt.js';
+import { systemPrompt, type PromptItems } from './prompt.js';
 import { createFileLabeler, type ImportedLabels } from './import.js';
-import { codeControls, createCodeControlLabeler, createNoneLabeler, createRuleLabeler, createTopNLabeler, type CodeControl, type RuleOptions } from './rule.js';
+import { codeControls, createCodeControlLabeler, createNoneLabeler, createRuleLabeler, createTopNLabeler, resolveRuleOptions, type CodeControl, type RuleOptions } from './rule.js';
 import type { Labeler } from './types.js';
 
 export const labelerKinds = ['llama', 'openai', 'rule', 'file', 'topn', 'random-codes', 'shuffled-codes', 'none'] as const;
@@ -28,7 +29,26 @@ export interface LabelerSpec extends Partial<RuleOptions> {
   imported?: ImportedLabels;
 }
 
+/** Options that change how a labeler runs but not which labels it gives; left out of its settings. */
+const operational = new Set(['threads', 'sequences', 'gpuLayers', 'gpu', 'concurrency', 'timeoutMs', 'retries', 'retryBaseMs',
+  'maxRetryWaitMs', 'maxRetryTotalMs', 'maxResponseBytes', 'apiKey']);
+
+function labelSettings(spec: LabelerSpec): Record<string, unknown> {
+  const keep = (o: object | undefined) => o && Object.fromEntries(Object.entries(o).filter(([k, v]) => !operational.has(k) && typeof v !== 'function'));
+  const items = spec.items && createHash('sha256').update(JSON.stringify([spec.items.itemIds, spec.items.structural, spec.items.semantic], (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Int32Array) : v))).digest('hex');
+  return {
+    kind: spec.kind, rule: resolveRuleOptions(spec), inner: spec.inner, seed: spec.seed, items,
+    prompt: createHash('sha256').update(systemPrompt).digest('hex'), llama: keep(spec.llama), openai: keep(spec.openai),
+  };
+}
+
+/** The labeler `spec` names, with its settings (for the label store's fingerprint). */
 export async function createLabeler(spec: LabelerSpec): Promise<Labeler> {
+  const labeler = await buildLabeler(spec);
+  return Object.defineProperty(labeler, 'settings', { value: labelSettings(spec), enumerable: true });
+}
+
+async function buildLabeler(spec: LabelerSpec): Promise<Labeler> {
   if (!labelerKinds.includes(spec?.kind)) throw new RangeError(`Expected one of ${labelerKinds.join(', ')} for kind but received ${String(spec?.kind)}`);
   if (spec.kind === 'topn') return createTopNLabeler();
   if (spec.kind === 'none') return createNoneLabeler();

@@ -5,8 +5,9 @@
  *
  * Requests in flight are bounded (`concurrency`, shared by all users), each has a timeout, and
  * 429 / 5xx / network errors / timeouts are retried with exponential backoff (honouring
- * Retry-After) up to `retries` times; then the job stops with an error naming the endpoint (it
- * is resumable). Other HTTP errors (401, 404, ...) stop it at once. A reply that is not a
+ * Retry-After, capped by `maxRetryWaitMs`) up to `retries` times and `maxRetryTotalMs` of waiting;
+ * then the job stops with an error naming the endpoint (it is resumable). A response body larger
+ * than `maxResponseBytes` stops it too, without reading the rest. Other HTTP errors (401, 404, ...) stop it at once. A reply that is not a
  * readable Yes/No (including a 200 with a body that is not a chat completion) is retried once,
  * then recorded as unparsed.
  */
@@ -26,6 +27,9 @@ export interface OpenAiLabelerOptions {
   timeoutMs?: number;
   retries?: number;
   retryBaseMs?: number;
+  maxRetryWaitMs?: number;
+  maxRetryTotalMs?: number;
+  maxResponseBytes?: number;
   /** History budget in estimated tokens (4 characters per token). */
   maxPromptTokens?: number;
   maxAnswerTokens?: number;
@@ -76,6 +80,9 @@ export function createOpenAiLabeler(options: OpenAiLabelerOptions): Labeler {
   const timeoutMs = integerOption(options.timeoutMs ?? labelDefaults.timeoutMs, 'timeoutMs', 1);
   const retries = integerOption(options.retries ?? labelDefaults.retries, 'retries', 0);
   const retryBaseMs = integerOption(options.retryBaseMs ?? labelDefaults.retryBaseMs, 'retryBaseMs', 0);
+  const maxRetryWaitMs = integerOption(options.maxRetryWaitMs ?? labelDefaults.maxRetryWaitMs, 'maxRetryWaitMs', 0);
+  const maxRetryTotalMs = integerOption(options.maxRetryTotalMs ?? labelDefaults.maxRetryTotalMs, 'maxRetryTotalMs', 0);
+  const maxResponseBytes = integerOption(options.maxResponseBytes ?? labelDefaults.maxResponseBytes, 'maxResponseBytes', 1);
   const maxPromptTokens = integerOption(options.maxPromptTokens ?? labelDefaults.maxPromptTokens, 'maxPromptTokens', 1);
   const maxAnswerTokens = integerOption(options.maxAnswerTokens ?? labelDefaults.maxAnswerTokens, 'maxAnswerTokens', 1);
   const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY;
@@ -83,8 +90,27 @@ export function createOpenAiLabeler(options: OpenAiLabelerOptions): Labeler {
   const limiter = new Limiter(concurrency);
   const counts: LabelerStats = emptyStats();
 
+  /** The body as text, or an EndpointError as soon as it passes maxResponseBytes. */
+  async function boundedText(response: Response): Promise<string> {
+    const tooLarge = (size: string) => new EndpointError(`${endpoint} sent a response of ${size}, more than maxResponseBytes = ${maxResponseBytes}`);
+    const declared = Number(response.headers.get('content-length'));
+    if (declared > maxResponseBytes) {
+      await response.body?.cancel();
+      throw tooLarge(`${declared} bytes`);
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of response.body ?? []) {
+      size += chunk.byteLength;
+      if (size > maxResponseBytes) throw tooLarge(`over ${size} bytes`); // leaving the loop cancels the stream
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
   /** POSTs with retries on 429 / 5xx / network errors; returns the 200 body text. */
   async function post(body: string): Promise<string> {
+    let waited = 0;
     for (let attempt = 0; ; attempt++) {
       let reason: string;
       let waitMs = retryBaseMs * 2 ** attempt;
@@ -95,7 +121,7 @@ export function createOpenAiLabeler(options: OpenAiLabelerOptions): Labeler {
           body,
           signal: AbortSignal.timeout(timeoutMs),
         });
-        const text = await response.text();
+        const text = await boundedText(response);
         if (response.ok) return text;
         reason = `HTTP ${response.status} ${text.slice(0, 200)}`.trim();
         if (response.status !== 429 && response.status < 500) throw new EndpointError(`${endpoint} refused the request: ${reason}`);
@@ -106,7 +132,12 @@ export function createOpenAiLabeler(options: OpenAiLabelerOptions): Labeler {
         reason = networkReason(error);
       }
       if (attempt >= retries) throw new EndpointError(`Could not get an answer from ${endpoint} after ${attempt + 1} attempts: ${reason}`);
-      await sleep(waitMs * (0.75 + Math.random() * 0.5));
+      const wait = Math.min(maxRetryWaitMs, waitMs * (0.75 + Math.random() * 0.5));
+      if (waited + wait > maxRetryTotalMs) {
+        throw new EndpointError(`Could not get an answer from ${endpoint} within maxRetryTotalMs = ${maxRetryTotalMs} ms of retries (${attempt + 1} attempts): ${reason}`);
+      }
+      waited += wait;
+      await sleep(wait);
     }
   }
 

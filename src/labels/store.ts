@@ -9,6 +9,11 @@
  *   reports which (user, item) pairs are done, so a restarted job labels only the rest.
  * - Any other unreadable line is an error naming the file and line; a record of another labeler or
  *   model is an error too (one store, one labeler).
+ * - Fingerprinted: a job's store starts with a header line `{"fingerprint":{...}}` holding a hash of
+ *   each input (dataset, candidates, labeler with its prompt, path codes and options). Resuming with
+ *   any input changed is refused, naming what changed, unless the job starts over (`fresh`).
+ * - A pair whose label is `unparsed` is tried again by the next run, at most `unparsedTries` times in
+ *   all; a parsed label written later supersedes it, and readers see one record per pair.
  * - Shards write separate stores; `mergeLabelStores` joins them, dropping exact repeats and
  *   refusing conflicting labels for the same pair.
  */
@@ -53,12 +58,31 @@ function parseRecord(line: string, file: string, lineNo: number): LabelRecord {
   return record;
 }
 
+/** A hash per input of a labelling job; equal fingerprints mean the stored labels still apply. */
+export type StoreFingerprint = Record<string, string>;
+
 export interface StoreContents {
+  /** The header's fingerprint, when the store has one. */
+  fingerprint?: StoreFingerprint;
   records: LabelRecord[];
   /** Bytes up to the end of the last complete line. */
   completeBytes: number;
   /** Bytes of a torn last line (0 when the file ends with a newline). */
   tornBytes: number;
+}
+
+function parseHeader(line: string, file: string): StoreFingerprint | undefined {
+  if (!line.startsWith('{"fingerprint":')) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(line).fingerprint;
+  } catch {
+    throw new DataFileError(file, 1, `not a JSON store header: ${line.slice(0, 80)}`);
+  }
+  if (value === null || typeof value !== 'object' || Object.values(value).some((v) => typeof v !== 'string')) {
+    throw new DataFileError(file, 1, 'invalid store header (fingerprint must map input names to hashes)');
+  }
+  return value as StoreFingerprint;
 }
 
 /** Parses a store's text; a last line without its newline is torn and not returned. */
@@ -67,17 +91,48 @@ export function parseLabelStore(text: string, file: string): StoreContents {
   const end = text.lastIndexOf('\n') + 1;
   const complete = text.slice(0, end);
   let lineNo = 0;
+  let fingerprint: StoreFingerprint | undefined;
   for (const line of complete.split('\n')) {
     lineNo++;
     if (line.trim() === '') continue;
+    if (lineNo === 1 && (fingerprint = parseHeader(line, file))) continue;
     records.push(parseRecord(line, file, lineNo));
   }
-  return { records, completeBytes: Buffer.byteLength(complete), tornBytes: Buffer.byteLength(text) - Buffer.byteLength(complete) };
+  return { ...(fingerprint ? { fingerprint } : {}), records, completeBytes: Buffer.byteLength(complete), tornBytes: Buffer.byteLength(text) - Buffer.byteLength(complete) };
 }
 
-/** Every complete record of a store file (a torn last line is ignored). */
+/**
+ * One record per (user, item): a parsed label supersedes an `unparsed` one written before it
+ * (a retry), and exact repeats (a store appended twice) count once.
+ */
+export function latestLabels(records: LabelRecord[]): LabelRecord[] {
+  const byPair = new Map<string, LabelRecord>();
+  for (const r of records) {
+    const key = pairKey(r.user, r.item);
+    const before = byPair.get(key);
+    if (!before || before.label === 'unparsed') byPair.set(key, r);
+  }
+  return [...byPair.values()];
+}
+
+/** The labels of a store file, one record per pair (see latestLabels; a torn last line is ignored). */
 export async function readLabelStore(file: string): Promise<LabelRecord[]> {
-  return parseLabelStore(await readFile(file, 'utf8'), file).records;
+  return latestLabels(parseLabelStore(await readFile(file, 'utf8'), file).records);
+}
+
+/** The inputs whose hashes differ between two fingerprints (or appear in only one). */
+function changedInputs(stored: StoreFingerprint, current: StoreFingerprint): string[] {
+  const names = new Set([...Object.keys(stored), ...Object.keys(current)]);
+  return [...names].filter((name) => stored[name] !== current[name]);
+}
+
+export interface OpenStoreOptions {
+  /** The job's inputs; a store written for other inputs is refused (or emptied with `fresh`). */
+  fingerprint?: StoreFingerprint;
+  /** Start over: drop every record of an existing store. */
+  fresh?: boolean;
+  /** Runs that may try a pair still `unparsed` (default 3, counting the first). */
+  unparsedTries?: number;
 }
 
 /** An append-only store opened for a labelling job. */
@@ -94,28 +149,53 @@ export class LabelStore {
     readonly existing: LabelRecord[],
     /** Bytes of a torn last line that opening removed. */
     readonly repairedBytes: number,
+    unparsedTries: number,
   ) {
-    for (const r of existing) this.done.add(pairKey(r.user, r.item));
+    const unparsed = new Map<string, number>();
+    for (const r of existing) {
+      const key = pairKey(r.user, r.item);
+      if (r.label === 'unparsed') unparsed.set(key, (unparsed.get(key) ?? 0) + 1);
+      else this.done.add(key);
+    }
+    for (const [key, tries] of unparsed) if (tries >= unparsedTries) this.done.add(key);
   }
 
   /**
    * Opens (or creates) a store for `labeler`/`model`; a torn last line is cut off. Records of
    * another labeler or model are refused: one store holds one labeling.
    */
-  static async open(file: string, labeler: string, model: string): Promise<LabelStore> {
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  static async open(file: string, labeler: string, model: string, options: OpenStoreOptions = {}): Promise<LabelStore> {
+    const unparsedTries = options.unparsedTries ?? 3;
+    if (!Number.isInteger(unparsedTries) || unparsedTries < 1) throw new RangeError(`Expected a positive integer for unparsedTries but received ${String(unparsedTries)}`);
+    const text = existsSync(file) && !options.fresh ? readFileSync(file, 'utf8') : '';
     const contents = parseLabelStore(text, file);
+    const { fingerprint } = options;
+    if (fingerprint && contents.records.length > 0) {
+      if (!contents.fingerprint) {
+        throw new DataFileError(file, undefined, 'has labels but no fingerprint of the inputs they were made from (an older store); start over with --fresh (fresh: true) or write to another file');
+      }
+      const changed = changedInputs(contents.fingerprint, fingerprint);
+      if (changed.length > 0) {
+        throw new DataFileError(file, undefined, `holds labels made from other inputs (changed: ${changed.join(', ')}); start over with --fresh (fresh: true) or write to another file`);
+      }
+    }
     const other = contents.records.find((r) => r.labeler !== labeler || r.model !== model);
     if (other) {
       throw new DataFileError(file, undefined, `holds labels of labeler "${other.labeler}" with model "${other.model}", not "${labeler}" with "${model}"; write to another file`);
     }
     checkConflicts(contents.records, file);
-    const handle = await open(file, 'a+');
+    const handle = await open(file, options.fresh ? 'w+' : 'a+');
     if (contents.tornBytes > 0) {
       await handle.truncate(contents.completeBytes);
       await handle.sync();
     }
-    return new LabelStore(file, handle, contents.records, contents.tornBytes);
+    if (fingerprint && contents.records.length === 0) {
+      // A new (or emptied) store: the header first, before any record.
+      await handle.truncate(0);
+      await handle.write(JSON.stringify({ fingerprint }) + '\n');
+      await handle.sync();
+    }
+    return new LabelStore(file, handle, contents.records, contents.tornBytes, unparsedTries);
   }
 
   has(user: number, item: number): boolean {
@@ -179,8 +259,8 @@ function checkConflicts(records: LabelRecord[], where: string): void {
   for (const r of records) {
     const key = pairKey(r.user, r.item);
     const before = seen.get(key);
-    if (!before) seen.set(key, r);
-    else if (before.label !== r.label) {
+    if (!before || before.label === 'unparsed') seen.set(key, r);
+    else if (before.label !== r.label && r.label !== 'unparsed') {
       throw new DataFileError(where, undefined, `conflicting labels for user ${r.user} item ${r.item}: ${before.label} (${before.labeler}) and ${r.label} (${r.labeler})`);
     }
   }
@@ -194,7 +274,7 @@ export async function mergeLabelStores(files: string[], out: string): Promise<{ 
   if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== 'string')) {
     throw new TypeError(`Expected a non-empty array of file paths for files but received ${String(files)}`);
   }
-  const seen = new Map<string, { record: LabelRecord; file: string }>();
+  const seen = new Map<string, { record: LabelRecord; file: string; at: number }>();
   const merged: LabelRecord[] = [];
   let duplicates = 0;
   for (const file of files) {
@@ -208,9 +288,13 @@ export async function mergeLabelStores(files: string[], out: string): Promise<{ 
       const key = pairKey(record.user, record.item);
       const before = seen.get(key);
       if (!before) {
-        seen.set(key, { record, file });
+        seen.set(key, { record, file, at: merged.length });
         merged.push(record);
-      } else if (before.record.label !== record.label) {
+      } else if (before.record.label === 'unparsed' && record.label !== 'unparsed') {
+        merged[before.at] = record;
+        seen.set(key, { record, file, at: before.at });
+        duplicates++;
+      } else if (before.record.label !== record.label && record.label !== 'unparsed') {
         throw new DataFileError(file, undefined, `conflicting labels for user ${record.user} item ${record.item}: ${before.record.label} in ${before.file}, ${record.label} here`);
       } else {
         duplicates++;

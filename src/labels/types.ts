@@ -72,6 +72,11 @@ export interface Labeler {
   readonly parallelUsers?: number;
   /** Where it runs, for labelers that run a model in-process (llama). */
   readonly device?: LabelerDevice;
+  /**
+   * Everything besides name and model that changes its labels (prompt, path codes, options), for the
+   * label store's fingerprint; createLabeler fills it in.
+   */
+  readonly settings?: Record<string, unknown>;
   /** Running totals, where the labeler counts anything. */
   stats?(): LabelerStats;
   /** Frees models, contexts and sockets. */

@@ -26,6 +26,7 @@ import { evaluateEmbeddings } from '../eval/evaluate.js';
 import type { Metrics } from '../eval/metrics.js';
 import { readNpy } from '../model/npy.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { withFolderLock } from '../util/lock.js';
 
 export type StageName = 'pretrain' | 'trees' | 'candidates' | 'labels' | 'train';
 
@@ -84,6 +85,11 @@ function fileDigest(path: string): string {
 }
 
 export async function runPipeline(dataset: Dataset, options: PipelineOptions): Promise<PipelineResult> {
+  // One writer per run folder: two runs would redo and overwrite each other's stages.
+  return withFolderLock(options?.out, 'out', () => runStages(dataset, options));
+}
+
+async function runStages(dataset: Dataset, options: PipelineOptions): Promise<PipelineResult> {
   const out = options.out;
   const stagesFile = join(out, 'stages.json');
   const records: Partial<Record<StageName, StageRecord>> = existsSync(stagesFile) ? JSON.parse(readFileSync(stagesFile, 'utf8')) : {};

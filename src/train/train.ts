@@ -7,14 +7,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Csr, Dataset } from '../data/types.js';
+import { expectDataset, expectOptions, show } from '../data/args.js';
+import { checkKs, evaluateEmbeddings } from '../eval/evaluate.js';
 import { callNative, native } from '../native.js';
 import { defaultThreads, evalDefaults, trainDefaults } from '../defaults.js';
 import { initModel, loadState, saveState, type ModelState } from '../model/state.js';
 import { writeNpy } from '../model/npy.js';
-import { evaluateEmbeddings } from '../eval/evaluate.js';
 import type { Metrics } from '../eval/metrics.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { ModelFitError } from './errors.js';
+import { withFolderLock } from '../util/lock.js';
 import { describeSampler, resolveSampler, samplerFields, type SamplerOptions } from '../sampling/options.js';
 import { applyLabelUse, resolveLabelUse, type LabelledTraining, type LabelUse, type LabelUseOptions } from '../labels/use.js';
 
@@ -113,7 +115,7 @@ function resolveOptions(options: TrainOptions): Resolved {
     ['evalEvery', o.evalEvery, 1, 1e7], ['patience', o.patience, 1, 1e7], ['threads', o.threads, 1, 1024], ['seed', o.seed, 0, 2 ** 32 - 1],
   ];
   for (const [name, v, lo, hi] of ints) {
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`Expected an integer for ${name} but received ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`Expected an integer for ${name} but received ${show(v)}`);
     if (v < lo || v > hi) throw new RangeError(`Expected ${name} in [${lo}, ${hi}] but received ${v}`);
   }
   for (const [name, v] of [['lr', o.lr], ['l2', o.l2], ['initStd', o.initStd]] as const) {
@@ -125,6 +127,10 @@ function resolveOptions(options: TrainOptions): Resolved {
   }
   if (!['adam', 'lazy-adam', 'sgd'].includes(o.optimizer)) throw new RangeError(`Expected 'adam', 'lazy-adam' or 'sgd' for optimizer but received ${String(o.optimizer)}`);
   if (o.evalMask !== 'original' && o.evalMask !== 'augmented') throw new RangeError(`Expected 'original' or 'augmented' for evalMask but received ${String(o.evalMask)}`);
+  checkKs(o.ks);
+  // Checked before training, not after it: early stopping and the summary read this metric.
+  const selectCut = Number(trainDefaults.selectMetric.split('@')[1]);
+  if (!o.ks.includes(selectCut)) throw new RangeError(`Expected ks to include ${selectCut} (early stopping selects on ${trainDefaults.selectMetric}) but received ${o.ks.join(',')}`);
   return o;
 }
 
@@ -197,6 +203,15 @@ function describeLabels(labels: LabelledRun, dataset: Dataset): NonNullable<Trai
 }
 
 export async function train(dataset: Dataset, options: TrainOptions = {}): Promise<TrainResult> {
+  expectDataset(dataset, 'dataset');
+  const checked = expectOptions<TrainOptions>(options, 'options');
+  if (checked.out === undefined) return trainRun(dataset, checked);
+  resolveOptions(checked); // bad options fail before the run folder is made
+  // One writer per run folder: a second train on it would corrupt the checkpoint.
+  return withFolderLock(checked.out, 'out', () => trainRun(dataset, checked));
+}
+
+async function trainRun(dataset: Dataset, options: TrainOptions): Promise<TrainResult> {
   const o = resolveOptions(options);
   const labels = labelledRun(dataset, options);
   const positives = labels?.positives ?? dataset.train;

@@ -36,6 +36,14 @@ export function pathOf(codes: PathCodes, item: number): number[] {
 
 /** Packs per-item paths into PathCodes. */
 export function packPaths(paths: readonly (readonly number[])[]): PathCodes {
+  if (!Array.isArray(paths)) throw new TypeError(`Expected an array of paths for paths but received ${paths === null ? 'null' : typeof paths}`);
+  paths.forEach((p, i) => {
+    if (!Array.isArray(p)) throw new TypeError(`Expected an array of child indices for paths[${i}] but received ${p === null ? 'null' : typeof p}`);
+    p.forEach((c, d) => {
+      // A child index is what the codes compare; -1 is the padding, so it cannot be a code.
+      if (!Number.isInteger(c) || c < 0 || c > 0x7fffffff) throw new RangeError(`Expected a child index (an integer >= 0) for paths[${i}][${d}] but received ${c}`);
+    });
+  });
   const maxDepth = paths.reduce((m, p) => Math.max(m, p.length), 0);
   const packed = new Int32Array(paths.length * maxDepth).fill(-1);
   const lengths = new Int32Array(paths.length);
