@@ -10,7 +10,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { trainDefaults } from '../defaults.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { CellResult } from './cells.js';
-import type { ExperimentConfig } from './grid.js';
+import { usesPrep, type ExperimentConfig } from './grid.js';
 import { summaryLegend, summaryTables, type ExperimentSummary, type GroupPlots } from './summary.js';
 
 export interface MachineInfo {
@@ -85,8 +85,10 @@ function budgetText(config: ExperimentConfig, results: CellResult[], summary: Ex
       (overrides.length ? ` Command-line overrides in effect: ${overrides.map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')}.` : ''),
     `- How the trainings ended: ${ended.patience} by early stopping, ${ended.epochs} at the epoch cap, ${ended.time} on the time budget.` +
       (ended.time + ended.epochs > 0 ? ' Trainings cut by the epoch cap or the time budget may not have converged: their figures can understate the method.' : ''),
-    `- The pre-trained model (uniform negatives, seed ${config.pretrain.seed ?? trainDefaults.seed}), our trees and our candidates are computed once per ` +
-      'dataset x model and shared by every seed: the seeds vary the final training only.',
+    config.methods.some(usesPrep)
+      ? `- The pre-trained model (uniform negatives, seed ${config.pretrain.seed ?? trainDefaults.seed}), our trees and our candidates are computed once per ` +
+        'dataset x model and shared by every seed: the seeds vary the final training only.'
+      : '- Every method reads the dataset folder\'s own path files and candidates (the authors\'): nothing is pre-trained; the seeds vary the training only.',
     `- Compute: ${hours.toFixed(2)} h of cell time in the attempts that finished the cells (${threads.length ? `${threads.join(' or ')} native thread${threads.length === 1 && threads[0] === 1 ? '' : 's'}` : 'no'} per cell); the prep is not included.`,
     config.seeds.length < 2
       ? '- With one seed there is no standard deviation and no t-test: the differences may be noise.'
