@@ -87,17 +87,20 @@ export function csrRow(csr: Csr, r: number): Uint32Array {
 export function csrHas(csr: Csr, r: number, c: number): boolean {
   expectInteger(r, 'r', 0, csr.rows - 1);
   expectInteger(c, 'c');
-  const idx = csr.indices;
-  let lo = csr.indptr[r];
-  let hi = csr.indptr[r + 1];
+  return csrFind(csr, r, c) >= 0;
+}
+
+/** The position of (r, c) in csr.indices, or -1; unchecked (hot loops pass valid rows). */
+export function csrFind(csr: Csr, r: number, c: number): number {
+  let lo = csr.indptr[r], hi = csr.indptr[r + 1];
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const v = idx[mid];
-    if (v === c) return true;
+    const v = csr.indices[mid];
+    if (v === c) return mid;
     if (v < c) lo = mid + 1;
     else hi = mid;
   }
-  return false;
+  return -1;
 }
 
 /** Number of stored entries. */

@@ -10,7 +10,7 @@
  * - drop: no held-out candidate is positive (e.g. "all candidates but the held-out ones").
  */
 import type { Csr, Dataset } from '../data/types.js';
-import { csrFromPairs, csrUnion } from '../data/csr.js';
+import { csrFind, csrFromPairs, csrUnion } from '../data/csr.js';
 import { mulberry32 } from '../util/random.js';
 import type { Candidates } from './types.js';
 
@@ -31,14 +31,7 @@ export interface HeldOutReport {
 }
 
 function has(csr: Csr | undefined, u: number, item: number): boolean {
-  if (!csr) return false;
-  let lo = csr.indptr[u], hi = csr.indptr[u + 1];
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (csr.indices[mid] < item) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < csr.indptr[u + 1] && csr.indices[lo] === item;
+  return csr !== undefined && csrFind(csr, u, item) >= 0;
 }
 
 /** The labelled positives after the policy, and how many of them are held-out interactions. */

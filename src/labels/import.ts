@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Csr, Dataset } from '../data/types.js';
-import { csrDifference, csrFromPairs } from '../data/csr.js';
+import { csrDifference, csrFind, csrFromPairs } from '../data/csr.js';
 import { DataFileError } from '../data/errors.js';
 import { parseInteractions } from '../data/readers.js';
 import { idLookup } from './ids.js';
@@ -71,18 +71,10 @@ export function createFileLabeler(imported: ImportedLabels): Labeler {
   return {
     name: 'file',
     model: `${imported.provenance.file}@${imported.provenance.sha256.slice(0, 16)}`,
-    labelUser: async (user, _history, candidates) => {
-      const begin = positives.indptr[user], end = positives.indptr[user + 1];
-      return Array.from(candidates, (item): LabelResult => {
-        let lo = begin, hi = end;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (positives.indices[mid] < item) lo = mid + 1;
-          else hi = mid;
-        }
-        const hit = lo < end && positives.indices[lo] === item;
-        return { item, label: hit ? 'positive' : 'negative', ...(hit && confidence ? { score: confidence[lo] } : {}) };
-      });
-    },
+    labelUser: async (user, _history, candidates) =>
+      Array.from(candidates, (item): LabelResult => {
+        const at = csrFind(positives, user, item);
+        return { item, label: at >= 0 ? 'positive' : 'negative', ...(at >= 0 && confidence ? { score: confidence[at] } : {}) };
+      }),
   };
 }

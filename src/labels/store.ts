@@ -20,7 +20,7 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { DataFileError } from '../data/errors.js';
-import { csrFromPairs } from '../data/csr.js';
+import { csrFind, csrFromPairs } from '../data/csr.js';
 import type { Csr, Dataset } from '../data/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { labelValues, type Label, type LabelRecord } from './types.js';
@@ -339,13 +339,8 @@ export function labelConfidence(records: LabelRecord[], positives: Csr, dataset:
     if (r.label !== 'positive' || typeof r.score !== 'number') continue;
     const u = users.get(r.user), i = items.get(r.item);
     if (u === undefined || i === undefined) continue;
-    let lo = positives.indptr[u], hi = positives.indptr[u + 1];
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (positives.indices[mid] < i) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < positives.indptr[u + 1] && positives.indices[lo] === i) scores[lo] = r.score;
+    const at = csrFind(positives, u, i);
+    if (at >= 0) scores[at] = r.score;
   }
   return scores.length > 0 && scores.every((x) => !Number.isNaN(x)) ? scores : undefined;
 }
