@@ -9,7 +9,7 @@ export { rankingMetrics, type Metrics } from './eval/metrics.js';
 export { maskedTopK, type TopKOptions } from './eval/topk.js';
 export { initModel, saveState, loadState, type ModelState } from './model/state.js';
 export { readNpy, writeNpy, type NpyArray } from './model/npy.js';
-export { trainDefaults, evalDefaults, defaultThreads } from './defaults.js';
+export { trainDefaults, evalDefaults, labelUseDefaults, defaultThreads } from './defaults.js';
 export { MissingDependencyError } from './util/optional.js';
 export * from './trees/index.js';
 export * from './labels/index.js';

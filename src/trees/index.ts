@@ -2,10 +2,8 @@
 export { treeDefaults, spectralDefaults, type TreeOptions, type SpectralOptions } from './options.js';
 export { packPaths, pathOf, type PathCodes } from './paths.js';
 export { buildBalancedTree, type BalancedTree, type TreeNodes } from './kmeans.js';
-export { buildBalancedTreeReference } from './reference.js';
 export { jaccardGraph, spectralEmbedding, structuralFeatures, type SparseGraph, type SpectralEmbedding, type StructuralFeatures } from './spectral.js';
-export { jaccardGraphReference, spectralEmbeddingReference, symmetricEigen } from './spectral-reference.js';
-export { prefixSimilarity, prefixSimilarityOneToMany, prefixSimilarityReference } from './prefix.js';
+export { prefixSimilarity, prefixSimilarityOneToMany } from './prefix.js';
 export { readPaths, writePaths, parsePaths, formatPaths, type ItemIdSource } from './paths-file.js';
 export { treeStats, type TreeStats, type LeafSizeStats } from './stats.js';
 export { adjustedMutualInformation } from './ami.js';
