@@ -89,7 +89,7 @@ function unsatisfiedImports(files: string[], read: (path: string) => string): st
 test('the tarball: no test or bench file; shipped modules import only shipped files and declared dependencies', async () => {
   const { files } = await packed;
   assert.deepEqual(files.filter((f) => /^(test|bench|dist\/test|dist\/bench|build)\//.test(f) || f.endsWith('.node')), []);
-  for (const needed of ['bin/dtlns-native.js', 'CMakeLists.txt', 'native/addon.cpp', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/cli.js', 'dist/src/bench/index.js']) {
+  for (const needed of ['bin/dtlns-native.js', 'CMakeLists.txt', 'native/addon.cpp', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/cli.js', 'dist/src/benchmarks/index.js']) {
     assert.ok(files.includes(needed), `${needed} is shipped`);
   }
   assert.deepEqual(unsatisfiedImports(files, (f) => readFileSync(join(root, f), 'utf8')), []);

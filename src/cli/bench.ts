@@ -1,6 +1,6 @@
 /** `dtlns-native bench`: benchmark.js suites, native next to plain TS, with ratios and the machine. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { runBenchmarks, suites } from '../bench/index.js';
+import { runBenchmarks, suites } from '../benchmarks/index.js';
 
 interface BenchArgs {
   suite: string[];

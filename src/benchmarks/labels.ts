@@ -8,7 +8,7 @@
  *    full prompts at 1 thread; and score mode with two sequences (two users at a time) at 1 thread.
  *    20 candidates per user. Fair settings: same model, same users, same candidates, flash
  *    attention off.
- * The labelers' quality (rule variants and controls) is the `labelers` suite (src/bench/labelers.ts).
+ * The labelers' quality (rule variants and controls) is the `labelers` suite (src/benchmarks/labelers.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
