@@ -38,8 +38,8 @@ export const trainDefaults = {
 
 /** Negative sampling (src/sampling/; each sampler is described in native/kernels/sampler.hpp). */
 export const samplerDefaults = {
-  /** 'rns' uniform, 'pop' popularity^popAlpha, 'dns' the best-scored candidate, 'mixgcf', 'dtlns' (DESIGN.md step 5). */
-  sampler: 'rns' as 'rns' | 'pop' | 'dns' | 'mixgcf' | 'dtlns',
+  /** 'rns' uniform, 'pop' popularity^popAlpha, 'dns' the best-scored candidate, 'ahns' the candidate nearest a hardness target set by the positive's score, 'mixgcf', 'dtlns' (DESIGN.md step 5). */
+  sampler: 'rns' as 'rns' | 'pop' | 'dns' | 'ahns' | 'mixgcf' | 'dtlns',
   /** Candidates per negative for dns (its M), mixgcf and dtlns (n_negs of MixGCF and the DTL-NS release). */
   negs: 10,
   /** Negatives per positive; more than 1 trains MixGCF's K-pair loss log(1 + Σ_k exp(s_uk - s_ui)). */
@@ -53,6 +53,10 @@ export const samplerDefaults = {
   /** dtlns: weights of the structural and semantic path similarities (alpha_co, alpha_se of the DTL-NS release). */
   alphaCo: 0.1,
   alphaSe: 0.3,
+  /** ahns: hardness target beta (s_ui + alpha)^(p + 1) (the AHNS release's --alpha, --beta, --p defaults). */
+  ahnsAlpha: 1,
+  ahnsBeta: 0.1,
+  ahnsP: -2,
 };
 
 /** What labelled false negatives do in training (src/labels/use.ts). */

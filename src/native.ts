@@ -158,7 +158,7 @@ export type TrainModel = 'mf' | 'lightgcn';
 export type TrainOptimizer = 'adam' | 'lazy-adam' | 'sgd';
 
 /** Negative sampler names (native/kernels/sampler.hpp describes each). */
-export type SamplerName = 'rns' | 'pop' | 'dns' | 'mixgcf' | 'dtlns';
+export type SamplerName = 'rns' | 'pop' | 'dns' | 'ahns' | 'mixgcf' | 'dtlns';
 export type PositiveOrder = 'interactions' | 'user-uniform';
 
 /**
@@ -183,6 +183,10 @@ export interface SamplerFields {
   /** dtlns: weights of the structural and semantic prefix similarities. */
   alphaCo?: number;
   alphaSe?: number;
+  /** ahns: the negative nearest the hardness target ahnsBeta (s_ui + ahnsAlpha)^(ahnsP + 1); alpha finite, beta >= 0, p an integer in [-8, 8]. */
+  ahnsAlpha?: number;
+  ahnsBeta?: number;
+  ahnsP?: number;
   /** dtlns: nItems x depth path codes (-1 padded) and per-item lengths, per tree. */
   pathsCo?: Int32Array;
   pathsCoLengths?: Int32Array;

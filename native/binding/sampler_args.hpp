@@ -22,9 +22,10 @@ inline SamplerKind readSamplerKind(const Napi::Object& o) {
   if (name == "rns") return SamplerKind::Uniform;
   if (name == "pop") return SamplerKind::Popularity;
   if (name == "dns") return SamplerKind::Dynamic;
+  if (name == "ahns") return SamplerKind::Ahns;
   if (name == "mixgcf") return SamplerKind::MixGCF;
   if (name == "dtlns") return SamplerKind::DTLNS;
-  rangeError(o.Env(), "Expected sampler to be one of 'rns', 'pop', 'dns', 'mixgcf', 'dtlns' but received '" + name + "'");
+  rangeError(o.Env(), "Expected sampler to be one of 'rns', 'pop', 'dns', 'ahns', 'mixgcf', 'dtlns' but received '" + name + "'");
 }
 
 // Packed path codes `name` (Int32Array, nItems rows of equal width) and `name`Lengths.
@@ -49,8 +50,8 @@ inline PackedPaths readPaths(const Napi::Object& o, const std::string& name, uin
   return PackedPaths{codes.data, lengths.data, nItems, depth};
 }
 
-// sampler ('rns' | 'pop' | 'dns' | 'mixgcf' | 'dtlns'), negs, k, popAlpha, dnsTopK,
-// alphaCo, alphaSe, and for 'dtlns' pathsCo(+Lengths), pathsSe(+Lengths).
+// sampler ('rns' | 'pop' | 'dns' | 'ahns' | 'mixgcf' | 'dtlns'), negs, k, popAlpha, dnsTopK,
+// alphaCo, alphaSe, ahnsAlpha, ahnsBeta, ahnsP, and for 'dtlns' pathsCo(+Lengths), pathsSe(+Lengths).
 inline SamplerConfig readSampler(const Napi::Object& o, uint32_t nItems, std::vector<Napi::Value>& pins) {
   SamplerConfig c;
   c.kind = readSamplerKind(o);
@@ -71,6 +72,11 @@ inline SamplerConfig readSampler(const Napi::Object& o, uint32_t nItems, std::ve
   }
   c.alphaCo = float(number(o, "alphaCo", 0.1));
   c.alphaSe = float(number(o, "alphaSe", 0.3));
+  c.ahnsAlpha = number(o, "ahnsAlpha", 1.0);
+  c.ahnsBeta = number(o, "ahnsBeta", 0.1);
+  if (c.ahnsBeta < 0)
+    rangeError(o.Env(), "Expected ahnsBeta >= 0 but received " + std::to_string(c.ahnsBeta));
+  c.ahnsP = int(integer(o, "ahnsP", -8, 8, -2));
   if (c.kind == SamplerKind::DTLNS) {
     c.pathsCo = readPaths(o, "pathsCo", nItems, pins);
     c.pathsSe = readPaths(o, "pathsSe", nItems, pins);

@@ -206,7 +206,7 @@ std::pair<View<uint32_t>, View<uint32_t>> readPositives(const Napi::Object& o, c
 
 // trainStep({...same as trainEpoch without batch/seed and the label-use arrays, users, pos, optional
 //   weights (one loss weight per positive), and the draws:
-//   neg (n x k) for rns / pop; candidates, alphas, picks for dns / mixgcf / dtlns}) -> Promise<TrainStats>
+//   neg (n x k) for rns / pop; candidates, alphas, picks for dns / ahns / mixgcf / dtlns}) -> Promise<TrainStats>
 Napi::Value TrainStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = optionsArg(info);
@@ -320,7 +320,7 @@ Napi::Value SampleUniform(const Napi::CallbackInfo& info) {
 }
 
 // mineNegatives({model, layers, nUsers, nItems, dim, userEmb, itemEmb, trainIndptr, trainIndices,
-//   threads, sampler ('dns' | 'mixgcf' | 'dtlns') and its fields, users, pos, candidates, alphas, picks})
+//   threads, sampler ('dns' | 'ahns' | 'mixgcf' | 'dtlns') and its fields, users, pos, candidates, alphas, picks})
 //   -> Promise<{choice, items: Uint32Array (n x k x (L+1)), negatives: Float32Array (n x k x dim),
 //               layerRows: Float32Array (n x k x (L+1) x dim)}>
 Napi::Value MineNegatives(const Napi::CallbackInfo& info) {
@@ -335,7 +335,7 @@ Napi::Value MineNegatives(const Napi::CallbackInfo& info) {
   const PositiveSets train = readTrain(o, s.nUsers, s.nItems, pins);
   const SamplerConfig config = readSampler(o, s.nItems, pins);
   if (!config.scores())
-    rangeError(env, "Expected sampler to be one of 'dns', 'mixgcf', 'dtlns' (the samplers that choose among "
+    rangeError(env, "Expected sampler to be one of 'dns', 'ahns', 'mixgcf', 'dtlns' (the samplers that choose among "
                     "candidates) for mineNegatives but received '" + string(o, "sampler") + "'");
   auto [users, pos] = readPositives(o, s, pins);
   const NegativeDraws draws = readDraws(o, config, layers, users.length, s.nItems, pos.data, pins);
@@ -378,7 +378,7 @@ Napi::Value MineNegatives(const Napi::CallbackInfo& info) {
 // sampleNegatives({trainIndptr, trainIndices, nItems, seed, batch, threads, sampler and its fields,
 //   positives, optionally nonNegativesIndptr / nonNegativesIndices})
 //   -> Promise<{users, pos, neg: Uint32Array, skipped: number}>, the samples trainEpoch draws: neg holds
-//   k negatives per positive (rns / pop) or the k x negs hard-negative candidates (dns, mixgcf, dtlns).
+//   k negatives per positive (rns / pop) or the k x negs hard-negative candidates (dns, ahns, mixgcf, dtlns).
 Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = optionsArg(info);

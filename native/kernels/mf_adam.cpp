@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/dot.hpp"
 #include "kernels/memory.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/threading.hpp"
@@ -13,13 +14,6 @@ namespace {
 // Rows of upcoming samples are prefetched this many samples ahead; their slots further.
 constexpr size_t kPrefetchSamples = 8;
 constexpr size_t kPrefetchSlots = 16;
-
-inline float dot(const float* a, const float* b, size_t dim) {
-  float s = 0.f;
-#pragma omp simd reduction(+ : s)
-  for (size_t d = 0; d < dim; ++d) s += a[d] * b[d];
-  return s;
-}
 
 NodeParams nodeParams(const ModelTables& m) {
   return NodeParams{ParamTable{m.userEmb, m.userM, m.userV, m.nUsers}, ParamTable{m.itemEmb, m.itemM, m.itemV, m.nItems},

@@ -11,13 +11,6 @@
 namespace dtlns {
 namespace {
 
-inline float dot(const float* a, const float* b, size_t dim) {
-  float s = 0.f;
-#pragma omp simd reduction(+ : s)
-  for (size_t d = 0; d < dim; ++d) s += a[d] * b[d];
-  return s;
-}
-
 std::vector<double> popularityWeights(const PositiveSets& train, double exponent) {
   std::vector<double> weights(train.nItems, 0.0);
   for (size_t p = 0; p < train.nnz(); ++p) weights[train.indices[p]] += 1.0;
@@ -25,28 +18,10 @@ std::vector<double> popularityWeights(const PositiveSets& train, double exponent
   return weights;
 }
 
-// Index of the largest score, the first on ties.
-inline uint32_t argmax(const float* scores, size_t count) {
-  uint32_t best = 0;
-  for (size_t c = 1; c < count; ++c)
-    if (scores[c] > scores[best]) best = uint32_t(c);
-  return best;
-}
-
-// The candidate of rank `rank` (0 = best) by score, ties to the lower index.
-uint32_t rankedCandidate(const float* scores, size_t count, uint32_t rank, std::vector<uint32_t>& order) {
-  order.resize(count);
-  for (size_t c = 0; c < count; ++c) order[c] = uint32_t(c);
-  std::partial_sort(order.begin(), order.begin() + rank + 1, order.end(), [&](uint32_t a, uint32_t b) {
-    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-  });
-  return order[rank];
-}
-
 }  // namespace
 
 Sampler::Sampler(const SamplerConfig& config, const PositiveSets& train) : config_(config) {
-  if (config.negs < 1 || config.k < 1) throw InvalidArgument("Expected negs >= 1 and k >= 1");
+  if ((config.scores() && config.negs < 1) || config.k < 1) throw InvalidArgument("Expected negs >= 1 and k >= 1");
   if (config.kind == SamplerKind::Dynamic && (config.dnsTopK < 1 || config.dnsTopK > config.negs))
     throw InvalidArgument("Expected dnsTopK in [1, negs]");
   if (config.kind == SamplerKind::DTLNS &&
@@ -113,96 +88,6 @@ void BatchDraws::draw(const EpochPlan& plan, const PositiveSets& nonNegatives, c
     alphas.insert(alphas.end(), scratchAlphas_.begin() + r * na, scratchAlphas_.begin() + (r + 1) * na);
     picks.insert(picks.end(), scratchPicks_.begin() + r * np, scratchPicks_.begin() + (r + 1) * np);
   }
-}
-
-void mineNegatives(const SamplerConfig& config, const Propagation& prop, const uint32_t* users, const uint32_t* pos,
-                   const NegativeDraws& draws, size_t n, int threads, bool keepLayerRows, MinedNegatives& out) {
-  const NodeRows e0 = prop.layer(0);
-  const uint32_t nU = e0.nUsers;
-  const size_t dim = e0.dim, K = size_t(config.k), C = config.candidates();
-  const int L = prop.layers();
-  const size_t L1 = size_t(L) + 1;
-  const bool mixes = config.mixes(), dtl = config.kind == SamplerKind::DTLNS;
-  out.choice.resize(n * K * L1);
-  out.items.resize(n * K * L1);
-  out.pooled.resize(n * K * dim);
-  out.layerRows.resize(keepLayerRows ? n * K * L1 * dim : 0);
-  std::vector<NodeRows> layers;
-  for (int l = 0; l <= L; ++l) layers.push_back(prop.layer(l));
-
-  const double work = double(n * K * C) * double(dim) * 2.0 * double(mixes ? L1 : 1);
-  parallelFor(threadsFor(threads, work), int64_t(n), [&](int64_t begin, int64_t end, int) {
-    std::vector<float> scores(C), bonus(C);
-    std::vector<uint32_t> order;
-    std::vector<float> mixed(dim);
-    // The rows a sample reads lie scattered over tables of many MB: fetch them a few samples ahead.
-    auto prefetchSample = [&](int64_t k) {
-      prefetchRow(prop.finalRow(users[k]), dim, false);
-      const uint32_t* cand = draws.candidates + size_t(k) * K * C;
-      for (size_t c = 0; c < K * C; ++c) {
-        if (!mixes) prefetchRow(prop.finalRow(nU + cand[c]), dim, false);
-        else
-          for (size_t l = 0; l < L1; ++l) prefetchRow(layers[l].row(nU + cand[c]), dim, false);
-      }
-      if (mixes)
-        for (size_t l = 0; l < L1; ++l) prefetchRow(layers[l].row(nU + pos[k]), dim, false);
-    };
-    constexpr int64_t kAhead = 3;
-    for (int64_t k = begin; k < std::min(end, begin + kAhead); ++k) prefetchSample(k);
-    for (int64_t k = begin; k < end; ++k) {
-      if (k + kAhead < end) prefetchSample(k + kAhead);
-      const uint32_t u = users[k], i = pos[k];
-      const float* fu = prop.finalRow(u);
-      for (size_t s = 0; s < K; ++s) {
-        const size_t group = size_t(k) * K + s;
-        const uint32_t* cand = draws.candidates + group * C;
-        uint32_t* choice = out.choice.data() + group * L1;
-        uint32_t* items = out.items.data() + group * L1;
-        float* pooled = out.pooled.data() + group * dim;
-        if (!mixes) {
-          for (size_t c = 0; c < C; ++c) scores[c] = dot(fu, prop.finalRow(nU + cand[c]), dim);
-          const uint32_t best = config.dnsTopK > 1 ? rankedCandidate(scores.data(), C, draws.picks[group], order)
-                                                   : argmax(scores.data(), C);
-          std::fill(choice, choice + L1, best);
-          std::fill(items, items + L1, cand[best]);
-          const float* f = prop.finalRow(nU + cand[best]);
-          std::copy(f, f + dim, pooled);
-          if (keepLayerRows)
-            for (size_t l = 0; l < L1; ++l) {
-              const float* row = layers[l].row(nU + cand[best]);
-              std::copy(row, row + dim, out.layerRows.data() + (group * L1 + l) * dim);
-            }
-          continue;
-        }
-        if (dtl)
-          for (size_t c = 0; c < C; ++c)
-            bonus[c] = config.alphaCo * prefixSimilarity(config.pathsCo, i, cand[c]) +
-                       config.alphaSe * prefixSimilarity(config.pathsSe, i, cand[c]);
-        std::fill(pooled, pooled + dim, 0.f);
-        for (size_t l = 0; l < L1; ++l) {
-          const float a = draws.alphas[group * L1 + l];
-          const float* ei = layers[l].row(nU + i);
-          // <F_u, a e_i + (1 - a) e_j> for every candidate j.
-          const float positive = a * dot(fu, ei, dim);
-          for (size_t c = 0; c < C; ++c) scores[c] = positive + (1.f - a) * dot(fu, layers[l].row(nU + cand[c]), dim);
-          if (dtl) {
-            const float lo = *std::min_element(scores.begin(), scores.end());
-            const float hi = *std::max_element(scores.begin(), scores.end());
-            const float span = hi - lo + 1e-8f;
-            for (size_t c = 0; c < C; ++c) scores[c] = (scores[c] - lo) / span + bonus[c];
-          }
-          const uint32_t best = argmax(scores.data(), C);
-          choice[l] = best;
-          items[l] = cand[best];
-          const float* ej = layers[l].row(nU + cand[best]);
-          for (size_t d = 0; d < dim; ++d) mixed[d] = a * ei[d] + (1.f - a) * ej[d];
-          for (size_t d = 0; d < dim; ++d) pooled[d] += mixed[d];
-          if (keepLayerRows) std::copy(mixed.begin(), mixed.end(), out.layerRows.data() + (group * L1 + l) * dim);
-        }
-        for (size_t d = 0; d < dim; ++d) pooled[d] /= float(L1);
-      }
-    }
-  });
 }
 
 SampledTriples sampleEpochNegatives(const PositiveSets& train, const PositiveSets& nonNegatives, const Sampler& sampler,

@@ -4,18 +4,9 @@
 //   pop     a non-positive item with probability proportional to popularity^popAlpha
 //           (popularity = training interactions of the item; popAlpha >= 0, 0 is
 //           uniform), via an alias table.
-//   dns     M = negs uniform non-positive candidates scored <F_u, F_j> with the final
-//           embeddings; the best one, or a random one of the dnsTopK best (the DTL-NS
-//           release's 'dns_mn').
-//   mixgcf  negs uniform candidates; per layer l, positive mixing
-//           ẽ^l_j = α_l E^l_i + (1 - α_l) E^l_j with α_l ~ U[0, 1) per (sample, layer);
-//           hop mixing: score <F_u, ẽ^l_j> (F_u: the user's mean-pooled final embedding,
-//           as MixGCF and DTL-NS run LightGCN) and take the argmax per layer. The negative
-//           is mean_l ẽ^l_{c_l}; the loss back-propagates through the mixing into E^l_i
-//           and E^l_{c_l}. MF is the 0-layer case.
-//   dtlns   mixgcf, but the per-layer scores are min-max normalised over the candidates,
-//           (s - min) / (max - min + 1e-8), and alphaCo sim_co(i, j) + alphaSe sim_se(i, j)
-//           is added before the argmax; sim = LCP(path_i, path_j) / min(len_i, len_j).
+//   dns, ahns, mixgcf, dtlns  negs uniform candidates per negative, among which the
+//           sampler's rule chooses with the model (kernels/negative_rule.hpp, and one
+//           file per sampler under kernels/samplers/ that describes it).
 //
 // K negatives per positive (k > 1): each from its own group of candidates, trained
 // with the K-pair loss log(1 + Σ_k exp(s_uk - s_ui)) of MixGCF's create_bpr_loss.
@@ -36,20 +27,25 @@
 
 namespace dtlns {
 
-enum class SamplerKind { Uniform, Popularity, Dynamic, MixGCF, DTLNS };
+enum class SamplerKind { Uniform, Popularity, Dynamic, Ahns, MixGCF, DTLNS };
 
 struct SamplerConfig {
   SamplerKind kind = SamplerKind::Uniform;
-  int negs = 1;            // candidates per negative (dns: M; mixgcf/dtlns: n_negs); rns and pop draw 1
+  // Candidates per negative (dns: M; the others: n_negs); rns and pop draw 1. No default
+  // here: the caller sets it (src/defaults.ts holds the library's), 0 is refused.
+  int negs = 0;
   int k = 1;               // negatives per positive
   double popAlpha = 1.0;   // pop: weight = popularity^popAlpha
   int dnsTopK = 1;         // dns: choose at random among this many best candidates
   float alphaCo = 0.1f;    // dtlns: weight of the structural-tree similarity
   float alphaSe = 0.3f;    // dtlns: weight of the semantic-tree similarity
+  // ahns: the hardness target beta (s_ui + alpha)^(p + 1); set by the caller like negs.
+  double ahnsAlpha = 0, ahnsBeta = 0;
+  int ahnsP = 0;
   PackedPaths pathsCo, pathsSe;
   PositiveOrder positives = PositiveOrder::Interactions;  // which positives an epoch draws (kernels/bpr.hpp)
 
-  bool scores() const { return kind == SamplerKind::Dynamic || mixes(); }
+  bool scores() const { return kind == SamplerKind::Dynamic || kind == SamplerKind::Ahns || mixes(); }
   bool mixes() const { return kind == SamplerKind::MixGCF || kind == SamplerKind::DTLNS; }
   // Candidates per negative, per sample, and random values per sample.
   size_t candidates() const { return scores() ? size_t(negs) : 1; }
@@ -103,7 +99,7 @@ struct BatchDraws {
   std::vector<uint8_t> kept_;
 };
 
-// The negatives the scoring samplers (dns, mixgcf, dtlns) choose for n samples.
+// The negatives the scoring samplers (dns, ahns, mixgcf, dtlns) choose for n samples.
 struct MinedNegatives {
   std::vector<uint32_t> choice;     // n x k x (L+1): index of the chosen candidate in its group
   std::vector<uint32_t> items;      // n x k x (L+1): the chosen item (dns: the same for every layer)
@@ -112,7 +108,8 @@ struct MinedNegatives {
 };
 
 // Chooses among the candidates with the embeddings of the last prop.forward(),
-// which must have had every user, positive and candidate among its targets.
+// which must have had every user, positive and candidate among its targets
+// (the sampler's rule, kernels/negative_rule.cpp).
 void mineNegatives(const SamplerConfig& config, const Propagation& prop, const uint32_t* users, const uint32_t* pos,
                    const NegativeDraws& draws, size_t n, int threads, bool keepLayerRows, MinedNegatives& out);
 

@@ -51,18 +51,21 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('ks', { type: 'string', default: evalDefaults.ks.join(','), describe: 'Metric cut-offs' })
     .option('sampler', {
       type: 'string', choices: samplerNames, default: samplerDefaults.sampler,
-      describe: 'Negatives: rns (uniform), pop (popularity^--pop-alpha), dns (best-scored of --negs), mixgcf, dtlns (MixGCF + tree similarities)',
+      describe: 'Negatives: rns (uniform), pop (popularity^--pop-alpha), dns (best-scored of --negs), ahns (nearest the hardness target of --ahns-*), mixgcf, dtlns (MixGCF + tree similarities)',
     })
     .option('positives', {
       type: 'string', choices: ['interactions', 'user-uniform'], default: samplerDefaults.positives,
       describe: "Positives of an epoch: every training interaction once, or LightGCN-PyTorch's n_train draws of a uniform user and one of its items",
     })
-    .option('negs', { type: 'number', default: samplerDefaults.negs, describe: 'Candidates per negative for dns, mixgcf, dtlns' })
+    .option('negs', { type: 'number', default: samplerDefaults.negs, describe: 'Candidates per negative for dns, ahns, mixgcf, dtlns' })
     .option('k', { type: 'number', default: samplerDefaults.k, describe: 'Negatives per positive (K-pair loss when > 1)' })
     .option('pop-alpha', { type: 'number', default: samplerDefaults.popAlpha, describe: 'pop: exponent on item popularity' })
     .option('dns-top-k', { type: 'number', default: samplerDefaults.dnsTopK, describe: 'dns: choose at random among this many best candidates' })
     .option('alpha-co', { type: 'number', default: samplerDefaults.alphaCo, describe: 'dtlns: weight of the structural-tree path similarity' })
     .option('alpha-se', { type: 'number', default: samplerDefaults.alphaSe, describe: 'dtlns: weight of the semantic-tree path similarity' })
+    .option('ahns-alpha', { type: 'number', default: samplerDefaults.ahnsAlpha, describe: 'ahns: alpha of the hardness target beta (s_ui + alpha)^(p + 1)' })
+    .option('ahns-beta', { type: 'number', default: samplerDefaults.ahnsBeta, describe: 'ahns: beta of the hardness target (>= 0)' })
+    .option('ahns-p', { type: 'number', default: samplerDefaults.ahnsP, describe: 'ahns: p of the hardness target (an integer in [-8, 8])' })
     .option('paths-struct', { type: 'string', describe: 'dtlns: structural-tree path file ("item 0-1-3-2" lines; default: paths-struct.txt in the --data folder)' })
     .option('paths-semantic', { type: 'string', describe: 'dtlns: semantic-tree path file (default: paths-semantic.txt in the --data folder)' })
     .option('extra-positives', {

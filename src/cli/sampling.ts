@@ -21,6 +21,9 @@ export interface SamplingArgs {
   dnsTopK: number;
   alphaCo: number;
   alphaSe: number;
+  ahnsAlpha: number;
+  ahnsBeta: number;
+  ahnsP: number;
   pathsStruct?: string;
   pathsSemantic?: string;
   extraPositives?: string;
@@ -60,7 +63,7 @@ export async function samplingFromArgs(dataset: Dataset, args: SamplingArgs): Pr
   }
   const options: SamplingOptions = {
     sampler: args.sampler as SamplerName, positives: args.positives as PositiveOrder, negs: args.negs, k: args.k, popAlpha: args.popAlpha, dnsTopK: args.dnsTopK,
-    alphaCo: args.alphaCo, alphaSe: args.alphaSe,
+    alphaCo: args.alphaCo, alphaSe: args.alphaSe, ahnsAlpha: args.ahnsAlpha, ahnsBeta: args.ahnsBeta, ahnsP: args.ahnsP,
   };
   const log = (line: string) => {
     if (!args.quiet) process.stderr.write(line + '\n');

@@ -11,7 +11,7 @@ import { expectPathCodes, type PathCodes } from '../trees/paths.js';
 
 export type { SamplerName } from '../native.js';
 
-export const samplerNames: readonly SamplerName[] = ['rns', 'pop', 'dns', 'mixgcf', 'dtlns'];
+export const samplerNames: readonly SamplerName[] = ['rns', 'pop', 'dns', 'ahns', 'mixgcf', 'dtlns'];
 export const positiveOrders: readonly PositiveOrder[] = ['interactions', 'user-uniform'];
 
 type PathFields = 'pathsCo' | 'pathsCoLengths' | 'pathsSe' | 'pathsSeLengths';
@@ -39,6 +39,9 @@ export function resolveSampler(options: SamplerOptions, nItems: number): Resolve
     dnsTopK: expectInteger(options.dnsTopK ?? samplerDefaults.dnsTopK, 'dnsTopK', 1, negs),
     alphaCo: expectNumber(options.alphaCo ?? samplerDefaults.alphaCo, 'alphaCo'),
     alphaSe: expectNumber(options.alphaSe ?? samplerDefaults.alphaSe, 'alphaSe'),
+    ahnsAlpha: expectNumber(options.ahnsAlpha ?? samplerDefaults.ahnsAlpha, 'ahnsAlpha'),
+    ahnsBeta: expectNumber(options.ahnsBeta ?? samplerDefaults.ahnsBeta, 'ahnsBeta', 0),
+    ahnsP: expectInteger(options.ahnsP ?? samplerDefaults.ahnsP, 'ahnsP', -8, 8),
   };
   if (sampler === 'dtlns') {
     for (const name of ['pathsCo', 'pathsSe'] as const) {
@@ -61,6 +64,7 @@ export function resolveSampler(options: SamplerOptions, nItems: number): Resolve
 export function samplerFields(s: ResolvedSampler): SamplerFields {
   const fields: SamplerFields = {
     sampler: s.sampler, negs: s.negs, k: s.k, positives: s.positives, popAlpha: s.popAlpha, dnsTopK: s.dnsTopK, alphaCo: s.alphaCo, alphaSe: s.alphaSe,
+    ahnsAlpha: s.ahnsAlpha, ahnsBeta: s.ahnsBeta, ahnsP: s.ahnsP,
   };
   if (s.pathsCo && s.pathsSe) {
     fields.pathsCo = s.pathsCo.paths;
@@ -86,8 +90,9 @@ export function describeSampler(s: ResolvedSampler): Record<string, string | num
   // Only when not the default, so fingerprints of runs from before the option stay valid.
   if (s.positives !== samplerDefaults.positives) out.positives = s.positives;
   if (s.sampler === 'pop') out.popAlpha = s.popAlpha;
-  if (s.sampler === 'dns' || s.sampler === 'mixgcf' || s.sampler === 'dtlns') out.negs = s.negs;
+  if (s.sampler === 'dns' || s.sampler === 'ahns' || s.sampler === 'mixgcf' || s.sampler === 'dtlns') out.negs = s.negs;
   if (s.sampler === 'dns') out.dnsTopK = s.dnsTopK;
+  if (s.sampler === 'ahns') Object.assign(out, { ahnsAlpha: s.ahnsAlpha, ahnsBeta: s.ahnsBeta, ahnsP: s.ahnsP });
   if (s.sampler === 'dtlns' && s.pathsCo && s.pathsSe) {
     Object.assign(out, { alphaCo: s.alphaCo, alphaSe: s.alphaSe, pathsCo: digest(s.pathsCo), pathsSe: digest(s.pathsSe) });
   }

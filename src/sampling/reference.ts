@@ -6,6 +6,8 @@
  * lowest candidate index.
  *
  *   dns     score <F_u, F_j>; the best candidate, or the picks[g]-th best with dnsTopK > 1.
+ *   ahns    score <F_u, F_j>; the candidate nearest the hardness target
+ *           t = ahnsBeta (<F_u, F_i> + ahnsAlpha)^(ahnsP + 1): argmin |score - t|.
  *   mixgcf  per layer l: ẽ_j = a_l E^l_i + (1 - a_l) E^l_j, score <F_u, ẽ_j>, argmax.
  *   dtlns   per layer: the mixgcf scores min-max normalised over the candidates,
  *           (s - min) / (max - min + 1e-8), plus alphaCo sim_co(i, j) + alphaSe sim_se(i, j).
@@ -19,7 +21,7 @@ import {
 } from '../train/reference.js';
 import type { SamplerName } from './options.js';
 
-export type ScoringSampler = 'dns' | 'mixgcf' | 'dtlns';
+export type ScoringSampler = 'dns' | 'ahns' | 'mixgcf' | 'dtlns';
 
 export interface ReferenceMineOptions {
   sampler: ScoringSampler;
@@ -28,6 +30,10 @@ export interface ReferenceMineOptions {
   k?: number;
   /** dns (default 1). */
   dnsTopK?: number;
+  /** ahns (defaults 1, 0.1, -2). */
+  ahnsAlpha?: number;
+  ahnsBeta?: number;
+  ahnsP?: number;
   /** dtlns (defaults 0.1 and 0.3) and its path codes. */
   alphaCo?: number;
   alphaSe?: number;
@@ -67,7 +73,7 @@ function argmax(scores: ArrayLike<number>): number {
 }
 
 function checkMineOptions(o: ReferenceMineOptions) {
-  const sampler = expectOneOf(o.sampler, 'sampler', ['dns', 'mixgcf', 'dtlns'] as const);
+  const sampler = expectOneOf(o.sampler, 'sampler', ['dns', 'ahns', 'mixgcf', 'dtlns'] as const);
   const negs = expectInteger(o.negs, 'negs', 1);
   const k = expectInteger(o.k ?? 1, 'k', 1);
   const dnsTopK = expectInteger(o.dnsTopK ?? 1, 'dnsTopK', 1, negs);
@@ -76,20 +82,25 @@ function checkMineOptions(o: ReferenceMineOptions) {
   const n = expectUint32Array(o.users, 'users').length;
   expectUint32Array(o.pos, 'pos', n);
   expectUint32Array(o.candidates, 'candidates', n * k * negs);
-  const mixes = sampler !== 'dns';
+  const mixes = sampler === 'mixgcf' || sampler === 'dtlns';
   if (mixes && o.alphas?.length !== n * k * L1) {
     throw new RangeError(`Expected ${n * k * L1} elements in alphas but received ${o.alphas?.length}`);
   }
   if (sampler === 'dns' && dnsTopK > 1) expectUint32Array(o.picks, 'picks', n * k);
   const alphaCo = expectNumber(o.alphaCo ?? 0.1, 'alphaCo');
   const alphaSe = expectNumber(o.alphaSe ?? 0.3, 'alphaSe');
+  const ahns = {
+    alpha: expectNumber(o.ahnsAlpha ?? 1, 'ahnsAlpha'),
+    beta: expectNumber(o.ahnsBeta ?? 0.1, 'ahnsBeta', 0),
+    p: expectInteger(o.ahnsP ?? -2, 'ahnsP', -8, 8),
+  };
   const paths = sampler === 'dtlns' ? { co: expectPathCodes(o.pathsCo, 'pathsCo'), se: expectPathCodes(o.pathsSe, 'pathsSe') } : undefined;
-  return { sampler, negs, k, dnsTopK, L1, n, mixes, alphaCo, alphaSe, paths };
+  return { sampler, negs, k, dnsTopK, L1, n, mixes, alphaCo, alphaSe, ahns, paths };
 }
 
-/** The negatives dns, mixgcf or dtlns choose for these draws. */
+/** The negatives dns, ahns, mixgcf or dtlns choose for these draws (ahns: scores holds |score - target|). */
 export function referenceMineNegatives(o: ReferenceMineOptions): ReferenceMined {
-  const { sampler, negs, k, dnsTopK, L1, n, mixes, alphaCo, alphaSe, paths } = checkMineOptions(o);
+  const { sampler, negs, k, dnsTopK, L1, n, mixes, alphaCo, alphaSe, ahns, paths } = checkMineOptions(o);
   const { dim, nUsers, tables } = o;
   const row = (l: number, node: number) => tables[l].subarray(node * dim, (node + 1) * dim);
   const final = (node: number) => Float64Array.from({ length: dim }, (_, d) => tables.reduce((acc, t) => acc + t[node * dim + d], 0) / L1);
@@ -129,7 +140,12 @@ export function referenceMineNegatives(o: ReferenceMineOptions): ReferenceMined 
           }
         }
         let best: number;
-        if (!mixes && dnsTopK > 1) {
+        if (sampler === 'ahns') {
+          // Distance to the target; the nearest wins, so negate for the argmax (first on ties, as the kernel).
+          const target = ahns.beta * Math.pow(dot(fu, final(nUsers + i)) + ahns.alpha, ahns.p + 1);
+          scores = scores.map((v) => Math.abs(v - target));
+          best = argmax(scores.map((v) => -v));
+        } else if (!mixes && dnsTopK > 1) {
           const order = cand.map((_, c) => c).sort((x, y) => scores[y] - scores[x] || x - y);
           best = order[o.picks![g]];
         } else {
@@ -155,6 +171,9 @@ export interface ReferenceSamplerSettings {
   dnsTopK?: number;
   alphaCo?: number;
   alphaSe?: number;
+  ahnsAlpha?: number;
+  ahnsBeta?: number;
+  ahnsP?: number;
   pathsCo?: PathCodes;
   pathsSe?: PathCodes;
 }
@@ -172,7 +191,7 @@ export interface ReferenceDraws {
 /**
  * One training step with a sampler on explicit draws, as native.trainStep runs it: rns / pop
  * with k = 1 and no weights is referenceTrainStep on `neg`; otherwise the negatives are chosen by
- * referenceMineNegatives (dns, mixgcf, dtlns) or taken from `neg` (n x k), and trained by
+ * referenceMineNegatives (dns, ahns, mixgcf, dtlns) or taken from `neg` (n x k), and trained by
  * referenceMiniBatchStep.
  */
 export function referenceSamplerStep(
@@ -197,7 +216,7 @@ export function referenceSamplerStep(
     candidates: expectUint32Array(draws.candidates, 'candidates'), alphas: draws.alphas, picks: draws.picks,
   });
   return referenceMiniBatchStep(state, o, users, pos, {
-    k: sampler.k, items: mined.items, ...(sampler.sampler === 'dns' ? {} : { alphas: draws.alphas }),
+    k: sampler.k, items: mined.items, ...(sampler.sampler === 'dns' || sampler.sampler === 'ahns' ? {} : { alphas: draws.alphas }),
     ...(draws.weights ? { weights: draws.weights } : {}),
   });
 }
