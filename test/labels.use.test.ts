@@ -75,7 +75,7 @@ const labels = csr(labelRows, graph.nItems);
 const excluded = applyLabelUse(trainCsr, { pairs: labels }, { labelUse: 'exclude' }).nonNegatives!;
 const co = randomPaths(graph.nItems, 3, 2, 8), se = randomPaths(graph.nItems, 3, 2, 9);
 
-for (const sampler of ['rns', 'pop', 'dns', 'mixgcf', 'dtlns'] as SamplerName[]) {
+for (const sampler of ['rns', 'pop', 'dns', 'ahns', 'mixgcf', 'dtlns'] as SamplerName[]) {
   test(`sampleNegatives (${sampler}): an excluded item is never a negative nor a hard-negative candidate over 50 epochs of draws`, async () => {
     const draw = (seed: number, exclude: boolean) =>
       native.sampleNegatives({
@@ -108,7 +108,7 @@ const hyper = (model: 'mf' | 'lightgcn', layers: number) => ({
   lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, l2: 0.01,
 });
 
-for (const [sampler, model, layers] of [['rns', 'mf', 0], ['rns', 'lightgcn', 2], ['mixgcf', 'lightgcn', 2], ['dtlns', 'lightgcn', 1], ['dns', 'mf', 0]] as const) {
+for (const [sampler, model, layers] of [['rns', 'mf', 0], ['rns', 'lightgcn', 2], ['mixgcf', 'lightgcn', 2], ['dtlns', 'lightgcn', 1], ['dns', 'mf', 0], ['ahns', 'lightgcn', 2]] as const) {
   test(`trainStep with weights (${sampler}, ${model}-${layers}) matches the weighted reference`, async () => {
     const scores = sampler !== 'rns';
     const d = randomDraws(graph, 24, 1, scores ? 4 : 1, layers, 1, 31);

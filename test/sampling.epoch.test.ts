@@ -8,7 +8,7 @@ import { pathFields, randomPaths } from './support/sampling.js';
 
 const graph = randomGraph(60, 45, 9, 41);
 const paths = pathFields(randomPaths(graph.nItems, 4, 3, 42), randomPaths(graph.nItems, 5, 2, 43));
-const samplers: SamplerName[] = ['rns', 'pop', 'dns', 'mixgcf', 'dtlns'];
+const samplers: SamplerName[] = ['rns', 'pop', 'dns', 'ahns', 'mixgcf', 'dtlns'];
 
 function epochOptions(g: Graph, sampler: SamplerName, threads: number, extra: object = {}) {
   return {

@@ -20,6 +20,9 @@ interface Case {
   dnsTopK?: number;
   alphaCo?: number;
   alphaSe?: number;
+  ahnsAlpha?: number;
+  ahnsBeta?: number;
+  ahnsP?: number;
 }
 
 function layersOf(model: TrainModel, layers: number): number {
@@ -57,6 +60,8 @@ function assertSameChoices(ours: Uint32Array, theirs: ReferenceMined, label: str
 const cases: Case[] = [
   { sampler: 'dns' },
   { sampler: 'dns', dnsTopK: 3 },
+  { sampler: 'ahns' },
+  { sampler: 'ahns', ahnsAlpha: 0.2, ahnsBeta: 1, ahnsP: 0 },
   { sampler: 'mixgcf' },
   { sampler: 'dtlns' },
   { sampler: 'dtlns', alphaCo: 0.5, alphaSe: 2 },
@@ -64,7 +69,7 @@ const cases: Case[] = [
 for (const c of cases) {
   for (const [model, layers] of [['mf', 0], ['lightgcn', 1], ['lightgcn', 2], ['lightgcn', 3]] as const) {
     for (const k of [1, 2]) {
-      const label = `${c.sampler}${c.dnsTopK ? ` top-${c.dnsTopK}` : ''}${c.alphaSe ? ` alphas ${c.alphaCo}/${c.alphaSe}` : ''} ${model}-${layers} k=${k}`;
+      const label = `${c.sampler}${c.dnsTopK ? ` top-${c.dnsTopK}` : ''}${c.alphaSe ? ` alphas ${c.alphaCo}/${c.alphaSe}` : ''}${c.ahnsP !== undefined ? ` ahns ${c.ahnsAlpha}/${c.ahnsBeta}/${c.ahnsP}` : ''} ${model}-${layers} k=${k}`;
       test(`mineNegatives ${label} chooses as the reference`, async () => {
         const { ours, theirs } = await mine(c, model, layers, k, 20 + layers + 10 * k);
         const L1 = layersOf(model, layers) + 1;
@@ -73,7 +78,7 @@ for (const c of cases) {
         assert.deepEqual(ours.items, theirs.items);
         assertClose(ours.negatives, theirs.negatives, `${label} negatives`);
         assertClose(ours.layerRows, theirs.layerRows, `${label} layerRows`);
-        if (c.sampler !== 'dns' && L1 > 1) {
+        if ((c.sampler === 'mixgcf' || c.sampler === 'dtlns') && L1 > 1) {
           const perLayerDiffers = Array.from({ length: 25 * k }, (_, g) => ours.choice.subarray(g * L1, (g + 1) * L1)).some((row) => row.some((x) => x !== row[0]));
           assert.ok(perLayerDiffers, 'hop mixing chose different candidates at different layers somewhere');
         }
@@ -119,4 +124,28 @@ test('dtlns with a dominant semantic weight picks the candidate sharing the long
     });
     assert.deepEqual(Array.from(result.items), [expected, expected]);
   }
+});
+
+test('ahns chooses the candidate whose score is nearest a target that follows the positive score', async () => {
+  // beta = 1, p = 0, alpha = 0: the target is s_ui itself. Two users' positives with different
+  // scores must pull the choice to different candidates among the same ones.
+  const users = Uint32Array.from({ length: 25 }, (_, x) => x % graph.nUsers);
+  const pos = Uint32Array.from(users, (u) => graph.trainIndices[graph.trainIndptr[u]]);
+  const free = (u: number) => Array.from({ length: graph.nItems }, (_, i) => i).filter((i) => !graph.trainIndices.subarray(graph.trainIndptr[u], graph.trainIndptr[u + 1]).includes(i));
+  const candidates = Uint32Array.from(Array.from(users).flatMap((u) => free(u).slice(0, negs)));
+  const options = {
+    sampler: 'ahns' as const, negs, ahnsAlpha: 0, ahnsBeta: 1, ahnsP: 0, model: 'mf' as const, layers: 0, nUsers: graph.nUsers, nItems: graph.nItems, dim,
+    userEmb: state.userEmb, itemEmb: state.itemEmb, trainIndptr: graph.trainIndptr, trainIndices: graph.trainIndices, threads: 1, users, pos, candidates,
+  };
+  const ours = await native.mineNegatives(options);
+  const dotRows = (u: number, i: number) => Array.from({ length: dim }, (_, d) => state.userEmb[u * dim + d] * state.itemEmb[i * dim + d]).reduce((a, b) => a + b, 0);
+  for (let b = 0; b < users.length; b++) {
+    const cand = Array.from(candidates.subarray(b * negs, (b + 1) * negs));
+    const target = dotRows(users[b], pos[b]);
+    const gaps = cand.map((j) => Math.abs(dotRows(users[b], j) - target));
+    assert.equal(ours.choice[b], gaps.indexOf(Math.min(...gaps)), `sample ${b}`);
+  }
+  // The target moves with the positive: another positive score moves some choices.
+  const shifted = await native.mineNegatives({ ...options, ahnsAlpha: 3 });
+  assert.notDeepEqual(shifted.choice, ours.choice);
 });

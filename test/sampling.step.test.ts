@@ -26,7 +26,7 @@ interface Case {
 }
 
 function drawsFor(c: Case, layers: number, seed: number, g: Graph = graph, n = 20, candidates = negs) {
-  const scores = c.sampler === 'dns' || c.sampler === 'mixgcf' || c.sampler === 'dtlns';
+  const scores = c.sampler !== 'rns' && c.sampler !== 'pop';
   const d = randomDraws(g, n, c.k, scores ? candidates : 1, layers, c.dnsTopK ?? 1, seed);
   return scores ? d : { users: d.users, pos: d.pos, neg: d.candidates };
 }
@@ -52,6 +52,8 @@ const cases: Case[] = [
   { sampler: 'dtlns', k: 3 },
   { sampler: 'dns', k: 1 },
   { sampler: 'dns', k: 2, dnsTopK: 2 },
+  { sampler: 'ahns', k: 1 },
+  { sampler: 'ahns', k: 2 },
   { sampler: 'rns', k: 3 },
 ];
 for (const c of cases) {

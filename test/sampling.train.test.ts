@@ -106,3 +106,30 @@ test('cli: train --sampler dtlns finds the path files in the --data folder, take
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('train with ahns on MF and LightGCN states its target settings and learns', async () => {
+  for (const [model, layers] of [['mf', 0], ['lightgcn', 2]] as const) {
+    const result = await train(dataset, { sampler: 'ahns', ahnsBeta: 0.2, model, layers, epochs: 4, evalEvery: 2, threads: 1 });
+    assert.deepEqual(result.sampler, { sampler: 'ahns', k: 1, negs: 10, ahnsAlpha: 1, ahnsBeta: 0.2, ahnsP: -2 }, model);
+    assert.ok(result.history[0].loss > result.history[3].loss, `${model}: the loss went down`);
+  }
+});
+
+test('cli: train --sampler ahns takes --ahns-* and refuses a bad one by name', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dtlns-ahns-cli-'));
+  try {
+    writeLines(join(dir, 'train.txt'), dataset.train);
+    writeLines(join(dir, 'valid.txt'), dataset.valid!);
+    writeLines(join(dir, 'test.txt'), dataset.test!);
+    const common = ['train', '--data', dir, '--sampler', 'ahns', '--model', 'mf', '--epochs', '2', '--threads', '1', '--quiet', '--json'];
+    const r = spawnSync(process.execPath, [bin, ...common, '--ahns-alpha', '0.5', '--ahns-p', '-3', '--negs', '6'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.deepEqual([j.sampler.sampler, j.sampler.ahnsAlpha, j.sampler.ahnsBeta, j.sampler.ahnsP, j.sampler.negs], ['ahns', 0.5, 0.1, -3, 6]);
+    const bad = spawnSync(process.execPath, [bin, ...common, '--ahns-beta', '-1'], { encoding: 'utf8' });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /ahnsBeta/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
