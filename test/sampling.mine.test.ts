@@ -62,6 +62,8 @@ const cases: Case[] = [
   { sampler: 'dns', dnsTopK: 3 },
   { sampler: 'ahns' },
   { sampler: 'ahns', ahnsAlpha: 0.2, ahnsBeta: 1, ahnsP: 0 },
+  // Target = s_ui: at this fixture's scale the choice turns on the positive's score.
+  { sampler: 'ahns', ahnsAlpha: 0, ahnsBeta: 1, ahnsP: 0 },
   { sampler: 'mixgcf' },
   { sampler: 'dtlns' },
   { sampler: 'dtlns', alphaCo: 0.5, alphaSe: 2 },

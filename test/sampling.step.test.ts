@@ -23,6 +23,9 @@ interface Case {
   sampler: SamplerName;
   k: number;
   dnsTopK?: number;
+  ahnsAlpha?: number;
+  ahnsBeta?: number;
+  ahnsP?: number;
 }
 
 function drawsFor(c: Case, layers: number, seed: number, g: Graph = graph, n = 20, candidates = negs) {
@@ -53,7 +56,7 @@ const cases: Case[] = [
   { sampler: 'dns', k: 1 },
   { sampler: 'dns', k: 2, dnsTopK: 2 },
   { sampler: 'ahns', k: 1 },
-  { sampler: 'ahns', k: 2 },
+  { sampler: 'ahns', k: 2, ahnsAlpha: 0, ahnsBeta: 1, ahnsP: 0 },
   { sampler: 'rns', k: 3 },
 ];
 for (const c of cases) {
