@@ -1,234 +1,25 @@
+// The leading non-trivial eigenvectors of the normalised item graph (kernels/spectral.hpp):
+// block Krylov with thick restarts, or densely for small graphs. The graph is built in
+// kernels/jaccard.cpp, the operator is kernels/spectral_operator.hpp.
 #include "kernels/spectral.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
+#include "kernels/dense_eigen.hpp"
 #include "kernels/errors.hpp"
 #include "kernels/parallel.hpp"
-#include "kernels/parallel_dynamic.hpp"
 #include "kernels/rng.hpp"
+#include "kernels/spectral_operator.hpp"
 
 namespace dtlns {
 namespace {
 
-constexpr int64_t kItemChunk = 256;
-
-// Keeps the k entries with the largest value (ties: the lower column).
-void keepTop(std::vector<std::pair<uint32_t, float>>& row, uint32_t k) {
-  if (k == 0 || row.size() <= k) return;
-  auto better = [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); };
-  std::nth_element(row.begin(), row.begin() + k, row.end(), better);
-  row.resize(k);
-}
-
-// Union of each row with the transposed rows: (i,j) kept when either row has it.
-JaccardGraph symmetriseByUnion(const JaccardGraph& g, size_t n) {
-  std::vector<uint32_t> inPtr(n + 1, 0);
-  for (uint32_t j : g.indices) ++inPtr[j + 1];
-  for (size_t i = 0; i < n; ++i) inPtr[i + 1] += inPtr[i];
-  std::vector<uint32_t> inIdx(g.indices.size());
-  std::vector<float> inVal(g.indices.size());
-  std::vector<uint32_t> fill(inPtr.begin(), inPtr.end() - 1);
-  for (size_t i = 0; i < n; ++i)
-    for (uint32_t k = g.indptr[i]; k < g.indptr[i + 1]; ++k) {
-      const uint32_t at = fill[g.indices[k]]++;
-      inIdx[at] = uint32_t(i);
-      inVal[at] = g.values[k];
-    }
-  JaccardGraph out;
-  out.indptr.assign(n + 1, 0);
-  out.indices.reserve(2 * g.indices.size());
-  out.values.reserve(2 * g.indices.size());
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t a = g.indptr[i], b = inPtr[i];
-    const uint32_t aEnd = g.indptr[i + 1], bEnd = inPtr[i + 1];
-    while (a < aEnd || b < bEnd) {
-      if (b == bEnd || (a < aEnd && g.indices[a] < inIdx[b])) {
-        out.indices.push_back(g.indices[a]);
-        out.values.push_back(g.values[a++]);
-      } else if (a == aEnd || inIdx[b] < g.indices[a]) {
-        out.indices.push_back(inIdx[b]);
-        out.values.push_back(inVal[b++]);
-      } else {  // in both: J is symmetric, the values are equal
-        out.indices.push_back(g.indices[a]);
-        out.values.push_back(g.values[a++]);
-        ++b;
-      }
-    }
-    out.indptr[i + 1] = uint32_t(out.indices.size());
-  }
-  return out;
-}
-
-// Row blocks for reductions: sums are combined in block order, so results do
-// not depend on the thread count.
-constexpr size_t kRowBlock = 4096;
-
-// The deflated normalised adjacency P N P, P = I - v0 v0^T, applied to blocks
-// of vectors stored row-major (row i of a block holds p contiguous doubles).
-class Operator {
- public:
-  Operator(const SparseMatrixView& a, int threads) : a_(a), threads_(threads), scaled_(a.indptr[a.n]), v0_(a.n, 0.0) {
-    std::vector<double> invSqrt(a.n, 0.0);
-    double norm = 0;
-    for (size_t i = 0; i < a.n; ++i) {
-      double d = 0;
-      for (uint32_t k = a.indptr[i]; k < a.indptr[i + 1]; ++k) d += a.values[k];
-      if (d > 0) {
-        invSqrt[i] = 1.0 / std::sqrt(d);
-        v0_[i] = std::sqrt(d);
-        norm += d;
-      }
-    }
-    hasTrivial_ = norm > 0;
-    if (hasTrivial_)
-      for (double& v : v0_) v /= std::sqrt(norm);
-    parallelFor(threads_, int64_t(a.n), [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; ++i)
-        for (uint32_t k = a.indptr[i]; k < a.indptr[i + 1]; ++k)
-          scaled_[k] = float(double(a.values[k]) * (invSqrt[i] * invSqrt[a.indices[k]]));  // symmetric
-    });
-    const size_t parts = size_t(std::max(1, threads_)) * 8;
-    const double perPart = double(a.indptr[a.n] + a.n) / double(parts);
-    parts_.push_back(0);
-    for (size_t i = 0; i < a.n; ++i)
-      if (double(a.indptr[i + 1] + i + 1) >= perPart * double(parts_.size())) parts_.push_back(i + 1);
-    if (parts_.back() != a.n) parts_.push_back(a.n);
-  }
-
-  size_t n() const { return a_.n; }
-  int threads() const { return threads_; }
-  const std::vector<double>& trivial() const { return v0_; }
-  bool hasTrivial() const { return hasTrivial_; }
-
-  // y (n x p) = N x, x read with row stride xs. Threads take row ranges of
-  // equal entry counts (popular items have long rows).
-  void multiply(const double* x, size_t xs, double* y, size_t p) const {
-    switch (p) {
-      case 4: return multiplyRows<4>(x, xs, y, p);
-      case 8: return multiplyRows<8>(x, xs, y, p);
-      case 16: return multiplyRows<16>(x, xs, y, p);
-      default: return multiplyRows<0>(x, xs, y, p);
-    }
-  }
-
-  // Removes the trivial direction from every column of w (n x p).
-  void deflate(double* w, size_t p) const {
-    if (!hasTrivial_) return;
-    std::vector<double> h = gram(v0_.data(), 1, 1, w, p);
-    parallelFor(threads_, int64_t(a_.n), [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; ++i)
-        for (size_t c = 0; c < p; ++c) w[size_t(i) * p + c] -= v0_[size_t(i)] * h[c];
-    });
-  }
-
-  // G (mm x p) = V[:, 0:mm]^T W; V has row stride vs, W is n x p.
-  std::vector<double> gram(const double* v, size_t vs, size_t mm, const double* w, size_t p) const {
-    const size_t n = a_.n;
-    const int64_t blocks = int64_t((n + kRowBlock - 1) / kRowBlock);
-    std::vector<double> partial(size_t(blocks) * mm * p, 0.0);
-    parallelFor(threads_, blocks, [&](int64_t b0, int64_t b1, int) {
-      for (int64_t blk = b0; blk < b1; ++blk) {
-        double* acc = partial.data() + size_t(blk) * mm * p;
-        const size_t end = std::min(n, size_t(blk + 1) * kRowBlock);
-        // Four rows at a time: each accumulator is loaded and stored once per four rows.
-        size_t i = size_t(blk) * kRowBlock;
-        for (; i + 4 <= end; i += 4) {
-          const double *v0 = v + i * vs, *v1 = v0 + vs, *v2 = v1 + vs, *v3 = v2 + vs;
-          const double *w0 = w + i * p, *w1 = w0 + p, *w2 = w1 + p, *w3 = w2 + p;
-          for (size_t r = 0; r < mm; ++r)
-            for (size_t c = 0; c < p; ++c) acc[r * p + c] += (v0[r] * w0[c] + v1[r] * w1[c]) + (v2[r] * w2[c] + v3[r] * w3[c]);
-        }
-        for (; i < end; ++i)
-          for (size_t r = 0; r < mm; ++r)
-            for (size_t c = 0; c < p; ++c) acc[r * p + c] += v[i * vs + r] * w[i * p + c];
-      }
-    });
-    std::vector<double> g(mm * p, 0.0);
-    for (int64_t blk = 0; blk < blocks; ++blk)
-      for (size_t t = 0; t < mm * p; ++t) g[t] += partial[size_t(blk) * mm * p + t];
-    return g;
-  }
-
- private:
-  // Width P known at compile time (0: use p).
-  template <size_t P>
-  void multiplyRows(const double* x, size_t xs, double* y, size_t p) const {
-    const size_t width = P ? P : p;
-    parallelFor(threads_, int64_t(parts_.size() - 1), [&](int64_t b, int64_t e, int) {
-      for (size_t i = parts_[size_t(b)]; i < parts_[size_t(e)]; ++i) {
-        double acc[P ? P : 1];
-        double* yi = P ? acc : y + i * width;
-        std::fill(yi, yi + width, 0.0);
-        for (uint32_t k = a_.indptr[i]; k < a_.indptr[i + 1]; ++k) {
-          const double w = scaled_[k];
-          const double* xj = x + size_t(a_.indices[k]) * xs;
-          for (size_t c = 0; c < width; ++c) yi[c] += w * xj[c];
-        }
-        if (P) std::copy(acc, acc + width, y + i * width);
-      }
-    });
-  }
-
-  SparseMatrixView a_;
-  int threads_;
-  std::vector<size_t> parts_;  // row boundaries of equal-entry parts
-  std::vector<float> scaled_;
-  std::vector<double> v0_;
-  bool hasTrivial_ = false;
-};
-
-// Cyclic Jacobi on a symmetric m x m row-major matrix (destroyed). Returns the
-// eigenvalues; vectors[r * m + j] is component r of eigenvector j.
-std::vector<double> jacobiEigen(std::vector<double>& a, size_t m, std::vector<double>& vectors) {
-  vectors.assign(m * m, 0.0);
-  for (size_t i = 0; i < m; ++i) vectors[i * m + i] = 1.0;
-  double total = 0;
-  for (double x : a) total += x * x;
-  for (int sweep = 0; sweep < 100; ++sweep) {
-    double off = 0;
-    for (size_t p = 0; p < m; ++p)
-      for (size_t q = p + 1; q < m; ++q) off += a[p * m + q] * a[p * m + q];
-    if (off <= 1e-30 * total || off == 0) break;
-    for (size_t p = 0; p < m; ++p) {
-      for (size_t q = p + 1; q < m; ++q) {
-        const double apq = a[p * m + q];
-        if (std::abs(apq) < 1e-300) continue;
-        const double theta = (a[q * m + q] - a[p * m + p]) / (2 * apq);
-        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::abs(theta) + std::sqrt(theta * theta + 1));
-        const double c = 1 / std::sqrt(t * t + 1), s = t * c;
-        for (size_t k = 0; k < m; ++k) {  // A J
-          const double akp = a[k * m + p], akq = a[k * m + q];
-          a[k * m + p] = c * akp - s * akq;
-          a[k * m + q] = s * akp + c * akq;
-        }
-        for (size_t k = 0; k < m; ++k) {  // J^T A
-          const double apk = a[p * m + k], aqk = a[q * m + k];
-          a[p * m + k] = c * apk - s * aqk;
-          a[q * m + k] = s * apk + c * aqk;
-        }
-        a[p * m + q] = a[q * m + p] = 0.0;
-        for (size_t k = 0; k < m; ++k) {  // V J
-          const double vkp = vectors[k * m + p], vkq = vectors[k * m + q];
-          vectors[k * m + p] = c * vkp - s * vkq;
-          vectors[k * m + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  std::vector<double> values(m);
-  for (size_t i = 0; i < m; ++i) values[i] = a[i * m + i];
-  return values;
-}
-
-// Indices of values, largest first (ties: lower index).
-std::vector<size_t> descendingOrder(const std::vector<double>& values) {
-  std::vector<size_t> order(values.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return values[x] > values[y]; });
-  return order;
-}
+using spectral::descendingOrder;
+using spectral::jacobiEigen;
+using spectral::kRowBlock;
+using spectral::Operator;
 
 // Writes unit-norm Ritz vectors as float features (n x k) with a canonical
 // sign (largest-magnitude component positive) and true residuals ||N y - theta y||.
@@ -526,74 +317,8 @@ class BlockKrylov {
   uint64_t products_ = 0;
 };
 
-}  // namespace
 
-JaccardGraph jaccardGraph(const uint32_t* indptr, const uint32_t* indices, size_t nUsers, size_t nItems, uint32_t topK,
-                          int threads) {
-  const size_t nnz = indptr[nUsers];
-  std::vector<uint32_t> colPtr(nItems + 1, 0), colUsers(nnz);
-  for (size_t k = 0; k < nnz; ++k) ++colPtr[indices[k] + 1];
-  for (size_t i = 0; i < nItems; ++i) colPtr[i + 1] += colPtr[i];
-  {
-    std::vector<uint32_t> fill(colPtr.begin(), colPtr.end() - 1);
-    for (size_t u = 0; u < nUsers; ++u)
-      for (uint32_t k = indptr[u]; k < indptr[u + 1]; ++k) colUsers[fill[indices[k]]++] = uint32_t(u);
-  }
-  const int64_t chunks = (int64_t(nItems) + kItemChunk - 1) / kItemChunk;
-  const size_t chunkCount = size_t(chunks);
-  std::vector<std::vector<uint32_t>> chunkIdx(chunkCount);
-  std::vector<std::vector<float>> chunkVal(chunkCount);
-  std::vector<uint32_t> rowLength(nItems, 0);
-  std::vector<std::vector<uint32_t>> counts(size_t(std::max(1, threads)));
-  dynamicFor(threads, chunks, [&](int64_t chunk, int t) {
-    std::vector<uint32_t>& count = counts[size_t(t)];
-    if (count.empty()) count.assign(nItems, 0);
-    std::vector<uint32_t> touched;
-    std::vector<std::pair<uint32_t, float>> row;
-    const size_t end = std::min(nItems, size_t(chunk + 1) * kItemChunk);
-    for (size_t i = size_t(chunk) * kItemChunk; i < end; ++i) {
-      touched.clear();
-      for (uint32_t a = colPtr[i]; a < colPtr[i + 1]; ++a) {
-        const uint32_t u = colUsers[a];
-        for (uint32_t k = indptr[u]; k < indptr[u + 1]; ++k) {
-          const uint32_t j = indices[k];
-          if (j != i && count[j]++ == 0) touched.push_back(j);
-        }
-      }
-      row.clear();
-      const double degI = double(colPtr[i + 1] - colPtr[i]);
-      for (uint32_t j : touched) {
-        const double shared = count[j];
-        row.emplace_back(j, float(shared / (degI + double(colPtr[j + 1] - colPtr[j]) - shared)));
-        count[j] = 0;
-      }
-      keepTop(row, topK);
-      std::sort(row.begin(), row.end());
-      rowLength[i] = uint32_t(row.size());
-      for (const auto& [j, v] : row) {
-        chunkIdx[size_t(chunk)].push_back(j);
-        chunkVal[size_t(chunk)].push_back(v);
-      }
-    }
-  });
-  JaccardGraph g;
-  g.indptr.assign(nItems + 1, 0);
-  size_t total = 0;
-  for (size_t i = 0; i < nItems; ++i) {
-    total += rowLength[i];
-    if (total > 0xFFFFFFFFull) throw std::length_error("the Jaccard graph has more than 2^32 entries: set topK");
-    g.indptr[i + 1] = uint32_t(total);
-  }
-  g.indices.reserve(total);
-  g.values.reserve(total);
-  for (int64_t c = 0; c < chunks; ++c) {
-    g.indices.insert(g.indices.end(), chunkIdx[size_t(c)].begin(), chunkIdx[size_t(c)].end());
-    g.values.insert(g.values.end(), chunkVal[size_t(c)].begin(), chunkVal[size_t(c)].end());
-    std::vector<uint32_t>().swap(chunkIdx[size_t(c)]);
-    std::vector<float>().swap(chunkVal[size_t(c)]);
-  }
-  return topK > 0 ? symmetriseByUnion(g, nItems) : g;
-}
+}  // namespace
 
 SpectralResult spectralEmbedding(const SparseMatrixView& a, const SpectralOptions& opt) {
   if (opt.dims < 1 || opt.dims >= a.n) throw InvalidArgument("dims must be in [1, n - 1]");
