@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { samplerDefaults } from './defaults.js';
 
 /** Typed arrays that may be pinned and read by a kernel without a copy. */
 export interface TopKResult {
@@ -394,7 +395,27 @@ function loadAddon(): NativeBinding {
   );
 }
 
-export const native: NativeBinding = loadAddon();
+const addon = loadAddon();
+
+/**
+ * The options with every absent sampler field taken from samplerDefaults: the binding
+ * has no defaults of its own, so src/defaults.ts is their one declaration.
+ */
+function withSamplerDefaults<T extends object>(options: T): T {
+  // Anything but an options object goes through as it came, for the binding to refuse by name.
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return options;
+  const filled = { ...options } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(samplerDefaults)) if (filled[key] === undefined) filled[key] = value;
+  return filled as unknown as T;
+}
+
+export const native: NativeBinding = {
+  ...addon,
+  trainEpoch: (options) => addon.trainEpoch(withSamplerDefaults(options)),
+  trainStep: (options) => addon.trainStep(withSamplerDefaults(options)),
+  sampleNegatives: (options) => addon.sampleNegatives(withSamplerDefaults(options)),
+  mineNegatives: (options) => addon.mineNegatives(withSamplerDefaults(options)),
+};
 
 /**
  * Awaits a native promise so that a rejection carries the caller's stack

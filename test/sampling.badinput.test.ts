@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { native } from '../src/native.js';
 import { train } from '../src/train/train.js';
 import { resolveSampler } from '../src/sampling/options.js';
+import { samplerDefaults } from '../src/defaults.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { packPaths } from '../src/trees/paths.js';
 import { randomGraph, randomState } from './support/training.js';
@@ -123,4 +124,20 @@ test('train() rejects a bad sampler option before any epoch', async () => {
   const dataset = generateSynthetic({ preset: 'tiny' });
   await assert.rejects(train(dataset, { sampler: 'dtlns', epochs: 1, threads: 1 }), /pathsCo/);
   await assert.rejects(train(dataset, { sampler: 'mixgcf', negs: 0, epochs: 1, threads: 1 }), RangeError);
+});
+
+test('an absent sampler field takes its value from samplerDefaults, its one declaration', async () => {
+  const draw = () => native.sampleNegatives({ trainIndptr: graph.trainIndptr, trainIndices: graph.trainIndices, nItems: graph.nItems, seed: 1, batch: 4, threads: 1, sampler: 'dns' });
+  const perSample = async () => {
+    const t = await draw();
+    return t.neg.length / t.users.length;
+  };
+  assert.equal(await perSample(), samplerDefaults.negs);
+  const saved = samplerDefaults.negs;
+  samplerDefaults.negs = 3;
+  try {
+    assert.equal(await perSample(), 3);
+  } finally {
+    samplerDefaults.negs = saved;
+  }
 });

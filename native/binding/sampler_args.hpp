@@ -1,6 +1,7 @@
 // Reading and checking the sampler fields of an options object (trainEpoch,
 // trainStep, mineNegatives, sampleNegatives) and the explicit draws of a step.
-// Defaults match samplerDefaults in src/defaults.ts.
+// Every field is required here: src/native.ts fills the absent ones from
+// samplerDefaults (src/defaults.ts), their one declaration.
 #pragma once
 #include <napi.h>
 
@@ -17,7 +18,6 @@ constexpr int64_t kMaxCandidates = 4096;
 constexpr int64_t kMaxNegativesPerPositive = 256;
 
 inline SamplerKind readSamplerKind(const Napi::Object& o) {
-  if (o.Get("sampler").IsUndefined()) return SamplerKind::Uniform;
   const std::string name = string(o, "sampler");
   if (name == "rns") return SamplerKind::Uniform;
   if (name == "pop") return SamplerKind::Popularity;
@@ -55,28 +55,26 @@ inline PackedPaths readPaths(const Napi::Object& o, const std::string& name, uin
 inline SamplerConfig readSampler(const Napi::Object& o, uint32_t nItems, std::vector<Napi::Value>& pins) {
   SamplerConfig c;
   c.kind = readSamplerKind(o);
-  c.negs = int(integer(o, "negs", 1, kMaxCandidates, 10));
-  c.k = int(integer(o, "k", 1, kMaxNegativesPerPositive, 1));
-  c.popAlpha = number(o, "popAlpha", 1.0);
+  c.negs = int(integer(o, "negs", 1, kMaxCandidates));
+  c.k = int(integer(o, "k", 1, kMaxNegativesPerPositive));
+  c.popAlpha = number(o, "popAlpha");
   if (c.popAlpha < 0 || c.popAlpha > 10)
     rangeError(o.Env(), "Expected popAlpha in [0, 10] but received " + std::to_string(c.popAlpha));
-  c.dnsTopK = int(integer(o, "dnsTopK", 1, kMaxCandidates, 1));
+  c.dnsTopK = int(integer(o, "dnsTopK", 1, kMaxCandidates));
   if (c.kind == SamplerKind::Dynamic && c.dnsTopK > c.negs)
     rangeError(o.Env(), "Expected dnsTopK in [1, negs = " + std::to_string(c.negs) + "] but received " +
                             std::to_string(c.dnsTopK));
-  if (!o.Get("positives").IsUndefined()) {
-    const std::string positives = string(o, "positives");
-    if (positives != "interactions" && positives != "user-uniform")
-      rangeError(o.Env(), "Expected positives to be one of 'interactions', 'user-uniform' but received '" + positives + "'");
-    c.positives = positives == "user-uniform" ? PositiveOrder::UserUniform : PositiveOrder::Interactions;
-  }
-  c.alphaCo = float(number(o, "alphaCo", 0.1));
-  c.alphaSe = float(number(o, "alphaSe", 0.3));
-  c.ahnsAlpha = number(o, "ahnsAlpha", 1.0);
-  c.ahnsBeta = number(o, "ahnsBeta", 0.1);
+  const std::string positives = string(o, "positives");
+  if (positives != "interactions" && positives != "user-uniform")
+    rangeError(o.Env(), "Expected positives to be one of 'interactions', 'user-uniform' but received '" + positives + "'");
+  c.positives = positives == "user-uniform" ? PositiveOrder::UserUniform : PositiveOrder::Interactions;
+  c.alphaCo = float(number(o, "alphaCo"));
+  c.alphaSe = float(number(o, "alphaSe"));
+  c.ahnsAlpha = number(o, "ahnsAlpha");
+  c.ahnsBeta = number(o, "ahnsBeta");
   if (c.ahnsBeta < 0)
     rangeError(o.Env(), "Expected ahnsBeta >= 0 but received " + std::to_string(c.ahnsBeta));
-  c.ahnsP = int(integer(o, "ahnsP", -8, 8, -2));
+  c.ahnsP = int(integer(o, "ahnsP", -8, 8));
   if (c.kind == SamplerKind::DTLNS) {
     c.pathsCo = readPaths(o, "pathsCo", nItems, pins);
     c.pathsSe = readPaths(o, "pathsSe", nItems, pins);

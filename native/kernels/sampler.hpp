@@ -29,18 +29,19 @@ namespace dtlns {
 
 enum class SamplerKind { Uniform, Popularity, Dynamic, Ahns, MixGCF, DTLNS };
 
+// The hyperparameters have no defaults here: the caller sets those of its sampler
+// (the library's defaults are declared once, in src/defaults.ts). The zeros below
+// are refused where they matter (negs, dnsTopK); rns with k = 1 needs nothing.
 struct SamplerConfig {
   SamplerKind kind = SamplerKind::Uniform;
-  // Candidates per negative (dns: M; the others: n_negs); rns and pop draw 1. No default
-  // here: the caller sets it (src/defaults.ts holds the library's), 0 is refused.
-  int negs = 0;
+  int negs = 0;            // candidates per negative (dns: M; the others: n_negs); rns and pop draw 1
   int k = 1;               // negatives per positive
-  double popAlpha = 1.0;   // pop: weight = popularity^popAlpha
-  int dnsTopK = 1;         // dns: choose at random among this many best candidates
-  float alphaCo = 0.1f;    // dtlns: weight of the structural-tree similarity
-  float alphaSe = 0.3f;    // dtlns: weight of the semantic-tree similarity
-  // ahns: the hardness target beta (s_ui + alpha)^(p + 1); set by the caller like negs.
-  double ahnsAlpha = 0, ahnsBeta = 0;
+  double popAlpha = 0;     // pop: weight = popularity^popAlpha
+  int dnsTopK = 0;         // dns: choose at random among this many best candidates
+  float alphaCo = 0;       // dtlns: weight of the structural-tree similarity
+  float alphaSe = 0;       // dtlns: weight of the semantic-tree similarity
+  double ahnsAlpha = 0;    // ahns: the hardness target beta (s_ui + alpha)^(p + 1)
+  double ahnsBeta = 0;
   int ahnsP = 0;
   PackedPaths pathsCo, pathsSe;
   PositiveOrder positives = PositiveOrder::Interactions;  // which positives an epoch draws (kernels/bpr.hpp)
