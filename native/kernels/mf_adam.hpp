@@ -1,6 +1,6 @@
 // The mini-batch step of MF (0 layers) with one negative per positive (rns,
 // pop), BPR loss, L2 on the batch's rows and dense Adam: the step of the
-// general mini-batch trainer (train.cpp), with Adam deferred
+// general mini-batch trainer (minibatch.cpp), with Adam deferred
 // (kernels/deferred_adam.hpp) and every pass over the batch's rows only:
 //   1. the batch's distinct rows, in order of first use (slots);
 //   2. their p, m, v as dense Adam has them (the deferred zero-gradient

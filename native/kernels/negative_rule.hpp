@@ -3,8 +3,9 @@
 // never asks which kind it runs. Drawing (how many candidates, mixing weights and
 // picks a sample draws) is SamplerConfig's and kernels/sampler.cpp's.
 //
-// Adding a sampler: a SamplerKind, a traits row in kernels/sampler.cpp, one file under
-// kernels/samplers/ with its rule and its make*Rule(), and a line in makeNegativeRule().
+// Adding a sampler: a SamplerKind (with its draws in SamplerConfig::scores() / mixes()),
+// one file under kernels/samplers/ with its rule and its make*Rule(), a line in
+// makeNegativeRule(), and its fields in binding/sampler_args.hpp (README, "Adding a sampler").
 #pragma once
 #include <cstddef>
 #include <cstdint>
