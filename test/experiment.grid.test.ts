@@ -74,7 +74,7 @@ test('experiment grid: the samplers x labelers axes expand into named methods; f
 test('experiment grid: every bad field is named with the file', () => {
   expectFieldError([], '(config)', /expected an object/);
   expectFieldError({ ...base, seeds: undefined }, 'seeds', /required/);
-  expectFieldError({ ...base, methods: [{ name: 'x', sampler: 'bpr' }] }, 'methods[0].sampler', /rns, pop, dns, mixgcf, dtlns.*"bpr"/);
+  expectFieldError({ ...base, methods: [{ name: 'x', sampler: 'bpr' }] }, 'methods[0].sampler', /rns, pop, dns, ahns, mixgcf, dtlns.*"bpr"/);
   expectFieldError({ ...base, methods: [{ name: 'x', sampler: 'rns', labeler: 'llm' }] }, 'methods[0].labeler', /none, rule, topn, random-codes/);
   expectFieldError({ ...base, methods: [{ sampler: 'rns' }] }, 'methods[0].name', /required/);
   expectFieldError({ ...base, methods: [{ name: 'a b', sampler: 'rns' }] }, 'methods[0].name', /folders/);

@@ -149,8 +149,6 @@ class MixingRule : public MiningRule {
 
 std::unique_ptr<NegativeRule> makeDnsRule(const SamplerConfig& config);
 std::unique_ptr<NegativeRule> makeAhnsRule(const SamplerConfig& config);
-// ahns: the score its negative should have for a positive scored positiveScore.
-double ahnsTarget(const SamplerConfig& config, float positiveScore);
 std::unique_ptr<NegativeRule> makeMixGcfRule(const SamplerConfig& config);
 std::unique_ptr<NegativeRule> makeDtlnsRule(const SamplerConfig& config);
 

@@ -2,7 +2,7 @@
 // candidates scored s_uj = <F_u, F_j>; the chosen one is the candidate whose score is
 // nearest the hardness target beta (s_ui + alpha)^(p + 1), which follows the positive's
 // score s_ui = <F_u, F_i>: argmin_j |s_uj - target|, ties to the lower index. The
-// target is taken in double so that an integer power of a negative base stays exact.
+// target and gaps are taken in double, as the float64 reference (src/sampling/reference.ts) takes them.
 #include <cmath>
 
 #include "kernels/dot.hpp"
@@ -10,6 +10,11 @@
 
 namespace dtlns {
 namespace {
+
+// The score the negative should have for a positive scored positiveScore.
+double ahnsTarget(const SamplerConfig& config, float positiveScore) {
+  return config.ahnsBeta * std::pow(double(positiveScore) + config.ahnsAlpha, config.ahnsP + 1);
+}
 
 class AhnsRule : public ChosenItemRule {
  public:
@@ -33,10 +38,6 @@ class AhnsRule : public ChosenItemRule {
 };
 
 }  // namespace
-
-double ahnsTarget(const SamplerConfig& config, float positiveScore) {
-  return config.ahnsBeta * std::pow(double(positiveScore) + config.ahnsAlpha, config.ahnsP + 1);
-}
 
 std::unique_ptr<NegativeRule> makeAhnsRule(const SamplerConfig& config) { return std::make_unique<AhnsRule>(config); }
 
