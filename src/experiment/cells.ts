@@ -17,6 +17,7 @@ import type { LabelQuality } from '../labels/quality.js';
 import type { HeldOutReport } from '../labels/heldout.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { labelDefaults, labelUseDefaults } from '../defaults.js';
+import { samplerFieldNames, type SamplerFieldName } from '../sampling/catalogue.js';
 import { hasLabels, readsRuleOptions, usesPaths, usesPrep, type Cell, type ExperimentConfig, type SamplerSettings } from './grid.js';
 import { digest, modelOptions, prepFiles, type PrepFiles } from './prep.js';
 
@@ -60,7 +61,11 @@ export interface CellResult {
 
 export type CellState = 'finished' | 'partial' | 'new';
 
+/** Every sampler field, in the order a labelled cell's train-stage fingerprint has always listed them (new fields last). */
+const samplerKeyOrder = [...new Set(['negs', 'k', 'dnsTopK', 'popAlpha', 'alphaCo', 'alphaSe', ...samplerFieldNames])] as SamplerFieldName[];
+
 /** Everything that decides what a cell computes (threads are left out: they do not change what a cell means). */
+
 export function cellFingerprint(config: ExperimentConfig, cell: Cell): string {
   const prep = usesPrep(cell.method) ? prepFiles(config, cell.dataset, cell.model).fingerprint : undefined;
   // The rule's defaults decide what a rule-labelled cell computes: a changed default starts it over.
@@ -115,7 +120,7 @@ function checkpointHistory(runDir: string): EpochReport[] {
 /** The training options of a cell: shared settings, then the model's, then the method's sampler settings. */
 function cellTrainOptions(config: ExperimentConfig, cell: Cell): Omit<TrainOptions, 'out' | 'threads'> {
   const pick = (s: SamplerSettings): SamplerSettings =>
-    Object.fromEntries((['negs', 'k', 'dnsTopK', 'popAlpha', 'alphaCo', 'alphaSe'] as const).flatMap((key) => (s[key] === undefined ? [] : [[key, s[key]]])));
+    Object.fromEntries(samplerKeyOrder.flatMap((key) => (s[key] === undefined ? [] : [[key, s[key]]])));
   return { ...config.train, ...modelOptions(cell.model), ...pick(cell.method), sampler: cell.method.sampler, seed: cell.seed };
 }
 

@@ -9,6 +9,7 @@ import { prefixSimilarityReference as prefixSimilarity } from '../trees/prefix.j
 import { checkPathCodes, permutePaths, randomPaths, type PathCodes } from './paths.js';
 import type { PromptItems } from './prompt.js';
 import type { Labeler, LabelResult } from './types.js';
+import { codeControls, type CodeControl } from './labeler-catalogue.js';
 
 export const ruleViews = ['sum', 'both', 'either'] as const;
 export type RuleView = (typeof ruleViews)[number];
@@ -122,8 +123,7 @@ export function createNoneLabeler(): Labeler {
   };
 }
 
-export const codeControls = ['random-codes', 'shuffled-codes'] as const;
-export type CodeControl = (typeof codeControls)[number];
+export { codeControls, type CodeControl } from './labeler-catalogue.js';
 
 /**
  * A code control: builds the inner labeler on prompt items whose paths carry no information
