@@ -19,7 +19,8 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { labelDefaults, labelUseDefaults } from '../defaults.js';
 import { samplerFieldNames, type SamplerFieldName } from '../sampling/catalogue.js';
 import { hasLabels, readsRuleOptions, usesPaths, usesPrep, type Cell, type ExperimentConfig, type SamplerSettings } from './grid.js';
-import { digest, modelOptions, prepFiles, type PrepFiles } from './prep.js';
+import { modelOptions, prepFiles, type PrepFiles } from './prep.js';
+import { fingerprint } from '../pipeline/stages.js';
 
 /** One validation point of the training curve. */
 export interface CurvePoint {
@@ -70,7 +71,7 @@ export function cellFingerprint(config: ExperimentConfig, cell: Cell): string {
   const prep = usesPrep(cell.method) ? prepFiles(config, cell.dataset, cell.model).fingerprint : undefined;
   // The rule's defaults decide what a rule-labelled cell computes: a changed default starts it over.
   const rule = readsRuleOptions(cell.method) ? { rule: labelDefaults.rule } : {};
-  return digest({ data: cell.dataset.data, model: cell.model, method: cell.method, seed: cell.seed, train: config.train, prep, ...rule });
+  return fingerprint({ data: cell.dataset.data, model: cell.model, method: cell.method, seed: cell.seed, train: config.train, prep, ...rule });
 }
 
 function readJson<T>(path: string): T | undefined {
