@@ -323,7 +323,7 @@ export interface SampledTriples {
 export interface NativeBinding {
   abiVersion: number;
   maskedTopK(options: MaskedTopKOptions): Promise<TopKResult>;
-  /** One epoch; rejects with an Error whose message starts with "ModelFitError:" on NaN/Inf. */
+  /** One epoch; on NaN/Inf rejects with an Error whose `code` is 'ModelFitError'. */
   trainEpoch(options: TrainEpochOptions): Promise<TrainStats>;
   /** One optimizer step on explicit triples (tests, bench). */
   trainStep(options: TrainStepOptions): Promise<TrainStats>;

@@ -275,8 +275,7 @@ async function trainRun(dataset: Dataset, options: TrainOptions): Promise<TrainR
         }),
       );
     } catch (error) {
-      const message = (error as Error).message;
-      if (message.startsWith('ModelFitError')) throw new ModelFitError(`epoch ${epoch}: ${message}`, epoch);
+      if ((error as { code?: unknown }).code === 'ModelFitError') throw new ModelFitError(`epoch ${epoch}: ${(error as Error).message}`, epoch);
       throw error;
     }
     state.step = stats.step;
