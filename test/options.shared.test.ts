@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { trainCommand } from '../src/cli/train.js';
-import { pipelineOptionsFromArgs, runCommand, type RunArgs } from '../src/cli/run.js';
+import { pipelineOptionsFromArgs, runCommand, type RunArgs } from '../src/cli/run-command.js';
 import { trainingOptionsFromArgs, type TrainArgs } from '../src/cli/shared.js';
 import { ExperimentConfigError, parseExperimentConfig } from '../src/experiment/grid.js';
 import { samplerFieldNames, samplerFieldSpecs, samplerFlag } from '../src/sampling/catalogue.js';

@@ -17,7 +17,7 @@ import { mergeLabelStores, readLabelStore } from '../labels/store.js';
 import { labelHeldOut, labelQuality } from '../labels/quality.js';
 import type { PromptItems } from '../labels/prompt.js';
 import { formatDevice } from '../labels/types.js';
-import { readPaths } from '../trees/paths-file.js';
+import { readPaths } from '../trees/path-file.js';
 import { semanticPathsFile, structuralPathsFile } from '../trees/build.js';
 import { llamaArgs, llamaOptions, type LlamaArgs } from './llama-options.js';
 import { commonOptions, dataOptions, ruleOptions, ruleOptionsFromArgs } from './options.js';

@@ -6,7 +6,7 @@ import type { SamplerOptions } from '../sampling/options.js';
 import { samplerCatalogue } from '../sampling/catalogue.js';
 import { samplerOptionsFromArgs } from './options.js';
 import { importLabels } from '../labels/import.js';
-import { readPaths } from '../trees/paths-file.js';
+import { readPaths } from '../trees/path-file.js';
 import type { TrainOptions } from '../train/train.js';
 import { formatNumber } from './progress.js';
 import type { LabelUse } from '../labels/use.js';

@@ -10,7 +10,7 @@ import { labelerCan, labelerCatalogue, labelerKinds, type LabelerKind } from '..
 import { syntheticPresetNames } from '../data/synthetic.js';
 import type { TrainOptions } from '../train/train.js';
 import { spectralScalings } from '../trees/options.js';
-import { expectInteger, expectNumber, expectOptions } from '../data/args.js';
+import { expectInteger, expectNumber, expectOptions } from '../data/validate.js';
 import { labelUses, type LabelUseOptions } from '../labels/use.js';
 import { heldOutPolicies, type HeldOutPolicy } from '../labels/heldout.js';
 

@@ -1,12 +1,12 @@
 /**
  * Deterministic labelers: `rule` (prefix overlap with the history, counted), and the controls
  * `topn` (every candidate positive: "no LLM"), `none` (every candidate negative: no labelling),
- * `random-codes` and `shuffled-codes` (another labeler fed meaningless paths, see paths.ts).
+ * `random-codes` and `shuffled-codes` (another labeler fed meaningless paths, see labeler-paths.ts).
  */
 import { labelDefaults } from '../defaults.js';
-import { expectInteger, expectNumber, expectOneOf } from '../data/args.js';
+import { expectInteger, expectNumber, expectOneOf } from '../data/validate.js';
 import { prefixSimilarityReference as prefixSimilarity } from '../trees/prefix.js';
-import { checkPathCodes, permutePaths, randomPaths, type PathCodes } from './paths.js';
+import { checkPathCodes, permutePaths, randomPaths, type PathCodes } from './labeler-paths.js';
 import type { PromptItems } from './prompt.js';
 import type { Labeler, LabelResult } from './types.js';
 import { codeControls, type CodeControl } from './labeler-catalogue.js';

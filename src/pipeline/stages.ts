@@ -1,5 +1,5 @@
 /**
- * What `run` (src/pipeline/run.ts) and an experiment's shared prep (src/experiment/prep.ts)
+ * What `run` (src/pipeline/pipeline.ts) and an experiment's shared prep (src/experiment/prep.ts)
  * have in common: one fingerprint helper, one stage runner (skip a stage whose fingerprint is
  * recorded as done, else run it and record it), and the work of stages 1-3 (pre-train, trees,
  * candidates). Each caller keeps its own record file (a ledger).

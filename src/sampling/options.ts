@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { SamplerFields } from '../native.js';
-import { expectInteger, expectNumber, expectOneOf } from '../data/args.js';
-import { expectPathCodes, type PathCodes } from '../trees/paths.js';
+import { expectInteger, expectNumber, expectOneOf } from '../data/validate.js';
+import { expectPathCodes, type PathCodes } from '../trees/path-codes.js';
 import {
   samplerCatalogue, samplerCatalogueDefaults, samplerFieldNames, samplerFieldSpecs, samplerFieldsOf, samplerNames, type SamplerFieldName,
 } from './catalogue.js';

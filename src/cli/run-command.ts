@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { labelDefaults } from '../defaults.js';
-import { runPipeline, type PipelineOptions, type PipelineResult } from '../pipeline/run.js';
+import { runPipeline, type PipelineOptions, type PipelineResult } from '../pipeline/pipeline.js';
 import type { LabelerKind } from '../labels/labelers.js';
 import { labelerCatalogue, labelerKinds, missingLabelerInputs } from '../labels/labeler-catalogue.js';
 import { samplerNames } from '../sampling/catalogue.js';
