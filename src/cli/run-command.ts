@@ -10,7 +10,6 @@ import { labelDefaults } from '../defaults.js';
 import { runPipeline, type PipelineOptions, type PipelineResult } from '../pipeline/pipeline.js';
 import type { LabelerKind } from '../labels/labelers.js';
 import { labelerCatalogue, labelerKinds, missingLabelerInputs } from '../labels/labeler-catalogue.js';
-import { samplerNames } from '../sampling/catalogue.js';
 import { commonOptions, dataOptions, parseList, ruleOptions, ruleOptionsFromArgs, trainOptions } from './options.js';
 import type { RuleOptions } from '../labels/rule.js';
 import { formatDevice } from '../labels/types.js';
@@ -48,7 +47,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y: Argv) =>
     llamaOptions(ruleOptions(commonOptions(trainOptions(dataOptions(y)))))
       .option('epochs', { type: 'number', default: undefined, describe: 'Epoch cap of both trainings (default: 60 on synthetic data, a quick demo; else 1000; early stopping applies)' })
-      .option('sampler', { type: 'string', choices: samplerNames, default: 'dtlns', describe: `Negative sampler of the final training (${samplerNames.join(', ')})` })
+      .option('sampler', { type: 'string', default: 'dtlns', describe: 'Negative sampler of the final training' })
       .option('out', { type: 'string', describe: 'Run folder (default runs/<dataset>); a rerun skips the stages that are up to date' })
       .option('pretrain-epochs', { type: 'number', describe: 'Epoch cap of the pre-training (default: --epochs)' })
       .option('candidates', { type: 'string', describe: 'Use this candidate file ("user c1 ... cN", original ids) instead of generating one' })
