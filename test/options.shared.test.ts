@@ -10,7 +10,7 @@ import { trainCommand } from '../src/cli/train.js';
 import { pipelineOptionsFromArgs, runCommand, type RunArgs } from '../src/cli/run-command.js';
 import { trainingOptionsFromArgs, type TrainArgs } from '../src/cli/shared.js';
 import { ExperimentConfigError, parseExperimentConfig } from '../src/experiment/grid.js';
-import { samplerFieldNames, samplerFieldSpecs, samplerFlag } from '../src/sampling/catalogue.js';
+import { samplerFieldNames, samplerFieldSpecs, samplerFlag, type SamplerFieldSpec } from '../src/sampling/catalogue.js';
 
 const builderOf = (command: CommandModule<object, never>) => command.builder as (y: Argv) => Argv;
 
@@ -39,9 +39,18 @@ const probes: Record<string, { argv: string; json?: unknown }> = {
   'extra-positives': { argv: 'package.json' }, 'label-use': { argv: 'exclude' }, 'label-weight': { argv: '0.25' },
   threads: { argv: '3' }, out: { argv: 'somewhere' }, json: { argv: 'true' }, quiet: { argv: 'true' }, fresh: { argv: 'true' },
 };
+/** A value of the field's kind and range other than its default. */
+function otherValue(spec: SamplerFieldSpec): number | string {
+  if (spec.kind === 'choice') return spec.choices!.find((c) => c !== spec.default)!;
+  const d = Number(spec.default);
+  const min = spec.min ?? -Infinity;
+  const max = typeof spec.max === 'number' ? spec.max : Infinity;
+  const value = [d + 1, d - 1, (d + max) / 2, (d + min) / 2].find((v) => v !== d && v >= min && v <= max && (spec.kind !== 'integer' || Number.isInteger(v)));
+  assert.ok(value !== undefined, `no value other than the default in the range of ${JSON.stringify(spec)}`);
+  return value;
+}
 for (const name of samplerFieldNames) {
-  const spec = samplerFieldSpecs[name];
-  const value = spec.kind === 'choice' ? spec.choices!.find((c) => c !== spec.default)! : Number(spec.default) + 1;
+  const value = otherValue(samplerFieldSpecs[name]);
   probes[samplerFlag(name)] = { argv: String(value), json: value };
 }
 /** The pair of options that `run` takes together (the trees stage reads both files or builds both trees). */
