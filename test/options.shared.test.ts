@@ -85,7 +85,8 @@ test('train hands every sampler field of the catalogue to training', () => {
 test('an experiment config takes every train option in "train", or refuses it by name saying where it goes', () => {
   const base = { datasets: ['synthetic:tiny'], models: [{ model: 'mf' }], methods: [{ name: 'rns', sampler: 'rns' }], seeds: [1] };
   for (const flag of optionNames(trainCommand as CommandModule<object, never>)) {
-    const key = camel(flag);
+    // A config names a sampler field by its name, which its CLI flag may spell otherwise.
+    const key = samplerFieldNames.find((name) => samplerFlag(name) === flag) ?? camel(flag);
     const probe = probes[flag];
     const value = probe.json ?? probe.argv;
     let config;
