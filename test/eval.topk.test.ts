@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskedTopK } from '../src/eval/topk.js';
-import { referenceMaskedTopK } from '../src/eval/reference.js';
+import { referenceMaskedTopK } from '../src/eval/topk-reference.js';
 import { rankingMetrics } from '../src/eval/metrics.js';
 import { native } from '../src/native.js';
 import type { Csr } from '../src/data/types.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prefixSimilarity, prefixSimilarityOneToMany, prefixSimilarityReference } from '../src/trees/prefix.js';
-import { packPaths, type PathCodes } from '../src/trees/paths.js';
+import { packPaths, type PathCodes } from '../src/trees/path-codes.js';
 import { native } from '../src/native.js';
 import { mulberry32 } from '../src/util/random.js';
 

@@ -10,10 +10,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBalancedTree } from '../trees/kmeans.js';
-import { buildBalancedTreeReference } from '../trees/reference.js';
+import { buildBalancedTreeReference } from '../trees/kmeans-reference.js';
 import { jaccardGraph, spectralEmbedding } from '../trees/spectral.js';
 import { prefixSimilarity, prefixSimilarityReference } from '../trees/prefix.js';
-import type { PathCodes } from '../trees/paths.js';
+import type { PathCodes } from '../trees/path-codes.js';
 import type { Csr } from '../data/types.js';
 import { loadDataset } from '../data/load.js';
 import { packageRoot } from '../native.js';
