@@ -3,6 +3,8 @@
  * them from here. Values follow the LightGCN and DTL-NS reference codes.
  */
 import { availableParallelism } from 'node:os';
+import { samplerCatalogueDefaults } from './sampling/catalogue.js';
+import type { CodeControlInner, LabelerKind } from './labels/labeler-catalogue.js';
 
 export const trainDefaults = {
   /** 'mf' or 'lightgcn'. */
@@ -36,28 +38,8 @@ export const trainDefaults = {
   selectMetric: 'recall@20',
 } as const;
 
-/** Negative sampling (src/sampling/; each sampler is described in native/kernels/sampler.hpp). */
-export const samplerDefaults = {
-  /** 'rns' uniform, 'pop' popularity^popAlpha, 'dns' the best-scored candidate, 'ahns' the candidate nearest a hardness target set by the positive's score, 'mixgcf', 'dtlns' (DESIGN.md step 5). */
-  sampler: 'rns' as 'rns' | 'pop' | 'dns' | 'ahns' | 'mixgcf' | 'dtlns',
-  /** Candidates per negative for dns (its M), mixgcf and dtlns (n_negs of MixGCF and the DTL-NS release). */
-  negs: 10,
-  /** Negatives per positive; more than 1 trains MixGCF's K-pair loss log(1 + Σ_k exp(s_uk - s_ui)). */
-  k: 1,
-  /** Every training interaction once per epoch; 'user-uniform' is LightGCN-PyTorch's UniformSample_original. */
-  positives: 'interactions' as 'interactions' | 'user-uniform',
-  /** pop: the exponent beta on item popularity (training interactions). */
-  popAlpha: 1,
-  /** dns: choose uniformly among the dnsTopK best candidates (1: the best; the DTL-NS release's dns_mn uses 5). */
-  dnsTopK: 1,
-  /** dtlns: weights of the structural and semantic path similarities (alpha_co, alpha_se of the DTL-NS release). */
-  alphaCo: 0.1,
-  alphaSe: 0.3,
-  /** ahns: hardness target beta (s_ui + alpha)^(p + 1) (the AHNS release's --alpha, --beta, --p defaults). */
-  ahnsAlpha: 1,
-  ahnsBeta: 0.1,
-  ahnsP: -2,
-};
+/** Negative sampling: each sampler's defaults are declared with its fields in src/sampling/catalogue.ts. */
+export const samplerDefaults = samplerCatalogueDefaults;
 
 /** What labelled false negatives do in training (src/labels/use.ts). */
 export const labelUseDefaults = {
@@ -83,9 +65,9 @@ export const labelDefaults = {
   candidates: 20,
   /** Users who get candidates: 'all', or 'test' (users with test items, as the DTL-NS release). */
   candidateUsers: 'all' as 'all' | 'test',
-  labeler: 'rule' as 'llama' | 'openai' | 'rule' | 'topn' | 'random-codes' | 'shuffled-codes' | 'none',
+  labeler: 'rule' as LabelerKind,
   /** The labeler that the code controls (random-codes, shuffled-codes) feed with meaningless paths. */
-  codeControlInner: 'rule' as 'llama' | 'openai' | 'rule',
+  codeControlInner: 'rule' as CodeControlInner,
   /** Seed of the code controls' random codes or permutation. */
   codeControlSeed: 2026,
   /**

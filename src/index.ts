@@ -15,5 +15,5 @@ export * from './trees/index.js';
 export * from './labels/index.js';
 export * from './export/index.js';
 export * from './sampling/index.js';
-export { runPipeline, type PipelineOptions, type PipelineResult, type StageName } from './pipeline/run.js';
+export { runPipeline, type PipelineOptions, type PipelineResult, type StageName } from './pipeline/pipeline.js';
 export * from './experiment/index.js';

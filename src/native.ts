@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { samplerDefaults } from './defaults.js';
+import type { SamplerFieldValues, SamplerName } from './sampling/catalogue.js';
 
 /** Typed arrays that may be pinned and read by a kernel without a copy. */
 export interface TopKResult {
@@ -158,36 +159,17 @@ export type TrainModel = 'mf' | 'lightgcn';
  */
 export type TrainOptimizer = 'adam' | 'lazy-adam' | 'sgd';
 
-/** Negative sampler names (native/kernels/sampler.hpp describes each). */
-export type SamplerName = 'rns' | 'pop' | 'dns' | 'ahns' | 'mixgcf' | 'dtlns';
-export type PositiveOrder = 'interactions' | 'user-uniform';
+/** Negative sampler names and fields: declared in src/sampling/catalogue.ts. */
+export type { SamplerName } from './sampling/catalogue.js';
+export type PositiveOrder = NonNullable<SamplerFieldValues['positives']>;
 
 /**
- * How negatives are drawn and chosen; every field optional (defaults: samplerDefaults in
- * src/defaults.ts). Path codes are read for 'dtlns' only.
+ * How negatives are drawn and chosen; every field optional, each documented with its default
+ * and range in src/sampling/catalogue.ts (the binding reads them by name). Path codes are read
+ * by the samplers whose readsPaths capability is set (dtlns).
  */
-export interface SamplerFields {
+export interface SamplerFields extends SamplerFieldValues {
   sampler?: SamplerName;
-  /** Candidates per negative (dns: M; mixgcf / dtlns: n_negs), 1..4096. */
-  negs?: number;
-  /** Negatives per positive (K-pair loss when > 1), 1..256. */
-  k?: number;
-  /** pop: weight popularity^popAlpha, in [0, 10]. */
-  popAlpha?: number;
-  /** dns: choose at random among the dnsTopK best candidates, 1..negs. */
-  dnsTopK?: number;
-  /**
-   * Which positives an epoch trains: every training interaction once ('interactions'), or
-   * LightGCN-PyTorch's scheme, n_train draws of a uniform user and one of its items ('user-uniform').
-   */
-  positives?: PositiveOrder;
-  /** dtlns: weights of the structural and semantic prefix similarities. */
-  alphaCo?: number;
-  alphaSe?: number;
-  /** ahns: the negative nearest the hardness target ahnsBeta (s_ui + ahnsAlpha)^(ahnsP + 1); alpha finite, beta >= 0, p an integer in [-8, 8]. */
-  ahnsAlpha?: number;
-  ahnsBeta?: number;
-  ahnsP?: number;
   /** dtlns: nItems x depth path codes (-1 padded) and per-item lengths, per tree. */
   pathsCo?: Int32Array;
   pathsCoLengths?: Int32Array;
@@ -342,7 +324,7 @@ export interface SampledTriples {
 export interface NativeBinding {
   abiVersion: number;
   maskedTopK(options: MaskedTopKOptions): Promise<TopKResult>;
-  /** One epoch; rejects with an Error whose message starts with "ModelFitError:" on NaN/Inf. */
+  /** One epoch; on NaN/Inf rejects with an Error whose `code` is 'ModelFitError'. */
   trainEpoch(options: TrainEpochOptions): Promise<TrainStats>;
   /** One optimizer step on explicit triples (tests, bench). */
   trainStep(options: TrainStepOptions): Promise<TrainStats>;

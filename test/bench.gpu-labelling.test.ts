@@ -108,6 +108,7 @@ test('the runtime file list holds the driver\'s modules, node-llama-cpp and its 
     assert.ok(files.includes(needed), needed);
   }
   assert.ok(!files.some((f) => f.includes('@node-llama-cpp/')), 'no prebuilt binaries');
+  assert.ok(!files.some((f) => f.includes('node_modules/onnxruntime-')), 'no onnxruntime (the labeller never loads it)');
   assert.ok(!files.some((f) => f.endsWith('gitRelease.bundle') || f.endsWith('.map')), 'no git bundle, no source maps');
   assert.ok(!files.some((f) => f.startsWith('dist/src/cli/')), 'only what the driver imports');
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Csr } from '../src/data/types.js';
 import { usersWithItems } from '../src/eval/evaluate.js';
 import { rankingMetrics } from '../src/eval/metrics.js';
-import { referenceMaskedTopK } from '../src/eval/reference.js';
+import { referenceMaskedTopK } from '../src/eval/topk-reference.js';
 import { maskedTopK } from '../src/eval/topk.js';
 
 function csr(rows: number[][], cols: number): Csr {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Csr } from '../src/data/types.js';
 import { rankingMetrics } from '../src/eval/metrics.js';
 import { evaluateEmbeddings, usersWithItems } from '../src/eval/evaluate.js';
-import { referenceMaskedTopK } from '../src/eval/reference.js';
+import { referenceMaskedTopK } from '../src/eval/topk-reference.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { train } from '../src/train/train.js';
 

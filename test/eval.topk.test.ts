@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskedTopK } from '../src/eval/topk.js';
-import { referenceMaskedTopK } from '../src/eval/reference.js';
+import { referenceMaskedTopK } from '../src/eval/topk-reference.js';
 import { rankingMetrics } from '../src/eval/metrics.js';
 import { native } from '../src/native.js';
 import type { Csr } from '../src/data/types.js';
@@ -102,4 +102,23 @@ test('BAD CALL - maskedTopK rejects bad typed arrays naming the argument', async
     );
   }
   assert.throws(() => native.maskedTopK(undefined as never), TypeError);
+});
+
+test('masked top-K equals the TS reference at panel edges, in the item tail, for fully masked users and k > items', async () => {
+  // 70 items: two full panels of 32 and a tail of 6. Scores rise (user 0-2) or fall (user 3-5) with
+  // the item index, so the best items sit in the tail or in the first panel; masks hit lanes 31/32,
+  // 63/64 and the last item; user 6 has every item masked.
+  const nItems = 70, dim = 2;
+  const itemEmb = Float32Array.from({ length: nItems * dim }, (_, x) => (x % 2 === 0 ? (x >> 1) / 8 : 1));
+  const userEmb = Float32Array.from([1, 0, 1, -4, 0.5, 1, -1, 0, -1, 20, -0.5, -3, 1, 1]);
+  const rows: number[][] = [[31, 32, 63, 64, 69], [], [0, 1, 68, 69], [0, 31, 32], [31], [63, 64, 65, 66, 67, 68, 69], Array.from({ length: nItems }, (_, j) => j)];
+  const indptr = Uint32Array.from([0, ...rows.map((_, r) => rows.slice(0, r + 1).reduce((n, row) => n + row.length, 0))]);
+  const mask: Csr = { rows: rows.length, cols: nItems, indptr, indices: Uint32Array.from(rows.flat()) };
+  const users = Uint32Array.from({ length: rows.length }, (_, u) => u);
+  for (const k of [1, 5, 33, nItems + 10]) {
+    const got = await maskedTopK(userEmb, itemEmb, dim, users, k, { mask, threads: 1 });
+    const want = referenceMaskedTopK(userEmb, itemEmb, dim, users, k, mask);
+    assert.deepEqual(got.items, want.items, `k ${k}`);
+    assert.deepEqual(got.scores, want.scores, `k ${k}`);
+  }
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExperimentConfigError, parseExperimentConfig, readExperimentConfig } from '../src/experiment/grid.js';
-import { runExperiment } from '../src/experiment/run.js';
+import { runExperiment } from '../src/experiment/run-grid.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
 
 const base = { datasets: ['synthetic:tiny'], models: [{ model: 'mf' }], seeds: [1] };

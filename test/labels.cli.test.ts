@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { writeNpy } from '../src/model/npy.js';
-import { writePaths } from '../src/trees/paths-file.js';
+import { writePaths } from '../src/trees/path-file.js';
 import { readLabelStore } from '../src/labels/store.js';
 import { systemPrompt } from '../src/labels/prompt.js';
 import { taxonomyPaths, promptWords } from '../src/labels/labelFixtures.js';

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { writePaths } from '../src/trees/paths-file.js';
+import { writePaths } from '../src/trees/path-file.js';
 import { writeCandidates } from '../src/labels/candidates.js';
 import { labelMetaFile } from '../src/labels/label.js';
 import { systemPrompt } from '../src/labels/prompt.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createFileLabeler, importLabels } from '../src/labels/import.js';
 import { applyHeldOutPolicy } from '../src/labels/heldout.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
-import { runPipeline } from '../src/pipeline/run.js';
+import { runPipeline } from '../src/pipeline/pipeline.js';
 import type { Csr, Dataset } from '../src/data/types.js';
 import { DataFileError } from '../src/data/errors.js';
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, type SamplerName } from '../src/native.js';
 import { applyLabelUse, resolveLabelUse } from '../src/labels/use.js';
-import { referenceSamplerStep } from '../src/sampling/reference.js';
+import { referenceSamplerStep } from '../src/sampling/sampler-reference.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { csrFromPairs } from '../src/data/csr.js';
 import { train } from '../src/train/train.js';

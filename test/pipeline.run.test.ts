@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../src/data/load.js';
-import { runPipeline, type PipelineOptions, type StageName } from '../src/pipeline/run.js';
+import { runPipeline, type PipelineOptions, type StageName } from '../src/pipeline/pipeline.js';
 
 const quick = { epochs: 4, evalEvery: 2, threads: 1 } as const;
 

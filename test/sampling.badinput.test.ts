@@ -6,7 +6,7 @@ import { train } from '../src/train/train.js';
 import { resolveSampler } from '../src/sampling/options.js';
 import { samplerDefaults } from '../src/defaults.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
-import { packPaths } from '../src/trees/paths.js';
+import { packPaths } from '../src/trees/path-codes.js';
 import { randomGraph, randomState } from './support/training.js';
 import { pathFields, randomDraws, randomPaths } from './support/sampling.js';
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, type SamplerName } from '../src/native.js';
-import { referenceSamplerStep } from '../src/sampling/reference.js';
+import { referenceSamplerStep } from '../src/sampling/sampler-reference.js';
 import { assertClose, assertStatesEqual, cloneState, graphFromRows, randomGraph, randomState, seededRandom, TABLES, type Graph } from './support/training.js';
 import { pathFields, randomPaths } from './support/sampling.js';
 

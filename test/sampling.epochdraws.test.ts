@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, type ModelState, type SamplerName } from '../src/native.js';
-import { packPaths } from '../src/trees/paths.js';
+import { packPaths } from '../src/trees/path-codes.js';
 import { pathFields } from './support/sampling.js';
 import { graphFromRows, type Graph } from './support/training.js';
 

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, type TrainModel } from '../src/native.js';
-import { referenceLayerTables } from '../src/train/reference.js';
-import { referenceMineNegatives, type ReferenceMined, type ScoringSampler } from '../src/sampling/reference.js';
-import { packPaths } from '../src/trees/paths.js';
+import { referenceLayerTables } from '../src/train/step-reference.js';
+import { referenceMineNegatives, type ReferenceMined, type ScoringSampler } from '../src/sampling/sampler-reference.js';
+import { packPaths } from '../src/trees/path-codes.js';
 import { assertClose, randomGraph, randomState } from './support/training.js';
 import { pathFields, randomDraws, randomPaths } from './support/sampling.js';
 

@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { referenceMineNegatives, referenceSamplerStep, type ReferenceMineOptions } from '../src/sampling/reference.js';
-import { packPaths } from '../src/trees/paths.js';
+import { referenceMineNegatives, referenceSamplerStep, type ReferenceMineOptions } from '../src/sampling/sampler-reference.js';
+import { packPaths } from '../src/trees/path-codes.js';
 import { assertClose, cloneState, randomGraph, randomState, randomTriples } from './support/training.js';
 
 // 1 user, 4 items, dim 1, two layers given directly: rows [user; items].

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, type ModelState, type SamplerName, type TrainModel, type TrainOptimizer } from '../src/native.js';
-import { referenceSamplerStep } from '../src/sampling/reference.js';
+import { referenceSamplerStep } from '../src/sampling/sampler-reference.js';
 import { assertClose, assertStatesEqual, cloneState, randomGraph, randomState, TABLES, type Graph } from './support/training.js';
 import { pathFields, randomDraws, randomPaths } from './support/sampling.js';
 

@@ -10,11 +10,11 @@ import type { Csr, Dataset } from '../src/data/types.js';
 import { train } from '../src/train/train.js';
 import { usersWithItems } from '../src/eval/evaluate.js';
 import { rankingMetrics } from '../src/eval/metrics.js';
-import { referenceMaskedTopK } from '../src/eval/reference.js';
+import { referenceMaskedTopK } from '../src/eval/topk-reference.js';
 import { importLabels } from '../src/labels/import.js';
 import { DataFileError } from '../src/data/errors.js';
-import { writePaths } from '../src/trees/paths-file.js';
-import type { PathCodes } from '../src/trees/paths.js';
+import { writePaths } from '../src/trees/path-file.js';
+import type { PathCodes } from '../src/trees/path-codes.js';
 import { bin } from './support/cli.js';
 
 const dataset = generateSynthetic({ preset: 'tiny' });

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, type ModelState } from '../src/native.js';
-import { referenceTrainStep } from '../src/train/reference.js';
+import { referenceTrainStep } from '../src/train/step-reference.js';
 import { assertClose, assertStatesEqual, cloneState, graphFromRows, randomGraph, randomState, seededRandom, TABLES, type Graph } from './support/training.js';
 
 const dim = 8;

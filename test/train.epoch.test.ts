@@ -2,6 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, type ModelState, type TrainModel, type TrainOptimizer } from '../src/native.js';
+import { generateSynthetic } from '../src/data/synthetic.js';
+import { train } from '../src/train/train.js';
+import { ModelFitError } from '../src/train/errors.js';
 import { assertStatesEqual, cloneState, graphFromRows, randomGraph, randomState, type Graph } from './support/training.js';
 
 const graph = randomGraph(300, 200, 15, 11);
@@ -135,9 +138,9 @@ test('training lowers the loss', async () => {
   }
 });
 
-/** A plain Error whose message matches: the trainer wraps it in its ModelFitError class. */
+/** A plain Error with code 'ModelFitError' whose message matches: the trainer wraps it in its ModelFitError class. */
 function fitError(message: RegExp): (e: unknown) => boolean {
-  return (e) => e instanceof Error && e.constructor === Error && message.test(e.message);
+  return (e) => e instanceof Error && e.constructor === Error && (e as { code?: unknown }).code === 'ModelFitError' && message.test(e.message);
 }
 
 test('a non-finite loss or parameter rejects with ModelFitError naming the epoch step', async () => {
@@ -162,5 +165,13 @@ test('a non-finite loss or parameter rejects with ModelFitError naming the epoch
   await assert.rejects(
     native.trainStep({ ...epochOptions(state, graph, 'lightgcn', 1, 'adam', 1), ...triple }),
     fitError(/^ModelFitError: the loss became non-finite at epoch step 0 \(Adam step 1\)$/),
+  );
+});
+
+test('train() turns the native error with code ModelFitError into its ModelFitError class, naming the epoch', async () => {
+  const dataset = generateSynthetic({ preset: 'tiny' });
+  await assert.rejects(
+    train(dataset, { model: 'mf', dim: 8, lr: 1e30, epochs: 3, threads: 1 }),
+    (e: unknown) => e instanceof ModelFitError && e.epoch >= 1 && e.message.startsWith(`epoch ${e.epoch}: ModelFitError: `),
   );
 });

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, type ModelState } from '../src/native.js';
-import { referencePropagate, referenceTrainStep } from '../src/train/reference.js';
+import { referencePropagate, referenceTrainStep } from '../src/train/step-reference.js';
 import { assertClose, graphFromRows } from './support/training.js';
 
 // Edges u0-i0, u0-i1, u1-i1, u1-i2, u2-i3. Degrees: u0 2, u1 2, u2 1; i0 1, i1 2, i2 1, i3 1.

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, type ModelState, type TrainModel, type TrainOptimizer } from '../src/native.js';
-import { referencePropagate, referenceTrainStep } from '../src/train/reference.js';
+import { referencePropagate, referenceTrainStep } from '../src/train/step-reference.js';
 import { assertClose, assertStatesEqual, cloneState, randomGraph, randomState, randomTriples, TABLES, type Graph } from './support/training.js';
 
 const graph = randomGraph(12, 15, 5, 1);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildTrees } from '../src/trees/build.js';
-import { readPaths } from '../src/trees/paths-file.js';
+import { readPaths } from '../src/trees/path-file.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { writeNpy } from '../src/model/npy.js';
 import { packageRoot } from '../src/native.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildBalancedTree, type BalancedTree } from '../src/trees/kmeans.js';
-import { buildBalancedTreeReference, maxChildSize } from '../src/trees/reference.js';
+import { buildBalancedTreeReference, maxChildSize } from '../src/trees/kmeans-reference.js';
 import { adjustedMutualInformation } from '../src/trees/ami.js';
 import { native } from '../src/native.js';
 import { mulberry32 } from '../src/util/random.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prefixSimilarity, prefixSimilarityOneToMany, prefixSimilarityReference } from '../src/trees/prefix.js';
-import { packPaths, type PathCodes } from '../src/trees/paths.js';
+import { packPaths, type PathCodes } from '../src/trees/path-codes.js';
 import { native } from '../src/native.js';
 import { mulberry32 } from '../src/util/random.js';
 
@@ -51,4 +51,39 @@ test('BAD CALL - prefix similarity: wrong types, lengths and ids name the argume
     () => native.prefixSimilarityPairs({ paths: tooLong.paths, lengths: tooLong.lengths, maxDepth: codes.maxDepth, a: ids, b: ids, threads: 1 }),
     { name: 'RangeError', message: /lengths\[4\]/ },
   );
+});
+
+test('prefix similarity equals the TS reference on both kernel paths: packed keys at their width limits and direct rows', async () => {
+  const rand = mulberry32(11);
+  const check = async (codes: PathCodes, count: number, label: string) => {
+    const a = Uint32Array.from({ length: count }, () => Math.floor(rand() * codes.nItems));
+    const b = Uint32Array.from({ length: count }, () => Math.floor(rand() * codes.nItems));
+    const sim = await prefixSimilarity(codes, a, b, { threads: 1 });
+    for (let t = 0; t < count; t++) assert.equal(sim[t], prefixSimilarityReference(codes, a[t], b[t]), `${label}: pair ${a[t]}, ${b[t]}`);
+    const others = Uint32Array.from({ length: count }, (_, t) => b[t]);
+    const row = await prefixSimilarityOneToMany(codes, a[0], others, { threads: 2 });
+    for (let t = 0; t < count; t++) assert.equal(row[t], prefixSimilarityReference(codes, a[0], others[t]), `${label}: one-to-many ${a[0]}, ${others[t]}`);
+  };
+  // Paths that share long prefixes and differ late: a common stem, then random tails.
+  const deep = (depth: number, alphabet: number, n: number) => {
+    const stem = Array.from({ length: depth }, () => Math.floor(rand() * alphabet));
+    return packPaths(Array.from({ length: n }, () => {
+      const len = depth - Math.floor(rand() * 3);
+      const cut = len - 1 - Math.floor(rand() * 4);
+      return Array.from({ length: len }, (_, l) => (l < cut ? stem[l] : Math.floor(rand() * alphabet)));
+    }));
+  };
+  await check(deep(58, 2, 300), 3000, 'depth 58, 1-bit codes (keys fill 64 bits)');
+  await check(deep(60, 2, 300), 3000, 'depth 60, 1-bit codes (too long for keys)');
+  await check(deep(7, 5, 300), 3000, 'depth 7, 3-bit codes');
+  await check(deep(2, 2 ** 31 - 1, 300), 3000, 'depth 2, 31-bit codes (keys fill 64 bits)');
+  await check(deep(3, 2 ** 31 - 1, 300), 3000, 'depth 3, 31-bit codes (too wide for keys)');
+  await check(randomCodes(5000, 8), 1000, 'fewer pairs than items (direct rows)');
+  // Negative codes are not keys: the direct rows compare them as the reference does.
+  const negative = randomCodes(200, 9);
+  for (let x = 0; x < negative.paths.length; x += 3) if (negative.paths[x] >= 0) negative.paths[x] = -5;
+  await check(negative, 2000, 'negative codes');
+  const single = packPaths(Array.from({ length: 50 }, (_, i) => (i % 7 === 0 ? [] : [i % 3])));
+  for (let i = 0; i < 50; i += 4) if (single.lengths[i]) single.paths[i] = -5;
+  await check(single, 500, 'depth 1 with negative codes');
 });

@@ -24,7 +24,7 @@ import { readCandidates } from '../../src/labels/candidates.js';
 import { createLlamaLabeler, getSharedLlama } from '../../src/labels/llama.js';
 import type { PromptItems } from '../../src/labels/prompt.js';
 import type { Candidates } from '../../src/labels/types.js';
-import { readPaths } from '../../src/trees/paths-file.js';
+import { readPaths } from '../../src/trees/path-file.js';
 import { writeGguf } from '../../src/labels/gguf-writer.js';
 import { modelShapes, shapeNames, shapeOptions, type ShapeName } from './shapes.js';
 

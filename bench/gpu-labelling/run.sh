@@ -122,6 +122,10 @@ pack() {
 
   cp "$here/run.sh" "$out/run.sh"
   du -b "$out"/* | awk '{printf "  %-50s %6.1f MiB\n", $2, $1 / 1048576; total += $1} END {printf "  %-50s %6.1f MiB\n", "total", total / 1048576}' >&2
+  local bytes
+  bytes=$(du -cb "$out"/* | tail -1 | cut -f1)
+  # The device tool carries at most 64 MiB of working tree, the repository's tracked files included.
+  (( bytes < 60 * 1048576 )) || fail "the bundle in $out is $((bytes / 1048576)) MiB: over the 60 MiB that leaves room for the repository in a 64 MiB carry"
   echo "pack: on the GPU machine: bash $(basename "$out")/run.sh gpu" >&2
 }
 

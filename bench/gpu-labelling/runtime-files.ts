@@ -2,7 +2,7 @@
  * The files a machine without network needs to run one compiled entry point: the dist files it
  * imports (followed through relative imports, static and dynamic), and the npm packages they import
  * with their dependency closure (package.json dependencies and installed optional ones). Prebuilt
- * binaries (`@node-llama-cpp/*`), llama.cpp's git bundle, source maps and type declarations stay
+ * binaries (`@node-llama-cpp/*`), the lazily loaded onnxruntime, llama.cpp's git bundle, source maps and type declarations stay
  * behind: run.sh builds the binary from the source it packs separately.
  *
  *   node dist/bench/gpu-labelling/runtime-files.js ENTRY.js [PACKAGE ...]
@@ -13,8 +13,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 
-/** Packages that never travel: prebuilt binaries (hundreds of MB; the CUDA backend is built there). */
-const excludedPackage = (name: string): boolean => name.startsWith('@node-llama-cpp/');
+/**
+ * Packages that never travel: prebuilt binaries (hundreds of MB; the CUDA backend is built there), and
+ * onnxruntime, which src/util/optional.ts imports lazily for ONNX scoring only (the labeller never scores
+ * an ONNX model; its binaries for every platform weigh 300 MB).
+ */
+const excludedPackage = (name: string): boolean => name.startsWith('@node-llama-cpp/') || name.startsWith('onnxruntime-');
 /** Files inside packages that are not needed to run or build. */
 const excludedFile = (path: string): boolean =>
   /\.(map|d\.ts|md)$/.test(path) || path.endsWith('node-llama-cpp/llama/gitRelease.bundle') || /node-llama-cpp\/llama\/(localBuilds|llama\.cpp)\//.test(path);

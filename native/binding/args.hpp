@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -153,6 +154,13 @@ inline std::string string(const Napi::Object& opts, const char* name) {
 // Checks that every id in `ids` is < bound (ids index into arrays of that size).
 template <typename T>
 void checkIds(Napi::Env env, const View<T>& ids, const char* name, uint64_t bound) {
+  // One vectorised min/max pass finds whether any id is out of range; only then the first one is looked for.
+  T lo = 0, hi = 0;
+  for (size_t i = 0; i < ids.length; ++i) {
+    lo = std::min(lo, ids.data[i]);
+    hi = std::max(hi, ids.data[i]);
+  }
+  if (!(lo < 0) && uint64_t(hi) < bound) return;
   for (size_t i = 0; i < ids.length; ++i) {
     if (ids.data[i] < 0 || uint64_t(ids.data[i]) >= bound)
       rangeError(env, "Expected every value of " + std::string(name) + " in [0, " + std::to_string(bound) +

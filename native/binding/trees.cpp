@@ -182,8 +182,9 @@ Napi::Value PrefixSimilarityPairs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = optionsArg(info);
   PathArgs args = pathArgs(env, o);
-  auto a = ownedArray<uint32_t>(o, "a");
-  auto b = ownedArray<uint32_t>(o, "b", a.length);
+  // Not copied (the copies cost more than the kernel): the kernel clamps every id it reads.
+  auto a = typedArray<uint32_t>(o, "a");
+  auto b = typedArray<uint32_t>(o, "b", a.length);
   checkIds(env, a, "a", args.paths.nItems);
   checkIds(env, b, "b", args.paths.nItems);
   const int threads = int(integer(o, "threads", 1, 1024));
@@ -207,7 +208,7 @@ Napi::Value PrefixSimilarityOneToMany(const Napi::CallbackInfo& info) {
   PathArgs args = pathArgs(env, o);
   if (args.paths.nItems == 0) rangeError(env, "Expected at least one item in lengths");
   const uint32_t item = uint32_t(integer(o, "item", 0, int64_t(args.paths.nItems) - 1));
-  auto others = ownedArray<uint32_t>(o, "others");
+  auto others = typedArray<uint32_t>(o, "others");  // not copied: the kernel clamps every id it reads
   checkIds(env, others, "others", args.paths.nItems);
   const int threads = int(integer(o, "threads", 1, 1024));
   auto out = Napi::Float32Array::New(env, others.length);

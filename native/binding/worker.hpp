@@ -1,6 +1,8 @@
 // One AsyncWorker for every kernel: `work` runs on a libuv thread and never
 // touches V8; `result` builds the resolved value on the main thread. The typed
 // arrays the kernel reads are pinned by references until the promise settles.
+// A named kernel error (ModelFitError) rejects with `code` set to its name, so
+// callers test the code rather than parse the message.
 #pragma once
 #include <napi.h>
 
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "kernels/errors.hpp"
+#include "kernels/train.hpp"
 
 namespace dtlns::binding {
 
@@ -33,6 +36,9 @@ class KernelWorker : public Napi::AsyncWorker {
     } catch (const InvalidArgument& e) {
       rangeError_ = true;
       SetError(e.what());
+    } catch (const ModelFitError& e) {
+      code_ = "ModelFitError";
+      SetError(e.what());
     } catch (const std::exception& e) {
       SetError(e.what());
     } catch (...) {
@@ -51,7 +57,11 @@ class KernelWorker : public Napi::AsyncWorker {
     Napi::Env env = Env();
     if (rangeError_)
       deferred_.Reject(Napi::RangeError::New(env, e.Message()).Value());
-    else
+    else if (!code_.empty()) {
+      Napi::Object error = e.Value();
+      error.Set("code", Napi::String::New(env, code_));
+      deferred_.Reject(error);
+    } else
       deferred_.Reject(e.Value());
   }
 
@@ -65,6 +75,7 @@ class KernelWorker : public Napi::AsyncWorker {
   Result result_;
   std::vector<Napi::ObjectReference> pins_;
   bool rangeError_ = false;
+  std::string code_;
 };
 
 // Runs a synchronous kernel call, turning kernel exceptions into JS errors.
@@ -76,6 +87,10 @@ auto runSync(Napi::Env env, F&& f) -> decltype(f()) {
     throw Napi::RangeError::New(env, e.what());
   } catch (const Napi::Error&) {
     throw;
+  } catch (const ModelFitError& e) {
+    Napi::Error error = Napi::Error::New(env, e.what());
+    error.Set("code", Napi::String::New(env, "ModelFitError"));
+    throw error;
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, e.what());
   }

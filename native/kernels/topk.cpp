@@ -5,7 +5,16 @@
 #include <limits>
 #include <vector>
 
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+#endif
+
+#include "kernels/memory.hpp"
 #include "kernels/parallel.hpp"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace dtlns {
 namespace {
@@ -20,20 +29,32 @@ inline bool ranksBefore(const Entry& a, const Entry& b) {
 }
 
 constexpr size_t kUserBlock = 8;
-// Items are scored 16 at a time from a transposed copy (dim x 16 per group), so the
-// inner loop is one vector FMA per (user, dim) with no horizontal sums: a GEMM micro-kernel.
-constexpr size_t kLanes = 16;
+// Items are scored 32 at a time (a panel) from a transposed copy (dim x 32 per panel):
+// 8 users x 2 vectors of 16 lanes = 16 independent accumulators, enough to keep both
+// FMA pipes busy, with no horizontal sums: a GEMM micro-kernel.
+constexpr size_t kPanel = 32;
 // Items are visited in tiles whose packed rows stay in L2 while every user block of a
 // thread scores them (bytes of packed item rows per tile).
 constexpr size_t kTileBytes = 256 * 1024;
 // Running top-k entries kept per thread at most (8 bytes each), whatever k is.
 constexpr size_t kMaxKeptEntries = size_t(1) << 20;
 
+// Index of the lowest set bit of m != 0.
+inline uint32_t lowestBit(uint32_t m) {
+#if defined(_MSC_VER) && !defined(__clang__)
+  unsigned long index;
+  _BitScanForward(&index, m);
+  return uint32_t(index);
+#else
+  return uint32_t(__builtin_ctz(m));
+#endif
+}
+
 // One user's running top-k. Items are offered in ascending order, so a new item
 // ranks before the worst kept one exactly when its score is strictly higher:
-// once k items are kept, a group of scores that are all <= threshold (or NaN,
-// which compares false) is rejected with one vector comparison and no branch per
-// item. Masked items are found with a cursor over the user's sorted mask row.
+// once k items are kept, a panel's candidates are the lanes whose score is
+// > threshold (NaN compares false), found with one vector comparison; only those
+// are pushed. Masked items are found with a cursor over the user's sorted mask row.
 class Selection {
  public:
   Selection(Entry* heap, uint32_t k, const uint32_t* mask, const uint32_t* maskEnd)
@@ -43,21 +64,34 @@ class Selection {
   float threshold() const { return threshold_; }
   bool full() const { return size_ == k_; }
 
-  void offer(float score, uint32_t item) {
-    if (full() && !(score > threshold_)) return;
-    while (mask_ != maskEnd_ && *mask_ < item) ++mask_;
-    if (mask_ != maskEnd_ && *mask_ == item) return;
-    const Entry e{std::isnan(score) ? -std::numeric_limits<float>::infinity() : score, item};
+  // Bit l set when item first + l (l < 32) is masked; one step per masked item, none per item.
+  uint32_t maskedBits(uint32_t first) {
+    const uint32_t* m = mask_;
+    while (m != maskEnd_ && *m < first) ++m;
+    mask_ = m;
+    uint32_t bits = 0;
+    for (; m != maskEnd_ && *m - first < kPanel; ++m) bits |= uint32_t(1) << (*m - first);
+    return bits;
+  }
+
+  // Offers the lanes of `candidates` (unmasked items first + lane, ascending).
+  void offer(uint32_t candidates, const float* scores, uint32_t first) {
     auto worse = [](const Entry& a, const Entry& b) { return ranksBefore(a, b); };  // min-heap on rank
-    if (size_ < k_) {
-      heap_[size_++] = e;
-      std::push_heap(heap_, heap_ + size_, worse);
-    } else {
-      std::pop_heap(heap_, heap_ + size_, worse);
-      heap_[size_ - 1] = e;
-      std::push_heap(heap_, heap_ + size_, worse);
+    for (; candidates; candidates &= candidates - 1) {
+      const uint32_t lane = lowestBit(candidates);
+      const float score = scores[lane];
+      if (full() && !(score > threshold_)) continue;  // the threshold rose within this panel
+      const Entry e{std::isnan(score) ? -std::numeric_limits<float>::infinity() : score, first + lane};
+      if (size_ < k_) {
+        heap_[size_++] = e;
+        std::push_heap(heap_, heap_ + size_, worse);
+      } else {
+        std::pop_heap(heap_, heap_ + size_, worse);
+        heap_[size_ - 1] = e;
+        std::push_heap(heap_, heap_ + size_, worse);
+      }
+      if (full()) threshold_ = heap_[0].score;
     }
-    if (full()) threshold_ = heap_[0].score;
   }
 
   // Best first; rows with fewer than k items padded with kNoItem / -inf.
@@ -77,34 +111,69 @@ class Selection {
   const uint32_t* maskEnd_;
 };
 
-// Scores item groups [g0, g1) for the nb users from b0 and offers them to their selections.
-void scoreTile(const float* packed, const float* userEmb, const uint32_t* users, size_t dim, size_t nItems, size_t b0,
-               size_t nb, size_t g0, size_t g1, Selection* selections) {
-  const float* u[kUserBlock];
-  for (size_t b = 0; b < kUserBlock; ++b) u[b] = userEmb + size_t(users[b0 + std::min(b, nb - 1)]) * dim;
-  for (size_t g = g0; g < g1; ++g) {
-    float acc[kUserBlock][kLanes] = {};
-    const float* p = packed + g * dim * kLanes;
-    for (size_t d = 0; d < dim; ++d) {
-      const float* v = p + d * kLanes;
-      for (size_t b = 0; b < kUserBlock; ++b) {
-        const float ub = u[b][d];
-#pragma omp simd
-        for (size_t lane = 0; lane < kLanes; ++lane) acc[b][lane] += ub * v[lane];
-      }
+// scores[b][lane] = <user b, item lane of the panel>, from the block's user rows interleaved
+// (u[d * kUserBlock + b]: one base pointer, broadcasts straight from memory, no register spills);
+// above[b] = the lanes whose score is > threshold[b] (none where threshold[b] is NaN).
+inline void scorePanel(const float* panel, const float* u, size_t dim, const float* threshold,
+                       float (*scores)[kPanel], uint32_t* above) {
+#if defined(__AVX512F__)
+  __m512 lo[kUserBlock], hi[kUserBlock];
+  for (size_t b = 0; b < kUserBlock; ++b) lo[b] = hi[b] = _mm512_setzero_ps();
+  for (size_t d = 0; d < dim; ++d) {
+    const __m512 v0 = _mm512_loadu_ps(panel + d * kPanel), v1 = _mm512_loadu_ps(panel + d * kPanel + 16);
+    for (size_t b = 0; b < kUserBlock; ++b) {
+      const __m512 ub = _mm512_set1_ps(u[d * kUserBlock + b]);
+      lo[b] = _mm512_fmadd_ps(ub, v0, lo[b]);
+      hi[b] = _mm512_fmadd_ps(ub, v1, hi[b]);
     }
-    const uint32_t first = uint32_t(g * kLanes);
-    const size_t lanes = std::min(kLanes, nItems - first);
+  }
+  for (size_t b = 0; b < kUserBlock; ++b) {
+    _mm512_storeu_ps(scores[b], lo[b]);
+    _mm512_storeu_ps(scores[b] + 16, hi[b]);
+    const __m512 t = _mm512_set1_ps(threshold[b]);
+    above[b] = uint32_t(_mm512_cmp_ps_mask(lo[b], t, _CMP_GT_OQ)) |
+               uint32_t(_mm512_cmp_ps_mask(hi[b], t, _CMP_GT_OQ)) << 16;
+  }
+#else
+  for (size_t b = 0; b < kUserBlock; ++b) {
+    float* acc = scores[b];
+    for (size_t lane = 0; lane < kPanel; ++lane) acc[lane] = 0.f;
+    for (size_t d = 0; d < dim; ++d) {
+      const float ub = u[d * kUserBlock + b];
+      const float* v = panel + d * kPanel;
+#pragma omp simd
+      for (size_t lane = 0; lane < kPanel; ++lane) acc[lane] += ub * v[lane];
+    }
+    uint32_t bits = 0;
+    for (size_t lane = 0; lane < kPanel; ++lane) bits |= uint32_t(acc[lane] > threshold[b]) << lane;
+    above[b] = bits;
+  }
+#endif
+}
+
+// Scores panels [p0, p1) for the nb users from b0 and offers the candidates to their selections.
+void scoreTile(const float* packed, const float* userEmb, const uint32_t* users, size_t dim, size_t nItems, size_t b0,
+               size_t nb, size_t p0, size_t p1, Selection* selections, float* u) {
+  for (size_t b = 0; b < kUserBlock; ++b) {
+    const float* row = userEmb + size_t(users[b0 + std::min(b, nb - 1)]) * dim;
+    for (size_t d = 0; d < dim; ++d) u[d * kUserBlock + b] = row[d];
+  }
+  alignas(64) float scores[kUserBlock][kPanel];
+  float threshold[kUserBlock];
+  uint32_t above[kUserBlock];
+  for (size_t p = p0; p < p1; ++p) {
+    for (size_t b = 0; b < nb; ++b) threshold[b] = selections[b].threshold();
+    for (size_t b = nb; b < kUserBlock; ++b) threshold[b] = std::numeric_limits<float>::quiet_NaN();
+    scorePanel(packed + p * dim * kPanel, u, dim, threshold, scores, above);
+    const uint32_t first = uint32_t(p * kPanel);
+    const size_t lanes = std::min(kPanel, nItems - first);
+    const uint32_t valid = lanes == kPanel ? ~uint32_t(0) : (uint32_t(1) << lanes) - 1;
     for (size_t b = 0; b < nb; ++b) {
       Selection& s = selections[b];
-      if (s.full()) {
-        const float threshold = s.threshold();
-        int above = 0;
-#pragma omp simd reduction(| : above)
-        for (size_t lane = 0; lane < kLanes; ++lane) above |= int(acc[b][lane] > threshold);
-        if (!above) continue;
-      }
-      for (size_t lane = 0; lane < lanes; ++lane) s.offer(acc[b][lane], first + uint32_t(lane));
+      uint32_t candidates = (s.full() ? above[b] : ~uint32_t(0)) & valid;
+      if (!candidates) continue;
+      candidates &= ~s.maskedBits(first);
+      s.offer(candidates, scores[b], first);
     }
   }
 }
@@ -114,16 +183,22 @@ void scoreTile(const float* packed, const float* userEmb, const uint32_t* users,
 void maskedTopK(const float* userEmb, const float* itemEmb, size_t dim, size_t nItems, const uint32_t* users,
                 size_t nQuery, const CsrView* mask, uint32_t k, int threads, uint32_t* outItems, float* outScores) {
   const int64_t blocks = int64_t((nQuery + kUserBlock - 1) / kUserBlock);
-  const size_t groups = (nItems + kLanes - 1) / kLanes;
-  std::vector<float> packed(groups * dim * kLanes, 0.f);
-  parallelFor(threads, int64_t(groups), [&](int64_t begin, int64_t end, int) {
-    for (int64_t g = begin; g < end; ++g)
-      for (size_t lane = 0; lane < kLanes && size_t(g) * kLanes + lane < nItems; ++lane) {
-        const float* it = itemEmb + (size_t(g) * kLanes + lane) * dim;
-        for (size_t d = 0; d < dim; ++d) packed[(size_t(g) * dim + d) * kLanes + lane] = it[d];
+  const size_t panels = (nItems + kPanel - 1) / kPanel;
+  // Every lane is written (the padding lanes of the last panel with zeros), so no zero-fill pass.
+  HugeBuffer packed(panels * dim * kPanel);
+  parallelFor(threads, int64_t(panels), [&](int64_t begin, int64_t end, int) {
+    for (size_t p = size_t(begin); p < size_t(end); ++p) {
+      float* out = packed.data() + p * dim * kPanel;
+      for (size_t lane = 0; lane < kPanel; ++lane) {
+        const size_t item = p * kPanel + lane;
+        if (item < nItems)
+          for (size_t d = 0; d < dim; ++d) out[d * kPanel + lane] = itemEmb[item * dim + d];
+        else
+          for (size_t d = 0; d < dim; ++d) out[d * kPanel + lane] = 0.f;
       }
+    }
   });
-  const size_t tileGroups = std::max<size_t>(1, kTileBytes / (dim * kLanes * sizeof(float)));
+  const size_t tilePanels = std::max<size_t>(1, kTileBytes / (dim * kPanel * sizeof(float)));
   // Users whose running top-k are kept at once (a multiple of the user block),
   // so that memory stays bounded for any k.
   const size_t kept = std::max<size_t>(1, std::min<size_t>(k, nItems));
@@ -134,6 +209,7 @@ void maskedTopK(const float* userEmb, const float* itemEmb, size_t dim, size_t n
     std::vector<size_t> maskStart;
     std::vector<Entry> heaps;
     std::vector<Selection> selections;
+    std::vector<float> userRows(dim * kUserBlock);
     for (size_t q0 = first; q0 < last; q0 += superUsers) {
       const size_t q1 = std::min(last, q0 + superUsers);
       maskItems.clear();
@@ -152,11 +228,11 @@ void maskedTopK(const float* userEmb, const float* itemEmb, size_t dim, size_t n
       for (size_t q = q0; q < q1; ++q)
         selections.emplace_back(heaps.data() + (q - q0) * kept, k, maskItems.data() + maskStart[q - q0],
                                 maskItems.data() + maskStart[q - q0 + 1]);
-      for (size_t t0 = 0; t0 < groups; t0 += tileGroups) {
-        const size_t t1 = std::min(groups, t0 + tileGroups);
+      for (size_t t0 = 0; t0 < panels; t0 += tilePanels) {
+        const size_t t1 = std::min(panels, t0 + tilePanels);
         for (size_t b0 = q0; b0 < q1; b0 += kUserBlock)
           scoreTile(packed.data(), userEmb, users, dim, nItems, b0, std::min(kUserBlock, q1 - b0), t0, t1,
-                    selections.data() + (b0 - q0));
+                    selections.data() + (b0 - q0), userRows.data());
       }
       for (size_t q = q0; q < q1; ++q) selections[q - q0].write(outItems + q * k, outScores + q * k);
     }

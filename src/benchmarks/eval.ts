@@ -4,7 +4,7 @@
  * Fair settings: same embeddings, same mask, same k.
  */
 import { maskedTopK } from '../eval/topk.js';
-import { referenceMaskedTopK } from '../eval/reference.js';
+import { referenceMaskedTopK } from '../eval/topk-reference.js';
 import type { Csr } from '../data/types.js';
 import { ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';

@@ -1,13 +1,13 @@
 /**
  * Export and serving: users/s of top-20 recommendations from the exported ONNX graph run by
  * onnxruntime-node (batches of 1024, 1 and 2 intra-op threads) next to the native masked top-K,
- * and the time to export. Fair settings: same embeddings, same users, same k, training items
+ * and the time to export. The serving cases run in interleaved rounds (medians). Fair settings: same embeddings, same users, same k, training items
  * excluded in both (ORT through the exclude_items input).
  */
 import { exportOnnx } from '../export/onnx.js';
 import { OnnxRecommender } from '../export/score.js';
 import { maskedTopK } from '../eval/topk.js';
-import { ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
+import { loadLine, ratioLine, runCases, runInterleaved, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
 import { mulberry32 } from '../util/random.js';
 
@@ -25,13 +25,18 @@ export async function benchExport(settings: BenchSettings, log: (line: string) =
   const ort1 = await OnnxRecommender.open(model, { threads: 1 });
   const ort2 = await OnnxRecommender.open(model, { threads: 2 });
   try {
-    const rows = await runCases('export', [
+    // Serving cases alternate in rounds (medians), so load on the shared machine hits them alike.
+    log(`  ${loadLine()} before the serving rounds`);
+    const rows = await runInterleaved('export', [
       { name: `ort-1t-${input}`, fn: () => ort1.recommend(users, { exclude: mask, batchUsers }), unitsPerRun: users.length, unit: 'users' },
       { name: `ort-2t-${input}`, fn: () => ort2.recommend(users, { exclude: mask, batchUsers }), unitsPerRun: users.length, unit: 'users' },
       { name: `native-1t-${input}`, fn: () => maskedTopK(userEmb, itemEmb, dim, users, k, { mask, threads: 1 }), unitsPerRun: users.length, unit: 'users' },
       { name: `native-2t-${input}`, fn: () => maskedTopK(userEmb, itemEmb, dim, users, k, { mask, threads: 2 }), unitsPerRun: users.length, unit: 'users' },
+    ], quick ? 3 : 7, log);
+    log(`  ${loadLine()} after`);
+    rows.push(...(await runCases('export', [
       { name: `export-${dataset.nUsers}u-${dataset.nItems}i-d${dim}`, fn: () => exportOnnx(userEmb, itemEmb, dim, { k, maskTraining: true }), unitsPerRun: 1, unit: 'models' },
-    ], settings, log);
+    ], settings, log)));
     for (const [a, b] of [['ort-1t', 'native-1t'], ['ort-2t', 'ort-1t'], ['native-2t', 'native-1t']]) {
       const line = ratioLine(rows, `${a}-${input}`, `${b}-${input}`);
       if (line) log(line);

@@ -4,7 +4,7 @@
  * and the machine they ran on.
  */
 import Benchmark from 'benchmark';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 
 export interface BenchCase {
   /** `<impl>-<input>`, e.g. `native-2t-mf-adam`. */
@@ -97,4 +97,39 @@ export function ratioLine(rows: BenchRow[], fast: string, slow: string): string 
   const a = rows.find((r) => r.name === fast), b = rows.find((r) => r.name === slow);
   if (!a || !b) return undefined;
   return `  ${fast} / ${slow} = ${(a.perSecond / b.perSecond).toFixed(2)}x`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Cases run in interleaved rounds (one run of each per round, after one warm-up round) and reported
+ * by their median run: on a shared machine, load that comes and goes hits every case alike, so the
+ * ratios between them hold better than with cases run one after the other. rme is the half range
+ * of the runs relative to the median.
+ */
+export async function runInterleaved(suite: string, cases: BenchCase[], rounds: number, log: (line: string) => void): Promise<BenchRow[]> {
+  const seconds: number[][] = cases.map(() => []);
+  for (let round = 0; round <= rounds; round++) {
+    for (let c = 0; c < cases.length; c++) {
+      const start = performance.now();
+      await cases[c].fn();
+      if (round > 0) seconds[c].push((performance.now() - start) / 1000);
+    }
+  }
+  return cases.map((c, k) => {
+    const s = median(seconds[k]);
+    const rme = (Math.max(...seconds[k]) - Math.min(...seconds[k])) / 2 / s * 100;
+    const row: BenchRow = { suite, name: c.name, unit: c.unit, perSecond: c.unitsPerRun / s, secondsPerRun: s, rme, samples: seconds[k].length };
+    log(`  ${row.name.padEnd(40)} ${formatRate(row.perSecond).padStart(12)} ${row.unit}/s  ${(s * 1000).toFixed(2).padStart(10)} ms/run  median of ${row.samples} interleaved, ±${rme.toFixed(1)}%`);
+    return row;
+  });
+}
+
+/** The 1-minute load average and the cores, for the log: what else was running. */
+export function loadLine(): string {
+  return `load: ${loadavg()[0].toFixed(2)} (1-min average) on ${cpus().length} cores`;
 }

@@ -27,7 +27,7 @@ import type { RuleOptions } from '../labels/rule.js';
 import type { Candidates, LabelRecord } from '../labels/types.js';
 import { train } from '../train/train.js';
 import { buildTrees } from '../trees/build.js';
-import { readPaths } from '../trees/paths-file.js';
+import { readPaths } from '../trees/path-file.js';
 import type { BenchRow, BenchSettings } from './harness.js';
 
 const sharedDatasets = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/datasets');

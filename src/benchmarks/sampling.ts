@@ -2,7 +2,7 @@
  * Negative mining on the Gowalla-sized synthetic dataset (`medium` for --quick), dim 64:
  * - `native-mine-*` / `ts-mine-*`: choosing among n_negs = 10 and 64 candidates for one batch of
  *   2048 positives (dtlns: the per-layer MixGCF scores, min-max normalised, plus both path
- *   similarities), native.mineNegatives next to the plain-TS formulas (src/sampling/reference.ts),
+ *   similarities), native.mineNegatives next to the plain-TS formulas (src/sampling/sampler-reference.ts),
  *   on MF tables so that both do the mining alone; throughput in positives/s. The same explicit
  *   draws for both; the TS side gets its float64 tables outside the timing.
  * - `native-epoch-*`: a whole LightGCN-3 epoch (Adam, batch 2048) with rns, ahns, mixgcf and dtlns
@@ -12,8 +12,8 @@
 import { callNative, native, type ModelState, type SamplerName } from '../native.js';
 import { initModel } from '../model/state.js';
 import type { Dataset } from '../data/types.js';
-import type { PathCodes } from '../trees/paths.js';
-import { referenceMineNegatives } from '../sampling/reference.js';
+import type { PathCodes } from '../trees/path-codes.js';
+import { referenceMineNegatives } from '../sampling/sampler-reference.js';
 import { ratioLine, runCases, type BenchCase, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
 

@@ -2,12 +2,12 @@
  * Training throughput (samples/s) on the Gowalla-sized synthetic dataset, dim 64, batch 2048:
  * - `native-epoch-*`: a whole epoch (permutation, negative draws, steps) in one native call;
  * - `native-step-*` and `ts-step-*`: ONE step on the same explicit batch of triples, native
- *   next to the plain-TS reference (src/train/reference.ts), so the ratio compares equal work.
+ *   next to the plain-TS reference (src/train/step-reference.ts), so the ratio compares equal work.
  * MF with PyTorch-dense Adam (deferred, the default, next to the every-row path it
  * reproduces), MF with the fast row-sparse options, LightGCN with 3 layers.
  */
 import { callNative, native, type ModelState, type TrainHyperparameters } from '../native.js';
-import { referenceTrainStep } from '../train/reference.js';
+import { referenceTrainStep } from '../train/step-reference.js';
 import { initModel } from '../model/state.js';
 import type { Dataset } from '../data/types.js';
 import { ratioLine, runCases, type BenchCase, type BenchRow, type BenchSettings } from './harness.js';

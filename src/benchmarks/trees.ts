@@ -10,14 +10,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBalancedTree } from '../trees/kmeans.js';
-import { buildBalancedTreeReference } from '../trees/reference.js';
+import { buildBalancedTreeReference } from '../trees/kmeans-reference.js';
 import { jaccardGraph, spectralEmbedding } from '../trees/spectral.js';
 import { prefixSimilarity, prefixSimilarityReference } from '../trees/prefix.js';
-import type { PathCodes } from '../trees/paths.js';
+import type { PathCodes } from '../trees/path-codes.js';
 import type { Csr } from '../data/types.js';
 import { loadDataset } from '../data/load.js';
 import { packageRoot } from '../native.js';
-import { formatRate, ratioLine, runCases, type BenchRow, type BenchSettings } from './harness.js';
+import { formatRate, loadLine, ratioLine, runCases, runInterleaved, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
 import { mulberry32 } from '../util/random.js';
 
@@ -59,26 +59,27 @@ async function benchFeatures(name: string, train: Csr, log: (line: string) => vo
 }
 
 async function benchPrefix(codes: PathCodes, settings: BenchSettings, log: (line: string) => void, quick: boolean): Promise<BenchRow[]> {
-  const pairs = quick ? 200_000 : 2_000_000, tsPairs = pairs / 10;
+  // Both sides take all the pairs (the TS loop is no longer slow enough to need a subset) in interleaved rounds.
+  const pairs = quick ? 200_000 : 1_000_000;
   const rand = mulberry32(9);
   const a = Uint32Array.from({ length: pairs }, () => Math.floor(rand() * codes.nItems));
   const b = Uint32Array.from({ length: pairs }, () => Math.floor(rand() * codes.nItems));
   const input = `${codes.nItems}i-depth${codes.maxDepth}`;
-  log(`trees: prefix similarity LCP/min(len) over random pairs of ${codes.nItems} items (max depth ${codes.maxDepth})`);
-  const rows = await runCases('trees', [
+  log(`trees: prefix similarity LCP/min(len) over ${pairs} random pairs of ${codes.nItems} items (max depth ${codes.maxDepth}), interleaved; ${loadLine()}`);
+  const rows = await runInterleaved('trees', [
     { name: `native-1t-prefix-${input}`, fn: () => prefixSimilarity(codes, a, b, { threads: 1 }), unitsPerRun: pairs, unit: 'pairs' },
     { name: `native-2t-prefix-${input}`, fn: () => prefixSimilarity(codes, a, b, { threads: 2 }), unitsPerRun: pairs, unit: 'pairs' },
     {
       name: `ts-prefix-${input}`,
       fn: () => {
-        const out = new Float32Array(tsPairs);
-        for (let t = 0; t < tsPairs; t++) out[t] = prefixSimilarityReference(codes, a[t], b[t]);
+        const out = new Float32Array(pairs);
+        for (let t = 0; t < pairs; t++) out[t] = prefixSimilarityReference(codes, a[t], b[t]);
         return out;
       },
-      unitsPerRun: tsPairs,
+      unitsPerRun: pairs,
       unit: 'pairs',
     },
-  ], settings, log);
+  ], quick ? 3 : 9, log);
   const line = ratioLine(rows, `native-1t-prefix-${input}`, `ts-prefix-${input}`);
   if (line) log(line);
   return rows;

@@ -4,7 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { benchCommand } from './bench.js';
 import { datasetsCommand } from './datasets.js';
 import { evalCommand } from './eval.js';
-import { runCommand } from './run.js';
+import { runCommand } from './run-command.js';
 import { trainCommand } from './train.js';
 import { candidatesCommand } from './candidates.js';
 import { labelCommand } from './label.js';

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { readExperimentConfig, type ConfigOverrides } from '../experiment/grid.js';
-import { runExperiment, runExperimentCell, type ExperimentOutcome } from '../experiment/run.js';
+import { runExperiment, runExperimentCell, type ExperimentOutcome } from '../experiment/run-grid.js';
 import { writeReport } from '../experiment/report.js';
 import { parseList } from './options.js';
 

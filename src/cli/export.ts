@@ -1,6 +1,6 @@
 /** `dtlns-native export`: a run folder's final embeddings -> an ONNX top-K graph (ORT, or any ONNX runtime, serves it). */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { exportRun } from '../export/run.js';
+import { exportRun } from '../export/export-run.js';
 import { readRunMetrics } from '../train/train.js';
 import { trainDefaults } from '../defaults.js';
 import { dataOptions } from './options.js';

@@ -11,12 +11,13 @@ import { candidatesFromCsr, readCandidates } from '../labels/candidates.js';
 import { importLabels } from '../labels/import.js';
 import { labelCandidates, parseShard, type LabelJobSummary } from '../labels/label.js';
 import { codeControlInnerKinds, createLabeler, labelerKinds, type CodeControlInner, type LabelerKind } from '../labels/labelers.js';
-import { codeControls, type RuleOptions } from '../labels/rule.js';
+import type { RuleOptions } from '../labels/rule.js';
+import { labelerCan, labelerCatalogue, missingLabelerInputs } from '../labels/labeler-catalogue.js';
 import { mergeLabelStores, readLabelStore } from '../labels/store.js';
 import { labelHeldOut, labelQuality } from '../labels/quality.js';
 import type { PromptItems } from '../labels/prompt.js';
 import { formatDevice } from '../labels/types.js';
-import { readPaths } from '../trees/paths-file.js';
+import { readPaths } from '../trees/path-file.js';
 import { semanticPathsFile, structuralPathsFile } from '../trees/build.js';
 import { llamaArgs, llamaOptions, type LlamaArgs } from './llama-options.js';
 import { commonOptions, dataOptions, ruleOptions, ruleOptionsFromArgs } from './options.js';
@@ -49,8 +50,6 @@ interface LabelArgs extends DataArgs, RuleOptions, LlamaArgs {
   json: boolean;
   quiet: boolean;
 }
-
-const needsPaths = (kind: LabelerKind): boolean => kind !== 'topn' && kind !== 'none' && kind !== 'file';
 
 /** --paths-* given, else the data folder's paths-struct.txt / paths-semantic.txt (as in ../shared/datasets/dtlns-*). */
 function pathFile(given: string | undefined, data: string, name: string, flag: string): string {
@@ -106,7 +105,7 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       })
       .option('paths-struct', { type: 'string', describe: `Structural tree paths (item 0-1-3-2 lines); default: ${structuralPathsFile} in the --data folder` })
       .option('paths-semantic', { type: 'string', describe: `Semantic tree paths; default: ${semanticPathsFile} in the --data folder` })
-      .option('labeler', { type: 'string', choices: labelerKinds, default: labelDefaults.labeler, describe: 'llama (GGUF in-process), openai (HTTP endpoint), rule (counts the history items that share the candidate\'s path, tree by tree: --theta, --views, --min-support, --cap), file (--import), or a control: topn (all positive), random-codes (fresh random paths), shuffled-codes (paths permuted among items), none' })
+      .option('labeler', { type: 'string', choices: labelerKinds, default: labelDefaults.labeler, describe: `${labelerKinds.map((kind) => labelerCatalogue[kind].doc).join(', ')}; file reads --import` })
       .option('inner', { type: 'string', choices: codeControlInnerKinds, default: labelDefaults.codeControlInner, describe: 'random-codes, shuffled-codes: the labeler fed the meaningless paths' })
       .option('seed', { type: 'number', default: labelDefaults.codeControlSeed, describe: 'random-codes, shuffled-codes: seed of the codes' })
       .option('threshold', { type: 'number', default: labelDefaults.threshold, describe: 'llama score mode: positive when P(yes)/(P(yes)+P(no)) reaches this' })
@@ -128,11 +127,9 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
         if (a.shard !== undefined) parseShard(String(a.shard));
         if (a.labeler === 'file' && !a.import) throw new Error('--labeler file needs --import FILE');
         if (!a.candidates && !a.import) throw new Error('Give --candidates FILE, --import FILE, or --merge FILES');
-        if (a.labeler === 'llama' && !a.llmModel) throw new Error('--labeler llama needs --llm-model PATH.gguf');
-        if (a.labeler === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--labeler openai needs --llm-url and --llm-model-name');
-        const control = (codeControls as readonly string[]).includes(a.labeler as string);
-        if (control && a.inner === 'llama' && !a.llmModel) throw new Error('--inner llama needs --llm-model PATH.gguf');
-        if (control && a.inner === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--inner openai needs --llm-url and --llm-model-name');
+        const missing = (a.labeler === 'file' ? undefined : missingLabelerInputs(a.labeler as string, a)) ??
+          (labelerCan(a.labeler as string, 'codeControl') ? missingLabelerInputs(a.inner as string, a, `--inner ${String(a.inner)}`) : undefined);
+        if (missing) throw new Error(missing);
         return true;
       })
       .example('$0 label --data ../shared/datasets/dtlns-sports --candidates ../shared/datasets/dtlns-sports/candidates.txt --labeler rule --out labels.jsonl', 'The rule labeler on the authors\' candidates and paths')
@@ -152,8 +149,8 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
     const imported = args.import !== undefined ? await importLabels(args.import, dataset) : undefined;
     const kind: LabelerKind = imported ? 'file' : args.labeler;
     const candidates = args.candidates !== undefined ? await readCandidates(args.candidates, dataset) : candidatesFromCsr(imported!.positives);
-    const inner = (codeControls as readonly string[]).includes(kind) ? args.inner : kind;
-    const items = needsPaths(kind) ? await promptItems(args, dataset) : undefined;
+    const inner = labelerCan(kind, 'codeControl') ? args.inner : kind;
+    const items = labelerCan(kind, 'readsPaths') ? await promptItems(args, dataset) : undefined;
     const labeler = await createLabeler({
       kind,
       ...(imported ? { imported } : {}),

@@ -1,7 +1,7 @@
 /** Option groups shared by several commands, with their defaults from src/defaults.ts. */
 import type { Argv } from 'yargs';
 import { defaultThreads, evalDefaults, labelDefaults, labelUseDefaults, samplerDefaults, trainDefaults } from '../defaults.js';
-import { samplerNames } from '../sampling/options.js';
+import { samplerCatalogue, samplerFieldNames, samplerFieldSpecs, samplerFlag, samplerNames, type SamplerFieldValues, type SamplerName } from '../sampling/catalogue.js';
 import { labelUses } from '../labels/use.js';
 import { ruleOptionCatalogue, type RuleOptions } from '../labels/rule.js';
 
@@ -28,7 +28,7 @@ export function dataOptions<T>(y: Argv<T>) {
 }
 
 export function trainOptions<T>(y: Argv<T>) {
-  return y
+  const out = y
     .option('model', { type: 'string', choices: ['mf', 'lightgcn'], default: trainDefaults.model, describe: 'Recommender model' })
     .option('layers', { type: 'number', default: trainDefaults.layers, describe: 'LightGCN layers (0-4; 0 is MF)' })
     .option('dim', { type: 'number', default: trainDefaults.dim, describe: 'Embedding size' })
@@ -48,24 +48,8 @@ export function trainOptions<T>(y: Argv<T>) {
       describe: 'Items removed from rankings at evaluation: the original training set (honest), or the augmented one (as the DTL-NS release)',
     })
     .option('seed', { type: 'number', default: trainDefaults.seed, describe: 'Random seed (initialisation, sampling, splits)' })
-    .option('ks', { type: 'string', default: evalDefaults.ks.join(','), describe: 'Metric cut-offs' })
-    .option('sampler', {
-      type: 'string', choices: samplerNames, default: samplerDefaults.sampler,
-      describe: 'Negatives: rns (uniform), pop (popularity^--pop-alpha), dns (best-scored of --negs), ahns (nearest the hardness target of --ahns-*), mixgcf, dtlns (MixGCF + tree similarities)',
-    })
-    .option('positives', {
-      type: 'string', choices: ['interactions', 'user-uniform'], default: samplerDefaults.positives,
-      describe: "Positives of an epoch: every training interaction once, or LightGCN-PyTorch's n_train draws of a uniform user and one of its items",
-    })
-    .option('negs', { type: 'number', default: samplerDefaults.negs, describe: 'Candidates per negative for dns, ahns, mixgcf, dtlns' })
-    .option('k', { type: 'number', default: samplerDefaults.k, describe: 'Negatives per positive (K-pair loss when > 1)' })
-    .option('pop-alpha', { type: 'number', default: samplerDefaults.popAlpha, describe: 'pop: exponent on item popularity' })
-    .option('dns-top-k', { type: 'number', default: samplerDefaults.dnsTopK, describe: 'dns: choose at random among this many best candidates' })
-    .option('alpha-co', { type: 'number', default: samplerDefaults.alphaCo, describe: 'dtlns: weight of the structural-tree path similarity' })
-    .option('alpha-se', { type: 'number', default: samplerDefaults.alphaSe, describe: 'dtlns: weight of the semantic-tree path similarity' })
-    .option('ahns-alpha', { type: 'number', default: samplerDefaults.ahnsAlpha, describe: 'ahns: alpha of the hardness target beta (s_ui + alpha)^(p + 1)' })
-    .option('ahns-beta', { type: 'number', default: samplerDefaults.ahnsBeta, describe: 'ahns: beta of the hardness target (>= 0)' })
-    .option('ahns-p', { type: 'number', default: samplerDefaults.ahnsP, describe: 'ahns: p of the hardness target (an integer in [-8, 8])' })
+    .option('ks', { type: 'string', default: evalDefaults.ks.join(','), describe: 'Metric cut-offs' });
+  return samplerOptions(out)
     .option('paths-struct', { type: 'string', describe: 'dtlns: structural-tree path file ("item 0-1-3-2" lines; default: paths-struct.txt in the --data folder)' })
     .option('paths-semantic', { type: 'string', describe: 'dtlns: semantic-tree path file (default: paths-semantic.txt in the --data folder)' })
     .option('extra-positives', {
@@ -81,6 +65,31 @@ export function trainOptions<T>(y: Argv<T>) {
       type: 'string',
       describe: `--label-use weighted: each labelled positive's loss weight in (0, 1], or "confidence" for the labeler's own score (default ${labelUseDefaults.labelWeight})`,
     });
+}
+
+/** --sampler and each sampler field's option, derived from the sampler catalogue. */
+export function samplerOptions<T>(y: Argv<T>, defaultName: SamplerName = samplerDefaults.sampler) {
+  let out = y.option('sampler', {
+    type: 'string', choices: samplerNames, default: defaultName,
+    describe: `Negatives: ${samplerNames.map((name) => samplerCatalogue[name].doc).join(', ')}`,
+  });
+  for (const name of samplerFieldNames) {
+    const spec = samplerFieldSpecs[name];
+    out = out.option(samplerFlag(name), {
+      type: spec.kind === 'choice' ? 'string' : 'number', default: spec.default, describe: spec.doc, ...(spec.choices ? { choices: spec.choices } : {}),
+    });
+  }
+  return out as Argv<T & { sampler: string } & Required<SamplerFieldValues>>;
+}
+
+/** The SamplerOptions of parsed arguments (checked by resolveSampler). */
+export function samplerOptionsFromArgs(args: object): SamplerFieldValues & { sampler: SamplerName } {
+  const a = args as Record<string, unknown>;
+  const camel = (flag: string) => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+  return {
+    sampler: a.sampler as SamplerName,
+    ...Object.fromEntries(samplerFieldNames.flatMap((name) => (a[camel(samplerFlag(name))] === undefined ? [] : [[name, a[camel(samplerFlag(name))]]]))),
+  };
 }
 
 /** The rule labeler's options (--theta, --views, --min-support, --cap), derived from ruleOptionCatalogue. */

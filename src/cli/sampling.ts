@@ -2,28 +2,20 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../data/types.js';
-import type { SamplerName, SamplerOptions } from '../sampling/options.js';
-import type { PositiveOrder } from '../native.js';
+import type { SamplerOptions } from '../sampling/options.js';
+import { samplerCatalogue } from '../sampling/catalogue.js';
+import { samplerOptionsFromArgs } from './options.js';
 import { importLabels } from '../labels/import.js';
-import { readPaths } from '../trees/paths-file.js';
+import { readPaths } from '../trees/path-file.js';
 import type { TrainOptions } from '../train/train.js';
 import { formatNumber } from './progress.js';
 import type { LabelUse } from '../labels/use.js';
 import { labelUseDefaults } from '../defaults.js';
 
+/** The sampler's fields come from the sampler catalogue (samplerOptions). */
 export interface SamplingArgs {
   data: string;
   sampler: string;
-  positives: string;
-  negs: number;
-  k: number;
-  popAlpha: number;
-  dnsTopK: number;
-  alphaCo: number;
-  alphaSe: number;
-  ahnsAlpha: number;
-  ahnsBeta: number;
-  ahnsP: number;
   pathsStruct?: string;
   pathsSemantic?: string;
   extraPositives?: string;
@@ -41,12 +33,12 @@ export function parseLabelWeight(text: string | undefined): number | 'confidence
 }
 
 /** The path file given on the command line, or `name` inside the --data folder. */
-function pathFile(given: string | undefined, data: string, name: string, option: string): string {
+function pathFile(given: string | undefined, data: string, name: string, option: string, sampler: string): string {
   if (given !== undefined) return given;
   const inData = join(data, name);
   if (existsSync(data) && statSync(data).isDirectory() && existsSync(inData)) return inData;
   throw new Error(
-    `--sampler dtlns needs the path codes of both item trees, and --${option} is not given and ${inData} does not exist. ` +
+    `--sampler ${sampler} needs the path codes of both item trees, and --${option} is not given and ${inData} does not exist. ` +
       'Build them with `dtlns-native trees --data DATA --embeddings RUN/item-embeddings.npy --out FOLDER` ' +
       '(item embeddings from a pre-trained `dtlns-native train --out RUN`), then pass --paths-struct FOLDER/paths-struct.txt ' +
       '--paths-semantic FOLDER/paths-semantic.txt, or put both files into the --data folder.',
@@ -61,16 +53,13 @@ export async function samplingFromArgs(dataset: Dataset, args: SamplingArgs): Pr
   if ((args.labelUse !== undefined || labelWeight !== undefined) && args.extraPositives === undefined) {
     throw new TypeError(`Expected --labels FILE (or --extra-positives) for --${args.labelUse !== undefined ? 'label-use' : 'label-weight'} to act on`);
   }
-  const options: SamplingOptions = {
-    sampler: args.sampler as SamplerName, positives: args.positives as PositiveOrder, negs: args.negs, k: args.k, popAlpha: args.popAlpha, dnsTopK: args.dnsTopK,
-    alphaCo: args.alphaCo, alphaSe: args.alphaSe, ahnsAlpha: args.ahnsAlpha, ahnsBeta: args.ahnsBeta, ahnsP: args.ahnsP,
-  };
+  const options: SamplingOptions = samplerOptionsFromArgs(args);
   const log = (line: string) => {
     if (!args.quiet) process.stderr.write(line + '\n');
   };
-  if (args.sampler === 'dtlns') {
-    const structFile = pathFile(args.pathsStruct, args.data, 'paths-struct.txt', 'paths-struct');
-    const semanticFile = pathFile(args.pathsSemantic, args.data, 'paths-semantic.txt', 'paths-semantic');
+  if (samplerCatalogue[options.sampler!]?.capabilities.readsPaths) {
+    const structFile = pathFile(args.pathsStruct, args.data, 'paths-struct.txt', 'paths-struct', args.sampler);
+    const semanticFile = pathFile(args.pathsSemantic, args.data, 'paths-semantic.txt', 'paths-semantic', args.sampler);
     options.pathsCo = await readPaths(structFile, dataset);
     options.pathsSe = await readPaths(semanticFile, dataset);
     log(`paths: ${structFile} (depth ${options.pathsCo.maxDepth}), ${semanticFile} (depth ${options.pathsSe.maxDepth})`);

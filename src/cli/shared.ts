@@ -5,9 +5,9 @@ import { readNpy } from '../model/npy.js';
 import { loadDataset, type LoadOptions } from '../data/load.js';
 import type { SplitMode } from '../data/split.js';
 import type { Dataset } from '../data/types.js';
-import { train, summarize, type TrainResult } from '../train/train.js';
+import { train, summarize, type TrainOptions, type TrainResult } from '../train/train.js';
 import { createProgress, formatNumber } from './progress.js';
-import { parseList } from './options.js';
+import { parseList, samplerOptionsFromArgs } from './options.js';
 import { samplingFromArgs, type SamplingArgs } from './sampling.js';
 
 export interface DataArgs {
@@ -62,25 +62,36 @@ export async function loadDatasetFromArgs(args: DataArgs & { seed?: number; quie
   return dataset;
 }
 
+/**
+ * The training options of parsed `train` arguments that `run` hands to its final training too
+ * (its pre-training takes the model's); the sampler's fields come from the sampler catalogue.
+ */
+export function trainingOptionsFromArgs(args: TrainArgs) {
+  return {
+    ...samplerOptionsFromArgs(args),
+    model: args.model as 'mf' | 'lightgcn',
+    layers: args.layers,
+    dim: args.dim,
+    lr: args.lr,
+    batch: args.batch,
+    l2: args.l2,
+    epochs: args.epochs,
+    evalEvery: args.evalEvery,
+    patience: args.patience,
+    ...(args.timeBudget !== undefined ? { timeBudget: args.timeBudget } : {}),
+    optimizer: args.optimizer as 'adam',
+    evalMask: args.evalMask as 'original',
+    seed: args.seed,
+  } satisfies TrainOptions;
+}
+
 export async function trainFromArgs(dataset: Dataset, args: TrainArgs, ks: number[]): Promise<TrainResult> {
   const sampling = await samplingFromArgs(dataset, args);
   const progress = createProgress('train', args.epochs, { quiet: args.quiet, unit: 'epochs' });
   try {
     return await train(dataset, {
       ...sampling,
-      model: args.model as 'mf' | 'lightgcn',
-      layers: args.layers,
-      dim: args.dim,
-      lr: args.lr,
-      batch: args.batch,
-      l2: args.l2,
-      epochs: args.epochs,
-      evalEvery: args.evalEvery,
-      patience: args.patience,
-      ...(args.timeBudget !== undefined ? { timeBudget: args.timeBudget } : {}),
-      optimizer: args.optimizer as 'adam',
-      evalMask: args.evalMask as 'original',
-      seed: args.seed,
+      ...trainingOptionsFromArgs(args),
       threads: args.threads,
       ks,
       fresh: args.fresh,

@@ -1,6 +1,6 @@
 /** Compressed sparse rows over typed arrays: building from pairs, lookups and set operations. */
 import type { Csr } from './types.js';
-import { expectInteger, expectUint32Array } from './args.js';
+import { expectInteger, expectUint32Array } from './validate.js';
 
 function expectCsr(value: unknown, name: string): Csr {
   const c = value as Csr;

@@ -1,5 +1,5 @@
 /** Original integer ids -> contiguous indices, in ascending order of id (so the mapping is deterministic). */
-import { expectUint32Array } from './args.js';
+import { expectUint32Array } from './validate.js';
 
 export interface IdIndex {
   /** Sorted distinct original ids; index k stands for ids[k]. */

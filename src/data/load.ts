@@ -20,7 +20,7 @@ import { isManifestPath, readManifest } from './manifest.js';
 import { interactionFormats, readInteractions, type InteractionFormat, type InteractionRecords } from './readers.js';
 import { PART_TEST, PART_TRAIN, PART_VALID, resolveSplitOptions, splitInteractions, type SplitMode, type SplitOptions } from './split.js';
 import { generateSynthetic, syntheticPresetNames, type SyntheticPreset, type SyntheticRequest } from './synthetic.js';
-import { expectBoolean, expectInteger, expectNumber, expectOneOf, expectOptions } from './args.js';
+import { expectBoolean, expectInteger, expectNumber, expectOneOf, expectOptions } from './validate.js';
 
 export interface LoadOptions {
   /** Format of the input files; 'auto' (default) decides by name and content (readers.ts, detectFormat). */

@@ -21,7 +21,7 @@ import { basename } from 'node:path';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { DataFileError } from './errors.js';
-import { expectNumber, expectOneOf, expectOptions } from './args.js';
+import { expectNumber, expectOneOf, expectOptions } from './validate.js';
 
 const gunzipAsync = promisify(gunzip);
 

@@ -18,7 +18,7 @@
  *   the later part). Needs timestamps.
  */
 import { SplitMix64 } from './rng.js';
-import { expectInteger, expectNumber, expectOneOf, expectOptions, expectUint32Array } from './args.js';
+import { expectInteger, expectNumber, expectOneOf, expectOptions, expectUint32Array } from './validate.js';
 
 export const splitModes = ['random', 'leave-last-out', 'temporal'] as const;
 export type SplitMode = (typeof splitModes)[number];

@@ -20,7 +20,7 @@
 import type { Csr, Dataset } from './types.js';
 import { Xoshiro128ss } from './rng.js';
 import { splitCounts } from './split.js';
-import { expectInteger, expectNumber, expectOneOf, expectOptions } from './args.js';
+import { expectInteger, expectNumber, expectOneOf, expectOptions } from './validate.js';
 
 /** Where each drawn slot goes. */
 const PART_TRAIN = 0;

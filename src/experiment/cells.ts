@@ -9,16 +9,18 @@ import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Dataset } from '../data/types.js';
 import type { Metrics } from '../eval/metrics.js';
-import { runPipeline, type PipelineOptions } from '../pipeline/run.js';
+import { runPipeline, type PipelineOptions } from '../pipeline/pipeline.js';
 import { train, type EpochReport, type TrainOptions, type TrainResult } from '../train/train.js';
-import { readPaths } from '../trees/paths-file.js';
+import { readPaths } from '../trees/path-file.js';
 import { structuralPathsFile, semanticPathsFile } from '../trees/build.js';
 import type { LabelQuality } from '../labels/quality.js';
 import type { HeldOutReport } from '../labels/heldout.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { labelDefaults, labelUseDefaults } from '../defaults.js';
+import { samplerFieldNames, type SamplerFieldName } from '../sampling/catalogue.js';
 import { hasLabels, readsRuleOptions, usesPaths, usesPrep, type Cell, type ExperimentConfig, type SamplerSettings } from './grid.js';
-import { digest, modelOptions, prepFiles, type PrepFiles } from './prep.js';
+import { modelOptions, prepFiles, type PrepFiles } from './prep.js';
+import { fingerprint } from '../pipeline/stages.js';
 
 /** One validation point of the training curve. */
 export interface CurvePoint {
@@ -60,12 +62,16 @@ export interface CellResult {
 
 export type CellState = 'finished' | 'partial' | 'new';
 
+/** Every sampler field, in the order a labelled cell's train-stage fingerprint has always listed them (new fields last). */
+const samplerKeyOrder = [...new Set(['negs', 'k', 'dnsTopK', 'popAlpha', 'alphaCo', 'alphaSe', ...samplerFieldNames])] as SamplerFieldName[];
+
 /** Everything that decides what a cell computes (threads are left out: they do not change what a cell means). */
+
 export function cellFingerprint(config: ExperimentConfig, cell: Cell): string {
   const prep = usesPrep(cell.method) ? prepFiles(config, cell.dataset, cell.model).fingerprint : undefined;
   // The rule's defaults decide what a rule-labelled cell computes: a changed default starts it over.
   const rule = readsRuleOptions(cell.method) ? { rule: labelDefaults.rule } : {};
-  return digest({ data: cell.dataset.data, model: cell.model, method: cell.method, seed: cell.seed, train: config.train, prep, ...rule });
+  return fingerprint({ data: cell.dataset.data, model: cell.model, method: cell.method, seed: cell.seed, train: config.train, prep, ...rule });
 }
 
 function readJson<T>(path: string): T | undefined {
@@ -115,7 +121,7 @@ function checkpointHistory(runDir: string): EpochReport[] {
 /** The training options of a cell: shared settings, then the model's, then the method's sampler settings. */
 function cellTrainOptions(config: ExperimentConfig, cell: Cell): Omit<TrainOptions, 'out' | 'threads'> {
   const pick = (s: SamplerSettings): SamplerSettings =>
-    Object.fromEntries((['negs', 'k', 'dnsTopK', 'popAlpha', 'alphaCo', 'alphaSe'] as const).flatMap((key) => (s[key] === undefined ? [] : [[key, s[key]]])));
+    Object.fromEntries(samplerKeyOrder.flatMap((key) => (s[key] === undefined ? [] : [[key, s[key]]])));
   return { ...config.train, ...modelOptions(cell.model), ...pick(cell.method), sampler: cell.method.sampler, seed: cell.seed };
 }
 

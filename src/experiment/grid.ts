@@ -5,11 +5,12 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { samplerNames, type SamplerName, type SamplerOptions } from '../sampling/options.js';
+import { samplerCatalogue, samplerFieldNames, samplerFieldSpecs, samplerNames, type SamplerFieldName, type SamplerFieldValues, type SamplerName } from '../sampling/catalogue.js';
+import { labelerCan, labelerCatalogue, labelerKinds, type LabelerKind } from '../labels/labeler-catalogue.js';
 import { syntheticPresetNames } from '../data/synthetic.js';
 import type { TrainOptions } from '../train/train.js';
 import { spectralScalings } from '../trees/options.js';
-import { expectInteger, expectNumber, expectOptions } from '../data/args.js';
+import { expectInteger, expectNumber, expectOptions } from '../data/validate.js';
 import { labelUses, type LabelUseOptions } from '../labels/use.js';
 import { heldOutPolicies, type HeldOutPolicy } from '../labels/heldout.js';
 
@@ -26,9 +27,9 @@ export class ExperimentConfigError extends Error {
   }
 }
 
-/** Labelers a grid can use: the rule labeler, the controls, labels from a file, and the LLM labelers (they label once per cell). */
-export const experimentLabelers = ['none', 'rule', 'topn', 'random-codes', 'shuffled-codes', 'file', 'llama', 'openai'] as const;
-export type ExperimentLabeler = (typeof experimentLabelers)[number];
+/** Labelers a grid can use: every kind of the labeler catalogue (the LLM labelers label once per cell). */
+export const experimentLabelers = labelerKinds;
+export type ExperimentLabeler = LabelerKind;
 /** Where a method's trees / candidates come from: the files shipped in the dataset folder, or our pipeline. */
 export const inputSources = ['authors', 'ours'] as const;
 export type InputSource = (typeof inputSources)[number];
@@ -48,8 +49,8 @@ export interface ModelSpec extends Pick<TrainOptions, 'layers' | 'dim' | 'lr' | 
   model: 'mf' | 'lightgcn';
 }
 
-/** Negative-sampler settings a method or the shared training options may set. */
-export type SamplerSettings = Pick<SamplerOptions, 'negs' | 'k' | 'dnsTopK' | 'popAlpha' | 'alphaCo' | 'alphaSe'>;
+/** Negative-sampler settings a method or the shared training options may set: every field of the sampler catalogue. */
+export type SamplerSettings = SamplerFieldValues;
 
 export interface MethodSpec extends SamplerSettings, LabelUseOptions {
   name: string;
@@ -131,17 +132,17 @@ export interface Cell {
 
 /** Whether a method labels candidates (its cells run the whole pipeline and report both masks). */
 export function hasLabels(method: Pick<MethodSpec, 'labeler'>): boolean {
-  return method.labeler !== 'none';
+  return labelerCan(method.labeler, 'labels');
 }
 
 /** Whether a method's labels come from the rule labeler (directly, or fed meaningless codes by a control). */
 export function readsRuleOptions(method: Pick<MethodSpec, 'labeler'>): boolean {
-  return ['rule', 'random-codes', 'shuffled-codes'].includes(method.labeler);
+  return labelerCan(method.labeler, 'readsRuleOptions');
 }
 
 /** Whether a method reads the path codes of the two trees (the dtlns sampler, the labelers that read paths). */
 export function usesPaths(method: Pick<MethodSpec, 'sampler' | 'labeler'>): boolean {
-  return method.sampler === 'dtlns' || ['rule', 'random-codes', 'shuffled-codes', 'llama', 'openai'].includes(method.labeler);
+  return samplerCatalogue[method.sampler].capabilities.readsPaths || labelerCan(method.labeler, 'readsPaths');
 }
 
 /** Whether a method's cells read the shared prep of their dataset x model (the pre-trained model, our trees, our candidates). */
@@ -189,10 +190,29 @@ function checkers(file: string) {
   return { fail, integer, number, oneOf, string, name, boolean, object, array };
 }
 
-const samplerFields = (c: ReturnType<typeof checkers>): Record<string, Check> => ({
-  negs: c.integer(1, 4096), k: c.integer(1, 256), dnsTopK: c.integer(1, 4096), popAlpha: c.number(0, 10),
-  alphaCo: c.number(-1e6, 1e6), alphaSe: c.number(-1e6, 1e6),
-});
+/** The sampler fields' checks, from the sampler catalogue (a bound naming another field is checked by training). */
+const samplerFields = (c: ReturnType<typeof checkers>): Record<string, Check> =>
+  Object.fromEntries(samplerFieldNames.map((name) => {
+    const spec = samplerFieldSpecs[name];
+    const max = (s: typeof spec): number => (typeof s.max === 'string' ? (samplerFieldSpecs[s.max as SamplerFieldName].max as number) : s.max ?? Infinity);
+    const check = spec.kind === 'choice' ? c.oneOf(spec.choices!) : spec.kind === 'integer' ? c.integer(spec.min ?? 0, max(spec)) : c.number(spec.min ?? -Infinity, max(spec));
+    return [name, check];
+  }));
+
+/**
+ * Options of `dtlns-native train` that a config sets elsewhere than in `train`: refused there
+ * by name, saying where (a test checks that every train option is accepted or refused).
+ */
+export const trainOptionsElsewhere: Record<string, string> = {
+  model: 'set per model in models[].model', layers: 'set per model in models[].layers', dim: 'set per model in models[].dim',
+  sampler: 'set per method in methods[].sampler (or the samplers axis)', seed: 'the config\'s seeds list', ks: 'cells report the cut-offs 5, 10, 20, 50',
+  evalMask: 'cells with labels report both masks (original and augmented)', pathsStruct: 'set per method: "paths": "authors" or "ours"',
+  pathsSemantic: 'set per method: "paths": "authors" or "ours"', extraPositives: 'set per method: "labeler": {"file": PATH}',
+  labelUse: 'set per method in methods[].labelUse', labelWeight: 'set per method in methods[].labelWeight',
+  threads: 'a command-line option of `experiment` (--threads)', out: 'the config\'s "out" (or --out)', fresh: 'cells resume; remove a cell\'s folder to redo it',
+  json: 'a command-line option of `experiment` (--json)', quiet: 'a command-line option of `experiment` (--quiet)',
+  ...Object.fromEntries(['data', 'format', 'minRating', 'split', 'splitRatio', 'dropColdUsers'].map((key) => [key, 'a dataset entry in datasets[] (a folder, or a NAME.dataset.json manifest with its format and split)'])),
+};
 
 const trainingFields = (c: ReturnType<typeof checkers>): Record<string, Check> => ({
   epochs: c.integer(1, 1e7), evalEvery: c.integer(1, 1e7), patience: c.integer(1, 1e7), timeBudget: c.number(0, Infinity, true),
@@ -256,11 +276,9 @@ function readLabeler(value: unknown, field: string, dir: string, c: ReturnType<t
     heldOut: c.oneOf(heldOutPolicies),
   });
   const kind = (o.kind ?? (o.file !== undefined ? 'file' : c.fail(`${field}.kind`, 'is required (or give "file")'))) as ExperimentLabeler;
-  const needs: Record<string, string[]> = { file: ['file'], llama: ['llmModel'], openai: ['llmUrl', 'llmModel'] };
-  for (const key of needs[kind] ?? []) if (o[key] === undefined) c.fail(`${field}.${key}`, `is required with labeler ${kind}`);
-  const allowed: Record<string, string[]> = { file: ['file'], llama: ['llmModel', 'mode'], openai: ['llmUrl', 'llmModel'] };
+  for (const { config: key } of labelerCatalogue[kind].needs) if (o[key] === undefined) c.fail(`${field}.${key}`, `is required with labeler ${kind}`);
   for (const key of ['file', 'llmModel', 'mode', 'llmUrl']) {
-    if (o[key] !== undefined && !(allowed[kind] ?? []).includes(key)) c.fail(`${field}.${key}`, `does not apply to labeler ${kind}`);
+    if (o[key] !== undefined && !(labelerCatalogue[kind].configFields as readonly string[]).includes(key)) c.fail(`${field}.${key}`, `does not apply to labeler ${kind}`);
   }
   for (const key of ['file', ...(kind === 'llama' ? ['llmModel'] : [])]) {
     if (o[key] === undefined) continue;
@@ -285,8 +303,8 @@ function readMethod(entry: Record<string, unknown>, field: string, defaults: Met
     }
   }
   if (entry.labelWeight !== undefined && method.labelUse !== 'weighted') c.fail(`${field}.labelWeight`, 'applies to labelUse "weighted" only');
-  const incomplete = (method.labeler === 'file' && !method.labelFile) || (method.labeler === 'llama' && !method.llmModel) ||
-    (method.labeler === 'openai' && !(method.llmUrl && method.llmModel));
+  const flat: Record<string, unknown> = { ...method, file: method.labelFile };
+  const incomplete = labelerCatalogue[method.labeler].needs.some((n) => flat[n.config] === undefined);
   if (incomplete) {
     c.fail(`${field}.labeler`, `${method.labeler} is given as an object: {"file": PATH}, {"kind": "llama", "llmModel": PATH.gguf, "mode": "score"} or {"kind": "openai", "llmUrl": URL, "llmModel": NAME}`);
   }
@@ -395,7 +413,8 @@ export function parseExperimentConfig(value: unknown, file: string, overrides: C
     if (twice) c.fail(what, `the name "${twice}" is used twice: give the entries distinct "name" fields`);
   }
   if (new Set(seeds).size !== seeds.length) c.fail('seeds', `each seed once, received ${JSON.stringify(seeds)}`);
-  const train = (raw.train === undefined ? {} : c.object(raw.train, 'train', { ...trainingFields(c), ...samplerFields(c) })) as TrainSettings;
+  const refused = Object.fromEntries(Object.entries(trainOptionsElsewhere).map(([key, where]) => [key, (_v: unknown, at: string) => c.fail(at, `unknown field (a training option set elsewhere: ${where})`)]));
+  const train = (raw.train === undefined ? {} : c.object(raw.train, 'train', { ...refused, ...trainingFields(c), ...samplerFields(c) })) as TrainSettings;
   const pretrain = (raw.pretrain === undefined ? {} : c.object(raw.pretrain, 'pretrain', { ...trainingFields(c), seed: c.integer(0, 2 ** 32 - 1) })) as PretrainSettings;
   const trees = (raw.trees === undefined ? {} : c.object(raw.trees, 'trees', {
     branching: c.integer(2, 65536), leafSize: c.integer(1, 0x7fffffff), seed: c.integer(0, Number.MAX_SAFE_INTEGER), scaling: c.oneOf(spectralScalings), rowNormalize: c.boolean,
@@ -405,7 +424,7 @@ export function parseExperimentConfig(value: unknown, file: string, overrides: C
     ? methods.filter((m) => !hasLabels(m) && m.sampler !== 'dtlns').map((m) => m.name)
     : c.array(raw.baselines, 'baselines').map((b, i) => c.oneOf(names)(b, `baselines[${i}]`) as string);
   // Training options shared with the pre-training, unless it sets its own; overrides apply to both.
-  const { negs: _n, k: _k, dnsTopK: _d, popAlpha: _p, alphaCo: _c, alphaSe: _s, ...shared } = train;
+  const shared = Object.fromEntries(Object.entries(train).filter(([key]) => !(samplerFieldNames as string[]).includes(key))) as PretrainSettings;
   const quick = { ...(overrides.epochs !== undefined ? { epochs: overrides.epochs } : {}), ...(overrides.timeBudget !== undefined ? { timeBudget: overrides.timeBudget } : {}) };
   const name = (raw.name as string | undefined) ?? basename(path, extname(path));
   return {

@@ -3,7 +3,7 @@ export {
   readExperimentConfig, parseExperimentConfig, expandCells, ExperimentConfigError, experimentLabelers, inputSources,
   type ExperimentConfig, type ConfigOverrides, type Cell, type DatasetSpec, type ModelSpec, type MethodSpec, type TrainSettings,
 } from './grid.js';
-export { runExperiment, runExperimentCell, type ExperimentRunOptions, type ExperimentOutcome } from './run.js';
+export { runExperiment, runExperimentCell, type ExperimentRunOptions, type ExperimentOutcome } from './run-grid.js';
 export { runCell, readCellResult, cellState, type CellResult, type CurvePoint } from './cells.js';
 export { mean, sampleStd, pairedTTest, type PairedTTest } from './stats.js';
 export {

@@ -6,7 +6,7 @@
  */
 import { generateSynthetic } from '../data/synthetic.js';
 import type { Dataset } from '../data/types.js';
-import type { PathCodes } from '../trees/paths.js';
+import type { PathCodes } from '../trees/path-codes.js';
 import type { PromptItems } from './prompt.js';
 import type { Candidates } from './types.js';
 import { mulberry32 } from '../util/random.js';

@@ -5,14 +5,11 @@ import { createLlamaLabeler, type LlamaLabelerOptions } from './llama.js';
 import { createOpenAiLabeler, type OpenAiLabelerOptions } from './openai.js';
 import { systemPrompt, type PromptItems } from './prompt.js';
 import { createFileLabeler, type ImportedLabels } from './import.js';
-import { codeControls, createCodeControlLabeler, createNoneLabeler, createRuleLabeler, createTopNLabeler, resolveRuleOptions, type CodeControl, type RuleOptions } from './rule.js';
+import { createCodeControlLabeler, createNoneLabeler, createRuleLabeler, createTopNLabeler, resolveRuleOptions, type RuleOptions } from './rule.js';
+import { codeControlInnerKinds, labelerCan, labelerKinds, type CodeControl, type CodeControlInner, type LabelerKind } from './labeler-catalogue.js';
 import type { Labeler } from './types.js';
 
-export const labelerKinds = ['llama', 'openai', 'rule', 'file', 'topn', 'random-codes', 'shuffled-codes', 'none'] as const;
-export type LabelerKind = (typeof labelerKinds)[number];
-/** The labelers a code control (random-codes, shuffled-codes) can feed with meaningless paths. */
-export const codeControlInnerKinds = ['llama', 'openai', 'rule'] as const;
-export type CodeControlInner = (typeof codeControlInnerKinds)[number];
+export { labelerKinds, codeControlInnerKinds, type LabelerKind, type CodeControlInner } from './labeler-catalogue.js';
 
 /** rule (and a code control's inner rule): the RuleOptions, each defaulting to labelDefaults.rule. */
 export interface LabelerSpec extends Partial<RuleOptions> {
@@ -70,7 +67,7 @@ async function buildLabeler(spec: LabelerSpec): Promise<Labeler> {
         return createOpenAiLabeler({ ...spec.openai, items: with_ });
     }
   };
-  if ((codeControls as readonly string[]).includes(spec.kind)) {
+  if (labelerCan(spec.kind, 'codeControl')) {
     const inner = spec.inner ?? labelDefaults.codeControlInner;
     if (!codeControlInnerKinds.includes(inner)) throw new RangeError(`Expected one of ${codeControlInnerKinds.join(', ')} for inner but received ${String(inner)}`);
     return createCodeControlLabeler(spec.kind as CodeControl, items, (meaningless) => build(inner, meaningless), spec.seed ?? labelDefaults.codeControlSeed);

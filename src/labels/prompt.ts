@@ -9,8 +9,8 @@
  * (the most recent ones when the caller passes time order; the dataset's CSR rows are in item-index
  * order, so there the cut is deterministic but not by recency). See `keepLastFitting`.
  */
-import type { PathCodes } from './paths.js';
-import { pathText } from './paths.js';
+import type { PathCodes } from './labeler-paths.js';
+import { pathText } from './labeler-paths.js';
 
 /** Item ids (original) and both path codes: everything a prompt shows about an item. */
 export interface PromptItems {

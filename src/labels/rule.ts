@@ -1,14 +1,15 @@
 /**
  * Deterministic labelers: `rule` (prefix overlap with the history, counted), and the controls
  * `topn` (every candidate positive: "no LLM"), `none` (every candidate negative: no labelling),
- * `random-codes` and `shuffled-codes` (another labeler fed meaningless paths, see paths.ts).
+ * `random-codes` and `shuffled-codes` (another labeler fed meaningless paths, see labeler-paths.ts).
  */
 import { labelDefaults } from '../defaults.js';
-import { expectInteger, expectNumber, expectOneOf } from '../data/args.js';
+import { expectInteger, expectNumber, expectOneOf } from '../data/validate.js';
 import { prefixSimilarityReference as prefixSimilarity } from '../trees/prefix.js';
-import { checkPathCodes, permutePaths, randomPaths, type PathCodes } from './paths.js';
+import { checkPathCodes, permutePaths, randomPaths, type PathCodes } from './labeler-paths.js';
 import type { PromptItems } from './prompt.js';
 import type { Labeler, LabelResult } from './types.js';
+import { codeControls, type CodeControl } from './labeler-catalogue.js';
 
 export const ruleViews = ['sum', 'both', 'either'] as const;
 export type RuleView = (typeof ruleViews)[number];
@@ -122,8 +123,7 @@ export function createNoneLabeler(): Labeler {
   };
 }
 
-export const codeControls = ['random-codes', 'shuffled-codes'] as const;
-export type CodeControl = (typeof codeControls)[number];
+export { codeControls, type CodeControl } from './labeler-catalogue.js';
 
 /**
  * A code control: builds the inner labeler on prompt items whose paths carry no information

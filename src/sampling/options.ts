@@ -4,15 +4,16 @@
  * checkpoint fingerprints. What each sampler does: native/kernels/sampler.hpp.
  */
 import { createHash } from 'node:crypto';
-import type { PositiveOrder, SamplerFields, SamplerName } from '../native.js';
-import { samplerDefaults } from '../defaults.js';
-import { expectInteger, expectNumber, expectOneOf } from '../data/args.js';
-import { expectPathCodes, type PathCodes } from '../trees/paths.js';
+import type { SamplerFields } from '../native.js';
+import { expectInteger, expectNumber, expectOneOf } from '../data/validate.js';
+import { expectPathCodes, type PathCodes } from '../trees/path-codes.js';
+import {
+  samplerCatalogue, samplerCatalogueDefaults, samplerFieldNames, samplerFieldSpecs, samplerFieldsOf, samplerNames, type SamplerFieldName,
+} from './catalogue.js';
 
-export type { SamplerName } from '../native.js';
-
-export const samplerNames: readonly SamplerName[] = ['rns', 'pop', 'dns', 'ahns', 'mixgcf', 'dtlns'];
-export const positiveOrders: readonly PositiveOrder[] = ['interactions', 'user-uniform'];
+export { samplerNames, type SamplerName } from './catalogue.js';
+export const positiveOrders = samplerFieldSpecs.positives.choices as readonly PositiveOrder[];
+type PositiveOrder = NonNullable<SamplerFields['positives']>;
 
 type PathFields = 'pathsCo' | 'pathsCoLengths' | 'pathsSe' | 'pathsSeLengths';
 
@@ -26,28 +27,25 @@ export interface SamplerOptions extends Omit<SamplerFields, PathFields> {
 /** Every option filled in; the path codes are present for 'dtlns' only. */
 export type ResolvedSampler = Required<Omit<SamplerOptions, 'pathsCo' | 'pathsSe'>> & Pick<SamplerOptions, 'pathsCo' | 'pathsSe'>;
 
+/** One field checked against its catalogue entry (`max` may name a field checked before it). */
+function checkField(name: SamplerFieldName, value: unknown, resolved: Record<string, unknown>): number | string {
+  const spec = samplerFieldSpecs[name];
+  if (spec.kind === 'choice') return expectOneOf(value, name, spec.choices!);
+  const max = typeof spec.max === 'string' ? (resolved[spec.max] as number) : spec.max;
+  if (spec.kind === 'integer') return expectInteger(value, name, spec.min, max);
+  return expectNumber(value, name, spec.min, max);
+}
+
 /** The options with defaults filled in, checked against a catalogue of nItems items. */
 export function resolveSampler(options: SamplerOptions, nItems: number): ResolvedSampler {
-  const sampler = expectOneOf(options.sampler ?? samplerDefaults.sampler, 'sampler', samplerNames);
-  const negs = expectInteger(options.negs ?? samplerDefaults.negs, 'negs', 1, 4096);
-  const resolved: ResolvedSampler = {
-    sampler,
-    negs,
-    k: expectInteger(options.k ?? samplerDefaults.k, 'k', 1, 256),
-    positives: expectOneOf(options.positives ?? samplerDefaults.positives, 'positives', positiveOrders),
-    popAlpha: expectNumber(options.popAlpha ?? samplerDefaults.popAlpha, 'popAlpha', 0, 10),
-    dnsTopK: expectInteger(options.dnsTopK ?? samplerDefaults.dnsTopK, 'dnsTopK', 1, negs),
-    alphaCo: expectNumber(options.alphaCo ?? samplerDefaults.alphaCo, 'alphaCo'),
-    alphaSe: expectNumber(options.alphaSe ?? samplerDefaults.alphaSe, 'alphaSe'),
-    ahnsAlpha: expectNumber(options.ahnsAlpha ?? samplerDefaults.ahnsAlpha, 'ahnsAlpha'),
-    ahnsBeta: expectNumber(options.ahnsBeta ?? samplerDefaults.ahnsBeta, 'ahnsBeta', 0),
-    ahnsP: expectInteger(options.ahnsP ?? samplerDefaults.ahnsP, 'ahnsP', -8, 8),
-  };
-  if (sampler === 'dtlns') {
+  const sampler = expectOneOf(options.sampler ?? samplerCatalogueDefaults.sampler, 'sampler', samplerNames);
+  const resolved: Record<string, unknown> = { sampler };
+  for (const name of samplerFieldNames) resolved[name] = checkField(name, options[name] ?? samplerCatalogueDefaults[name], resolved);
+  if (samplerCatalogue[sampler].capabilities.readsPaths) {
     for (const name of ['pathsCo', 'pathsSe'] as const) {
       if (options[name] === undefined) {
         throw new TypeError(
-          `Expected path codes for ${name} with sampler 'dtlns' (build them with \`dtlns-native trees\`, read them with readPaths) but received undefined`,
+          `Expected path codes for ${name} with sampler '${sampler}' (build them with \`dtlns-native trees\`, read them with readPaths) but received undefined`,
         );
       }
       const codes = expectPathCodes(options[name], name);
@@ -57,15 +55,12 @@ export function resolveSampler(options: SamplerOptions, nItems: number): Resolve
       resolved[name] = codes;
     }
   }
-  return resolved;
+  return resolved as ResolvedSampler;
 }
 
 /** The sampler fields of a native trainEpoch / trainStep / mineNegatives call. */
 export function samplerFields(s: ResolvedSampler): SamplerFields {
-  const fields: SamplerFields = {
-    sampler: s.sampler, negs: s.negs, k: s.k, positives: s.positives, popAlpha: s.popAlpha, dnsTopK: s.dnsTopK, alphaCo: s.alphaCo, alphaSe: s.alphaSe,
-    ahnsAlpha: s.ahnsAlpha, ahnsBeta: s.ahnsBeta, ahnsP: s.ahnsP,
-  };
+  const fields = { sampler: s.sampler, ...Object.fromEntries(samplerFieldNames.map((name) => [name, s[name]])) } as SamplerFields;
   if (s.pathsCo && s.pathsSe) {
     fields.pathsCo = s.pathsCo.paths;
     fields.pathsCoLengths = s.pathsCo.lengths;
@@ -88,13 +83,8 @@ function digest(codes: PathCodes): string {
 export function describeSampler(s: ResolvedSampler): Record<string, string | number> {
   const out: Record<string, string | number> = { sampler: s.sampler, k: s.k };
   // Only when not the default, so fingerprints of runs from before the option stay valid.
-  if (s.positives !== samplerDefaults.positives) out.positives = s.positives;
-  if (s.sampler === 'pop') out.popAlpha = s.popAlpha;
-  if (s.sampler === 'dns' || s.sampler === 'ahns' || s.sampler === 'mixgcf' || s.sampler === 'dtlns') out.negs = s.negs;
-  if (s.sampler === 'dns') out.dnsTopK = s.dnsTopK;
-  if (s.sampler === 'ahns') Object.assign(out, { ahnsAlpha: s.ahnsAlpha, ahnsBeta: s.ahnsBeta, ahnsP: s.ahnsP });
-  if (s.sampler === 'dtlns' && s.pathsCo && s.pathsSe) {
-    Object.assign(out, { alphaCo: s.alphaCo, alphaSe: s.alphaSe, pathsCo: digest(s.pathsCo), pathsSe: digest(s.pathsSe) });
-  }
+  if (s.positives !== samplerCatalogueDefaults.positives) out.positives = s.positives;
+  for (const name of samplerFieldsOf(s.sampler)) out[name] = s[name as SamplerFieldName];
+  if (samplerCatalogue[s.sampler].capabilities.readsPaths && s.pathsCo && s.pathsSe) Object.assign(out, { pathsCo: digest(s.pathsCo), pathsSe: digest(s.pathsSe) });
   return out;
 }

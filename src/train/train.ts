@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Csr, Dataset } from '../data/types.js';
-import { expectDataset, expectOptions, show } from '../data/args.js';
+import { expectDataset, expectOptions, show } from '../data/validate.js';
 import { checkKs, evaluateEmbeddings } from '../eval/evaluate.js';
 import { callNative, native } from '../native.js';
 import { defaultThreads, evalDefaults, trainDefaults } from '../defaults.js';
@@ -275,8 +275,7 @@ async function trainRun(dataset: Dataset, options: TrainOptions): Promise<TrainR
         }),
       );
     } catch (error) {
-      const message = (error as Error).message;
-      if (message.startsWith('ModelFitError')) throw new ModelFitError(`epoch ${epoch}: ${message}`, epoch);
+      if ((error as { code?: unknown }).code === 'ModelFitError') throw new ModelFitError(`epoch ${epoch}: ${(error as Error).message}`, epoch);
       throw error;
     }
     state.step = stats.step;

@@ -6,10 +6,10 @@
 import { join } from 'node:path';
 import type { Dataset } from '../data/types.js';
 import { readNpy, type NpyArray } from '../model/npy.js';
-import { expectBoolean, expectOptions } from '../data/args.js';
+import { expectBoolean, expectOptions } from '../data/validate.js';
 import { buildBalancedTree, type BalancedTree } from './kmeans.js';
 import { resolveSpectralOptions, resolveTreeOptions, type SpectralOptions, type TreeOptions } from './options.js';
-import { writePaths } from './paths-file.js';
+import { writePaths } from './path-file.js';
 import { expectCsr, structuralFeatures } from './spectral.js';
 import { treeStats, type TreeStats } from './stats.js';
 

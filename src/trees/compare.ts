@@ -5,8 +5,8 @@
  */
 import type { Csr } from '../data/types.js';
 import { Xoshiro128ss } from '../data/rng.js';
-import { expectInteger } from '../data/args.js';
-import { expectPathCodes, type PathCodes } from './paths.js';
+import { expectInteger } from '../data/validate.js';
+import { expectPathCodes, type PathCodes } from './path-codes.js';
 import { prefixSimilarity } from './prefix.js';
 import { expectCsr } from './spectral.js';
 

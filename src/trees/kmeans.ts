@@ -1,7 +1,7 @@
 /** Balanced hierarchical k-means trees (native, multi-threaded, deterministic per seed). */
 import { callNative, native, type NativeTreeNodes } from '../native.js';
-import { expectInteger } from '../data/args.js';
-import type { PathCodes } from './paths.js';
+import { expectInteger } from '../data/validate.js';
+import type { PathCodes } from './path-codes.js';
 import { resolveTreeOptions, type TreeOptions } from './options.js';
 
 export type TreeNodes = NativeTreeNodes;

@@ -3,7 +3,7 @@
  * (encoding.py): branching 4, leaves of at most 30 items, 32 spectral dimensions.
  */
 import { defaultThreads } from '../defaults.js';
-import { expectBoolean, expectInteger, expectNumber, expectOneOf, expectOptions } from '../data/args.js';
+import { expectBoolean, expectInteger, expectNumber, expectOneOf, expectOptions } from '../data/validate.js';
 
 export const treeDefaults = {
   /** Children per internal node. */

@@ -1,7 +1,7 @@
 /** Prefix similarity of path codes: sim(i,j) = LCP(path_i, path_j) / min(len_i, len_j); 0 when either path is empty. */
 import { callNative, native } from '../native.js';
-import { expectInteger, expectUint32Array } from '../data/args.js';
-import { expectPathCodes, type PathCodes } from './paths.js';
+import { expectInteger, expectUint32Array } from '../data/validate.js';
+import { expectPathCodes, type PathCodes } from './path-codes.js';
 import { resolveThreads } from './options.js';
 
 /** One pair, in plain TypeScript (the reference for the kernels). Float32, as the kernels return. */

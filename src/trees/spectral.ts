@@ -6,7 +6,7 @@
  */
 import { callNative, native } from '../native.js';
 import type { Csr } from '../data/types.js';
-import { expectInteger } from '../data/args.js';
+import { expectInteger } from '../data/validate.js';
 import { resolveSpectralOptions, resolveThreads, type SpectralOptions } from './options.js';
 
 /** A sparse square matrix in CSR. */

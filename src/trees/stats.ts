@@ -1,5 +1,5 @@
 /** Shape statistics of a tree, from its path codes alone (so the authors' path files get them too). */
-import { expectPathCodes, type PathCodes } from './paths.js';
+import { expectPathCodes, type PathCodes } from './path-codes.js';
 
 export interface LeafSizeStats {
   min: number;

@@ -7,7 +7,7 @@
  * this file) it does nothing.
  */
 import { native } from '../../src/native.js';
-import { packPaths } from '../../src/trees/paths.js';
+import { packPaths } from '../../src/trees/path-codes.js';
 import { randomGraph, randomState } from './training.js';
 import { randomDraws, randomPaths } from './sampling.js';
 

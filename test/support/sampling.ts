@@ -1,5 +1,5 @@
 /** Explicit random draws and path codes for the sampler tests. */
-import { packPaths, type PathCodes } from '../../src/trees/paths.js';
+import { packPaths, type PathCodes } from '../../src/trees/path-codes.js';
 import { seededRandom, type Graph } from './training.js';
 
 export interface Draws {

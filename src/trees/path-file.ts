@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Dataset } from '../data/types.js';
 import { DataFileError } from '../data/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { expectPathCodes, packPaths, type PathCodes } from './paths.js';
+import { expectPathCodes, packPaths, type PathCodes } from './path-codes.js';
 
 /** What a path file needs from a dataset: index -> original item id. */
 export type ItemIdSource = Pick<Dataset, 'nItems' | 'itemIds'>;

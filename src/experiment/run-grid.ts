@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../data/load.js';
 import type { Dataset } from '../data/types.js';
-import { expectInteger } from '../data/args.js';
+import { expectInteger } from '../data/validate.js';
 import { defaultThreads } from '../defaults.js';
 import type { EpochReport } from '../train/train.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';

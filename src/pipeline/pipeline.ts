@@ -5,16 +5,14 @@
  * outputs exist is skipped, so a rerun after a crash or a changed option redoes only what
  * it must. Training and labelling also resume inside a stage (checkpoints, label store).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../data/types.js';
 import { csrUnion } from '../data/csr.js';
 import { train, type TrainOptions, type TrainResult } from '../train/train.js';
-import { buildTrees } from '../trees/build.js';
-import { readPaths } from '../trees/paths-file.js';
-import type { PathCodes } from '../trees/paths.js';
-import { generateCandidates, readCandidates, writeCandidates } from '../labels/candidates.js';
+import { readPaths } from '../trees/path-file.js';
+import type { PathCodes } from '../trees/path-codes.js';
+import { readCandidates } from '../labels/candidates.js';
 import { createLabeler, type LabelerSpec } from '../labels/labelers.js';
 import { labelCandidates, labelMetaFile, type LabelJobSummary, type LabelProgress } from '../labels/label.js';
 import type { LabelerDevice } from '../labels/types.js';
@@ -27,6 +25,7 @@ import type { Metrics } from '../eval/metrics.js';
 import { readNpy } from '../model/npy.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { withFolderLock } from '../util/lock.js';
+import { candidatesStage, fileFingerprint, fingerprint, pretrainStage, runStage, stagesFileLedger, treesStage, type StageRun } from './stages.js';
 
 export type StageName = 'pretrain' | 'trees' | 'candidates' | 'labels' | 'train';
 
@@ -69,20 +68,6 @@ export interface PipelineResult {
   stages: Record<StageName, { skipped: boolean; seconds: number }>;
 }
 
-interface StageRecord {
-  fingerprint: string;
-  /** 'running' until the stage completes: a rerun with the same fingerprint resumes it. */
-  status: 'running' | 'done';
-  seconds: number;
-}
-
-function digest(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
-}
-
-function fileDigest(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
-}
 
 export async function runPipeline(dataset: Dataset, options: PipelineOptions): Promise<PipelineResult> {
   // One writer per run folder: two runs would redo and overwrite each other's stages.
@@ -91,12 +76,11 @@ export async function runPipeline(dataset: Dataset, options: PipelineOptions): P
 
 async function runStages(dataset: Dataset, options: PipelineOptions): Promise<PipelineResult> {
   const out = options.out;
-  const stagesFile = join(out, 'stages.json');
-  const records: Partial<Record<StageName, StageRecord>> = existsSync(stagesFile) ? JSON.parse(readFileSync(stagesFile, 'utf8')) : {};
+  const ledger = stagesFileLedger(join(out, 'stages.json'));
   const report = {} as PipelineResult['stages'];
   const threads = options.threads;
   const withThreads = <T extends object>(o: T): T => (threads ? { ...o, threads } : o);
-  const datasetKey = digest({ name: dataset.name, nUsers: dataset.nUsers, nItems: dataset.nItems, nnz: dataset.train.indices.length });
+  const datasetKey = fingerprint({ name: dataset.name, nUsers: dataset.nUsers, nItems: dataset.nItems, nnz: dataset.train.indices.length });
 
   /**
    * Runs `work` unless the stage's fingerprint and outputs are unchanged. What a stage
@@ -104,23 +88,8 @@ async function runStages(dataset: Dataset, options: PipelineOptions): Promise<Pi
    * same fingerprint is resumed (training checkpoints, the label store).
    */
   const stage = async (name: StageName, fingerprint: string, outputs: string[], owned: string[], work: () => Promise<void>): Promise<void> => {
-    const previous = records[name];
-    if (previous?.fingerprint === fingerprint && previous.status === 'done' && outputs.every((p) => existsSync(p))) {
-      report[name] = { skipped: true, seconds: previous.seconds };
-      options.onStage?.(name, 'skipped', previous.seconds);
-      return;
-    }
-    if (previous?.fingerprint !== fingerprint) for (const path of owned) rmSync(path, { recursive: true, force: true });
-    records[name] = { fingerprint, status: 'running', seconds: 0 };
-    writeJsonAtomic(stagesFile, records);
-    options.onStage?.(name, 'running');
-    const started = performance.now();
-    await work();
-    const seconds = (performance.now() - started) / 1000;
-    records[name] = { fingerprint, status: 'done', seconds };
-    writeJsonAtomic(stagesFile, records);
-    report[name] = { skipped: false, seconds };
-    options.onStage?.(name, 'done', seconds);
+    const onStage = options.onStage as StageRun['onStage'];
+    report[name] = await runStage(ledger, name, fingerprint, { outputs, owned, ...(onStage ? { onStage } : {}) }, work);
   };
 
   // 1. Pre-train (uniform negatives): its embeddings feed the semantic tree and the candidates,
@@ -132,12 +101,12 @@ async function runStages(dataset: Dataset, options: PipelineOptions): Promise<Pi
     if (!existsSync(join(pretrainDir, file))) throw new Error(`Expected a finished pre-training run for pretrained but ${join(pretrainDir, file)} is missing`);
   }
   const pretrainKey = options.pretrained
-    ? digest({ datasetKey, users: fileDigest(join(pretrainDir, 'user-embeddings.npy')), items: fileDigest(join(pretrainDir, 'item-embeddings.npy')) })
-    : digest({ datasetKey, pretrainOptions: { ...pretrainOptions, onEpoch: undefined, threads: undefined } });
+    ? fingerprint({ datasetKey, users: fileFingerprint(join(pretrainDir, 'user-embeddings.npy')), items: fileFingerprint(join(pretrainDir, 'item-embeddings.npy')) })
+    : fingerprint({ datasetKey, pretrainOptions: { ...pretrainOptions, onEpoch: undefined, threads: undefined } });
   if (pretrainNeeded || options.pretrained) {
     await stage('pretrain', pretrainKey, [join(pretrainDir, 'item-embeddings.npy'), join(pretrainDir, 'metrics.json')], options.pretrained ? [] : [pretrainDir], async () => {
       if (options.pretrained) return;
-      await train(dataset, { ...pretrainOptions, out: pretrainDir, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) });
+      await pretrainStage(dataset, { ...pretrainOptions, ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}) }, pretrainDir);
     });
   }
   const pretrainMetrics = pretrainNeeded || options.pretrained ? JSON.parse(readFileSync(join(pretrainDir, 'metrics.json'), 'utf8')) : undefined;
@@ -146,15 +115,13 @@ async function runStages(dataset: Dataset, options: PipelineOptions): Promise<Pi
   const given = options.trees?.pathsStruct && options.trees?.pathsSemantic;
   const structFile = given ? options.trees!.pathsStruct! : join(out, 'paths-struct.txt');
   const semanticFile = given ? options.trees!.pathsSemantic! : join(out, 'paths-semantic.txt');
-  const embeddingsFile = join(pretrainDir, 'item-embeddings.npy');
   const treesKey = given
-    ? digest({ struct: fileDigest(structFile), semantic: fileDigest(semanticFile) })
-    : digest({ pretrainKey, trees: options.trees, datasetKey });
+    ? fingerprint({ struct: fileFingerprint(structFile), semantic: fileFingerprint(semanticFile) })
+    : fingerprint({ pretrainKey, trees: options.trees, datasetKey });
   await stage('trees', treesKey, [structFile, semanticFile], [], async () => {
     if (given) return;
     const { branching, leafSize, seed } = options.trees ?? {};
-    await buildTrees(withThreads({
-      dataset, embeddings: readNpy(embeddingsFile), out,
+    await treesStage(dataset, pretrainDir, out, withThreads({
       ...(branching !== undefined ? { branching } : {}), ...(leafSize !== undefined ? { leafSize } : {}), ...(seed !== undefined ? { seed } : {}),
     }));
   });
@@ -164,14 +131,11 @@ async function runStages(dataset: Dataset, options: PipelineOptions): Promise<Pi
   // 3. Candidates: the pre-trained model's top-N unobserved items per user (or a given file).
   const candidatesFile = options.candidates?.file ?? join(out, 'candidates.txt');
   const candidatesKey = options.candidates?.file
-    ? digest({ file: fileDigest(candidatesFile) })
-    : digest({ pretrainKey, n: options.candidates?.n ?? 20 });
+    ? fingerprint({ file: fileFingerprint(candidatesFile) })
+    : fingerprint({ pretrainKey, n: options.candidates?.n ?? 20 });
   await stage('candidates', candidatesKey, [candidatesFile], [], async () => {
     if (options.candidates?.file) return;
-    const users = readNpy(join(pretrainDir, 'user-embeddings.npy'));
-    const items = readNpy(embeddingsFile);
-    const candidates = await generateCandidates(dataset, users.data, items.data, users.shape[1], withThreads({ n: options.candidates?.n ?? 20, users: 'all' as const }));
-    writeCandidates(candidatesFile, candidates, dataset);
+    await candidatesStage(dataset, pretrainDir, candidatesFile, withThreads({ n: options.candidates?.n ?? 20 }));
   });
   const candidates = await readCandidates(candidatesFile, dataset);
 
@@ -180,7 +144,7 @@ async function runStages(dataset: Dataset, options: PipelineOptions): Promise<Pi
   const { file: labelFile, ...labelerSpec } = options.labeler ?? { kind: 'rule' as const };
   if (labelerSpec.kind === 'file' && !labelFile) throw new TypeError("Expected a label file for labeler.file with labeler kind 'file'");
   const imported = labelerSpec.kind === 'file' ? await importLabels(labelFile!, dataset) : undefined;
-  const labelsKey = digest({
+  const labelsKey = fingerprint({
     treesKey, candidatesKey, labeler: { ...labelerSpec, llama: labelerSpec.llama && { ...labelerSpec.llama, threads: undefined, gpu: undefined, gpuLayers: undefined } },
     ...(imported ? { file: imported.provenance.sha256 } : {}),
   });
@@ -204,7 +168,7 @@ async function runStages(dataset: Dataset, options: PipelineOptions): Promise<Pi
   // 5. Train with the multi-view sampler and the augmented positives.
   const trainDir = join(out, 'train');
   const trainOptions = withThreads({ sampler: 'dtlns' as const, ...options.train });
-  const trainKey = digest({ labelsKey, ...(options.heldOut ? { heldOut: options.heldOut } : {}), trainOptions: { ...trainOptions, onEpoch: undefined, threads: undefined } });
+  const trainKey = fingerprint({ labelsKey, ...(options.heldOut ? { heldOut: options.heldOut } : {}), trainOptions: { ...trainOptions, onEpoch: undefined, threads: undefined } });
   let final: TrainResult | undefined;
   await stage('train', trainKey, [join(trainDir, 'user-embeddings.npy'), join(trainDir, 'item-embeddings.npy')], [trainDir], async () => {
     final = await train(dataset, {

@@ -4,7 +4,7 @@
  * and the meaningless codes of the code controls (random-codes, shuffled-codes).
  */
 import { Xoshiro128ss } from '../data/rng.js';
-import { expectPathCodes, pathOf, type PathCodes } from '../trees/paths.js';
+import { expectPathCodes, pathOf, type PathCodes } from '../trees/path-codes.js';
 
 export type { PathCodes };
 

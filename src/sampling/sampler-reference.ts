@@ -13,12 +13,12 @@
  *           (s - min) / (max - min + 1e-8), plus alphaCo sim_co(i, j) + alphaSe sim_se(i, j).
  */
 import type { ModelState } from '../native.js';
-import { expectInteger, expectNumber, expectOneOf, expectUint32Array } from '../data/args.js';
-import { expectPathCodes, type PathCodes } from '../trees/paths.js';
+import { expectInteger, expectNumber, expectOneOf, expectUint32Array } from '../data/validate.js';
+import { expectPathCodes, type PathCodes } from '../trees/path-codes.js';
 import { prefixSimilarityReference } from '../trees/prefix.js';
 import {
   referenceLayerTables, referenceMiniBatchStep, referenceTrainStep, type ReferenceStepOptions, type ReferenceStepResult,
-} from '../train/reference.js';
+} from '../train/step-reference.js';
 import type { SamplerName } from './options.js';
 
 export type ScoringSampler = 'dns' | 'ahns' | 'mixgcf' | 'dtlns';

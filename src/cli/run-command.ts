@@ -7,20 +7,20 @@
 import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { labelDefaults } from '../defaults.js';
-import { runPipeline, type PipelineResult } from '../pipeline/run.js';
+import { runPipeline, type PipelineOptions, type PipelineResult } from '../pipeline/pipeline.js';
 import type { LabelerKind } from '../labels/labelers.js';
-import { labelerKinds } from '../labels/labelers.js';
+import { labelerCatalogue, labelerKinds, missingLabelerInputs } from '../labels/labeler-catalogue.js';
 import { commonOptions, dataOptions, parseList, ruleOptions, ruleOptionsFromArgs, trainOptions } from './options.js';
 import type { RuleOptions } from '../labels/rule.js';
 import { formatDevice } from '../labels/types.js';
 import { llamaArgs, llamaOptions, type LlamaArgs } from './llama-options.js';
 import { createProgress, formatNumber } from './progress.js';
-import { loadDatasetFromArgs, type TrainArgs } from './shared.js';
+import { loadDatasetFromArgs, trainingOptionsFromArgs, type TrainArgs } from './shared.js';
 import { parseLabelWeight } from './sampling.js';
 import { heldOutPolicies, type HeldOutPolicy } from '../labels/heldout.js';
 import type { LabelUse } from '../labels/use.js';
 
-interface RunArgs extends TrainArgs, RuleOptions, LlamaArgs {
+export interface RunArgs extends TrainArgs, RuleOptions, LlamaArgs {
   pretrainEpochs?: number;
   candidates?: string;
   n: number;
@@ -36,9 +36,8 @@ function checkStageInputs(a: RunArgs): true {
   for (const [flag, file] of [['--paths-struct', a.pathsStruct], ['--paths-semantic', a.pathsSemantic], ['--candidates', a.candidates], ['--llm-model', a.llmModel]] as const) {
     if (file && !existsSync(file)) throw new Error(`${flag} ${file}: no such file`);
   }
-  const kind = a.llmModel ? 'llama' : a.labeler;
-  if (kind === 'llama' && !a.llmModel) throw new Error('--labeler llama needs --llm-model PATH.gguf');
-  if (kind === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--labeler openai needs --llm-url and --llm-model-name');
+  const missing = missingLabelerInputs(a.llmModel ? 'llama' : a.labeler, a);
+  if (missing) throw new Error(missing);
   return true;
 }
 
@@ -48,12 +47,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y: Argv) =>
     llamaOptions(ruleOptions(commonOptions(trainOptions(dataOptions(y)))))
       .option('epochs', { type: 'number', default: undefined, describe: 'Epoch cap of both trainings (default: 60 on synthetic data, a quick demo; else 1000; early stopping applies)' })
-      .option('sampler', { type: 'string', default: 'dtlns', describe: 'Negative sampler of the final training (rns, pop, dns, ahns, mixgcf, dtlns)' })
+      .option('sampler', { type: 'string', default: 'dtlns', describe: 'Negative sampler of the final training' })
       .option('out', { type: 'string', describe: 'Run folder (default runs/<dataset>); a rerun skips the stages that are up to date' })
       .option('pretrain-epochs', { type: 'number', describe: 'Epoch cap of the pre-training (default: --epochs)' })
       .option('candidates', { type: 'string', describe: 'Use this candidate file ("user c1 ... cN", original ids) instead of generating one' })
       .option('n', { type: 'number', default: labelDefaults.candidates, describe: 'Candidates per user' })
-      .option('labeler', { type: 'string', choices: labelerKinds, default: 'rule', describe: 'False-negative labeler (llama when --llm-model is given)' })
+      .option('labeler', { type: 'string', choices: labelerKinds, default: 'rule', describe: `False-negative labeler: ${labelerKinds.map((kind) => labelerCatalogue[kind].doc).join(', ')} (llama when --llm-model is given)` })
       .option('llm-url', { type: 'string', describe: 'openai: base URL of an OpenAI-compatible server (with --labeler openai)' })
       .option('llm-model-name', { type: 'string', describe: 'openai: the model name the server serves' })
       .option('held-out', {
@@ -61,9 +60,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         describe: 'Labels on candidates that are validation/test interactions: keep, impute (at the labeler\'s acceptance rate, seeded: for labels filtered with the ground truth, as the DTL-NS release\'s), or drop',
       })
       .check((a) => {
-        if (a.labeler === 'openai' && !(a.llmUrl && a.llmModelName)) throw new Error('--labeler openai needs --llm-url and --llm-model-name');
-        if (a.labeler === 'file' && !a.extraPositives) throw new Error('--labeler file needs --labels FILE');
-        if (a.labeler === 'llama' && !a.llmModel) throw new Error('--labeler llama needs --llm-model PATH.gguf');
+        const missing = missingLabelerInputs(a.labeler as string, a);
+        if (missing) throw new Error(missing);
         return true;
       })
       .option('fresh', { type: 'boolean', default: false, describe: 'Ignore checkpoints of the training stages' })
@@ -74,45 +72,16 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .example('$0 run --data ../shared/datasets/dtlns-sports --candidates ../shared/datasets/dtlns-sports/candidates.txt --labels ../shared/datasets/dtlns-sports/llm-positives.txt --held-out impute --label-use exclude', "The authors' LLM labels, held-out candidates imputed, used to exclude false negatives") as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const dataset = await loadDatasetFromArgs(args);
-    const epochs = args.epochs ?? (args.data.startsWith('synthetic') ? 60 : 1000);
-    const out = args.out ?? `runs/${dataset.name.replace(/[^\w.-]+/g, '-')}`;
-    const ks = parseList(args.ks, 'ks');
-    const common = {
-      model: args.model as 'mf' | 'lightgcn', layers: args.layers, dim: args.dim, lr: args.lr, batch: args.batch, l2: args.l2,
-      evalEvery: args.evalEvery, patience: args.patience, optimizer: args.optimizer as 'adam', seed: args.seed, ks, fresh: args.fresh,
-    };
+    const options = pipelineOptionsFromArgs(args, dataset.name);
+    const epochs = options.train!.epochs!;
     let progress: ReturnType<typeof createProgress> | undefined;
     const log = (line: string) => (args.quiet ? undefined : process.stderr.write(line + '\n'));
-    // --labels FILE (alias --extra-positives) labels the candidates from a file; --llm-model means llama.
-    const labelerKind: LabelerKind = args.extraPositives ? 'file' : args.llmModel ? 'llama' : args.labeler;
-    const labelWeight = parseLabelWeight(args.labelWeight);
     const result = await runPipeline(dataset, {
-      out,
-      threads: args.threads,
-      pretrain: { ...common, epochs: args.pretrainEpochs ?? epochs },
-      trees: {
-        seed: args.seed,
-        ...(args.pathsStruct && args.pathsSemantic ? { pathsStruct: args.pathsStruct, pathsSemantic: args.pathsSemantic } : {}),
-      },
-      candidates: { n: args.n, ...(args.candidates ? { file: args.candidates } : {}) },
-      labeler: {
-        kind: labelerKind, ...ruleOptionsFromArgs(args), seed: args.seed,
-        ...(labelerKind === 'llama' ? { llama: { ...llamaArgs(args), threads: args.threads } } : {}),
-        ...(labelerKind === 'openai' ? { openai: { url: args.llmUrl!, modelName: args.llmModelName! } } : {}),
-        ...(labelerKind === 'file' ? { file: args.extraPositives! } : {}),
-      },
-      ...(args.heldOut !== 'keep' ? { heldOut: { policy: args.heldOut, seed: args.seed } } : {}),
-      train: {
-        ...common, epochs, sampler: args.sampler as 'dtlns', negs: args.negs, k: args.k, alphaCo: args.alphaCo, alphaSe: args.alphaSe,
-        popAlpha: args.popAlpha, dnsTopK: args.dnsTopK, positives: args.positives as 'interactions', evalMask: args.evalMask as 'original',
-        ...(args.timeBudget !== undefined ? { timeBudget: args.timeBudget } : {}),
-        ...(args.labelUse !== undefined ? { labelUse: args.labelUse as LabelUse } : {}),
-        ...(labelWeight !== undefined ? { labelWeight } : {}),
-      },
+      ...options,
       onStage: (stage, status, seconds) => {
         if (status === 'running') {
           log(`stage ${stage}...`);
-          if (stage === 'pretrain' || stage === 'train') progress = createProgress(stage, stage === 'pretrain' ? args.pretrainEpochs ?? epochs : epochs, { quiet: args.quiet, unit: 'epochs' });
+          if (stage === 'pretrain' || stage === 'train') progress = createProgress(stage, stage === 'pretrain' ? options.pretrain!.epochs! : epochs, { quiet: args.quiet, unit: 'epochs' });
         } else {
           progress?.stop();
           progress = undefined;
@@ -128,6 +97,50 @@ export const runCommand: CommandModule<object, RunArgs> = {
     printPipeline(result, args.json);
   },
 };
+
+/** Keys of the final training in the order its stage fingerprint has always hashed them, so an older run folder stays up to date (new keys last). */
+const trainKeyOrder = ['model', 'layers', 'dim', 'lr', 'batch', 'l2', 'evalEvery', 'patience', 'optimizer', 'seed', 'ks', 'fresh', 'epochs',
+  'sampler', 'negs', 'k', 'alphaCo', 'alphaSe', 'popAlpha', 'dnsTopK', 'positives', 'evalMask', 'timeBudget', 'labelUse', 'labelWeight'];
+
+function inKeyOrder<T extends object>(o: T, order: string[]): T {
+  const keys = [...order.filter((key) => Object.hasOwn(o, key)), ...Object.keys(o).filter((key) => !order.includes(key))];
+  return Object.fromEntries(keys.map((key) => [key, (o as Record<string, unknown>)[key]])) as T;
+}
+
+/** The pipeline's options from `run`'s arguments: the final training takes every `train` option (trainingOptionsFromArgs). */
+export function pipelineOptionsFromArgs(args: RunArgs, datasetName: string): Omit<PipelineOptions, 'onStage' | 'onEpoch' | 'onLabelProgress'> {
+  const epochs = args.epochs ?? (args.data.startsWith('synthetic') ? 60 : 1000);
+  const ks = parseList(args.ks, 'ks');
+  const training = { ...trainingOptionsFromArgs(args), ks, fresh: args.fresh, epochs };
+  // The pre-training takes the model's options; uniform negatives and the original mask are the pipeline's.
+  const { model, layers, dim, lr, batch, l2, evalEvery, patience, optimizer, seed } = training;
+  const pretrain = { model, layers, dim, lr, batch, l2, evalEvery, patience, optimizer, seed, ks, fresh: args.fresh, epochs: args.pretrainEpochs ?? epochs };
+  // --labels FILE (alias --extra-positives) labels the candidates from a file; --llm-model means llama.
+  const labelerKind: LabelerKind = args.extraPositives ? 'file' : args.llmModel ? 'llama' : args.labeler;
+  const labelWeight = parseLabelWeight(args.labelWeight);
+  return {
+    out: args.out ?? `runs/${datasetName.replace(/[^\w.-]+/g, '-')}`,
+    threads: args.threads,
+    pretrain,
+    trees: {
+      seed: args.seed,
+      ...(args.pathsStruct && args.pathsSemantic ? { pathsStruct: args.pathsStruct, pathsSemantic: args.pathsSemantic } : {}),
+    },
+    candidates: { n: args.n, ...(args.candidates ? { file: args.candidates } : {}) },
+    labeler: {
+      kind: labelerKind, ...ruleOptionsFromArgs(args), seed: args.seed,
+      ...(labelerKind === 'llama' ? { llama: { ...llamaArgs(args), threads: args.threads } } : {}),
+      ...(labelerKind === 'openai' ? { openai: { url: args.llmUrl!, modelName: args.llmModelName! } } : {}),
+      ...(labelerKind === 'file' ? { file: args.extraPositives! } : {}),
+    },
+    ...(args.heldOut !== 'keep' ? { heldOut: { policy: args.heldOut, seed: args.seed } } : {}),
+    train: inKeyOrder({
+      ...training,
+      ...(args.labelUse !== undefined ? { labelUse: args.labelUse as LabelUse } : {}),
+      ...(labelWeight !== undefined ? { labelWeight } : {}),
+    }, trainKeyOrder),
+  };
+}
 
 function printPipeline(r: PipelineResult, json: boolean): void {
   const headline = {
