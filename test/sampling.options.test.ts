@@ -108,6 +108,8 @@ test('describeSampler: only the settings each sampler uses, the path tables as d
   wide.set(co.paths, 4);
   const view: PathCodes = { ...co, paths: wide.subarray(4, 4 + co.paths.length) };
   assert.equal(describeSampler({ ...resolveSampler({ sampler: 'dtlns', pathsCo: co, pathsSe: se }, 3), pathsCo: view }).pathsCo, digestOf(co));
+  // Path tables on another sampler (not something resolveSampler returns) are not described.
+  assert.deepEqual(describeSampler({ ...resolveSampler({ sampler: 'mixgcf' }, 3), pathsCo: co, pathsSe: se }), { sampler: 'mixgcf', k: 1, negs: 10 });
   // Without both tables (not something resolveSampler returns) dtlns lists no path settings.
   const resolved = resolveSampler({ sampler: 'dtlns', pathsCo: co, pathsSe: se }, 3);
   assert.deepEqual(describeSampler({ ...resolved, pathsSe: undefined } as ResolvedSampler), { sampler: 'dtlns', k: 1, negs: 10 });
