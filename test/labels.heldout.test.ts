@@ -72,6 +72,13 @@ test('applyHeldOutPolicy impute: one draw per held-out candidate in candidate or
   // Every other candidate accepted: every held-out candidate imputed.
   const all = applyHeldOutPolicy(csr([[3, 4], [0, 4], [0, 1]], 6), candidates, dataset, 'impute', 4);
   assert.deepEqual(rows(all.positives), [[2, 3, 4, 5], [0, 3, 4], [0, 1]]);
+  // Without a validation split only the test interactions are held out: (0,5).
+  const noValid = applyHeldOutPolicy(csr([[2, 3], [0, 3], []], 6), candidates, { ...dataset, valid: undefined }, 'drop', 1);
+  assert.deepEqual(rows(noValid.positives), [[2, 3], [0, 3], []]);
+  assert.deepEqual(noValid.report, { policy: 'drop', candidates: 1, acceptance: 4 / 8, positivesInValid: 0, positivesInTest: 0, positives: 4 });
+  const noTest = applyHeldOutPolicy(csr([[2, 5], [], []], 6), candidates, { ...dataset, test: undefined }, 'drop', 1);
+  assert.deepEqual(rows(noTest.positives), [[5], [], []]);
+  assert.deepEqual(noTest.report, { policy: 'drop', candidates: 2, acceptance: 1 / 7, positivesInValid: 0, positivesInTest: 0, positives: 1 });
 });
 
 const rec = (user: number, item: number, label: LabelRecord['label']): LabelRecord => ({ user, item, label, labeler: 'rule', model: 'x' });
@@ -140,6 +147,7 @@ test('labelHeldOut: test-only and valid-only datasets, nothing to divide by, and
   });
   assert.deepEqual(labelHeldOut([], dataset), { pairs: 0, positives: 0, heldOutAmongPairs: 0, heldOutPositives: 0, acceptance: 0, precisionProxy: 0, baseRate: 0, recallProxy: 0 });
   assert.deepEqual(labelHeldOut([rec(12, 100, 'negative')], dataset), { pairs: 1, positives: 0, heldOutAmongPairs: 0, heldOutPositives: 0, acceptance: 0, precisionProxy: 0, baseRate: 0, recallProxy: 0 });
+  assert.equal(message(() => labelHeldOut([rec(9, 100, 'positive')], dataset)), 'RangeError: Expected label records of dataset mini but user 9 item 100 is not in it');
   assert.equal(message(() => labelHeldOut([rec(10, 99, 'positive')], dataset)), 'RangeError: Expected label records of dataset mini but user 10 item 99 is not in it');
   assert.equal(message(() => labelHeldOut({} as never, dataset)), 'TypeError: Expected an array of label records for records but received [object Object]');
   assert.equal(message(() => labelHeldOut([], { ...dataset, valid: undefined, test: undefined })), 'RangeError: Expected a dataset with valid or test interactions but mini has none');
