@@ -228,3 +228,55 @@ test('train: each epoch draws with its own seed, fixed by the run seed', async (
   const losses = still.history.map((r) => r.loss);
   assert.equal(new Set(losses).size, 3, losses.join(' '));
 });
+
+test('train: checkpoints at the last epoch without evaluations and at a time stop; fresh never reads an old best model', async () => {
+  const data = dataset();
+  const bare: Dataset = { ...data, valid: undefined, test: undefined };
+  const out = tempDir();
+  try {
+    // No split: no evaluation, yet the last epoch is checkpointed.
+    await train(bare, { ...quick, epochs: 2, out });
+    assert.equal(JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')).epoch, 2);
+    assert.deepEqual(readdirSync(out).sort(), ['checkpoint', 'item-embeddings.npy', 'metrics.json', 'user-embeddings.npy']);
+    // A time stop between evaluations is checkpointed, and the run resumes from it.
+    const timed = await train(data, { ...quick, epochs: 50, evalEvery: 100, timeBudget: 1e-9, out, fresh: true });
+    assert.equal(timed.stoppedBy, 'time');
+    assert.equal(JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')).epoch, 1);
+    const resumed = await train(data, { ...quick, epochs: 2, evalEvery: 100, out });
+    assert.deepEqual(resumed.history.map((r) => r.epoch), [1, 2]);
+    // A fresh run without a split starts from nothing, whatever best model the folder holds.
+    await train(data, { ...quick, epochs: 3, out, fresh: true });
+    const fresh = await train(bare, { ...quick, epochs: 2, out, fresh: true });
+    const plain = await train(bare, { ...quick, epochs: 2 });
+    assert.deepEqual(fresh.userEmb, plain.userEmb);
+    assert.equal(fresh.bestEpoch, 2);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('train: patience spent at the last epoch is reported as patience; other confidences are another configuration', async () => {
+  // As in train.best: at lr 0.2 validation Recall@20 peaks at epoch 14, so patience 3 is spent at epoch 17.
+  const data = generateSynthetic({ preset: 'tiny', seed: 7 });
+  const options: TrainOptions = { model: 'mf', dim: 16, lr: 0.2, l2: 0, evalEvery: 1, threads: 1, patience: 3 };
+  const exact = await train(data, { ...options, epochs: 17 });
+  assert.equal(exact.epochs, 17);
+  assert.equal(exact.bestEpoch, 14);
+  assert.equal(exact.stoppedBy, 'patience');
+  assert.equal(exact.stoppedEarly, true);
+  const short = await train(data, { ...options, epochs: 16 });
+  assert.equal(short.stoppedBy, 'epochs');
+  const out = tempDir();
+  try {
+    const pairs = data.hidden!;
+    const confident = (value: number): TrainOptions => ({
+      ...quick, epochs: 2, out, extraPositives: pairs, labelUse: 'weighted', labelWeight: 'confidence', extraConfidence: new Float32Array(pairs.indices.length).fill(value),
+    });
+    const first = await train(data, confident(0.5));
+    // The planted hidden positives are never training pairs, so every one is added.
+    assert.deepEqual(first.labels, { pairs: pairs.indices.length, added: pairs.indices.length, labelUse: 'weighted', labelWeight: 'confidence' });
+    assert.match(await failure(data, { ...confident(0.25), epochs: 3 }), /different configuration/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
