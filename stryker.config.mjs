@@ -15,7 +15,12 @@ const areas = {
     mutate: ['src/train/**/*.ts'],
     tests: ['known', 'best', 'budget', 'badinput', 'step', 'adam', 'epoch', 'worker'].map((name) => `dist/test/train.${name}.test.js`),
   },
-  labels: { mutate: ['src/labels/**/*.ts'], tests: ['dist/test/labels.*.test.js'] },
+  labels: {
+    mutate: ['src/labels/**/*.ts'],
+    tests: ['gguf', 'heldout', 'evidence', 'usecases', 'fingerprint', 'openai.bounds', 'import', 'candidates', 'store', 'rule', 'gguf-writer', 'openai', 'llama', 'use', 'device', 'cli'].map(
+      (name) => `dist/test/labels.${name}.test.js`,
+    ),
+  },
 };
 const chosen = (process.env.MUTATE ?? Object.keys(areas).join(',')).split(',');
 for (const name of chosen) {
@@ -27,7 +32,10 @@ export default {
   mutate: chosen.flatMap((name) => areas[name].mutate),
   testRunner: 'tap',
   tap: {
-    testFiles: chosen.flatMap((name) => areas[name].tests),
+    // MUTATE_TESTS=a,b narrows the files to dist/test/a.test.js, dist/test/b.test.js (e.g. for one source file).
+    testFiles: process.env.MUTATE_TESTS
+      ? process.env.MUTATE_TESTS.split(',').map((name) => `dist/test/${name}.test.js`)
+      : chosen.flatMap((name) => areas[name].tests),
     nodeArgs: ['--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
   },
   buildCommand: 'tsc -p tsconfig.json',
@@ -41,5 +49,7 @@ export default {
   ignorePatterns: ['runs', 'reports', 'experiments', 'docs', '.stryker-tmp'],
   reporters: ['clear-text', 'progress-append-only', 'json'],
   jsonReporter: { fileName: `reports/mutation/${chosen.join('-')}.json` },
+  // `-- --incremental` reuses this file's results for unchanged mutants and tests.
+  incrementalFile: `reports/mutation/${chosen.join('-')}.incremental.json`,
   thresholds: { high: 90, low: 85, break: null },
 };

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCandidates, readCandidates, writeCandidates, candidateUsers } from '../src/labels/candidates.js';
+import { generateCandidates, readCandidates, writeCandidates, candidateUsers, checkCandidates, candidatesFromCsr } from '../src/labels/candidates.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { loadDataset } from '../src/data/load.js';
 import type { Dataset } from '../src/data/types.js';
@@ -115,4 +115,56 @@ test('BAD CALL - generateCandidates arguments', async () => {
   await assert.rejects(generateCandidates(d, u, v, 4, { users: 'some' as never }), { name: 'RangeError', message: /users/ });
   await assert.rejects(generateCandidates({ ...d, test: undefined }, u, v, 4, { users: 'test' }), { name: 'RangeError', message: /test split/ });
   assert.throws(() => writeCandidates(join(dir, 'x.txt'), { users: Uint32Array.of(0), indptr: Uint32Array.of(0, 1), items: Uint32Array.of(500) }, d), { name: 'RangeError', message: /candidates\.items/ });
+});
+
+test('candidate checks, conversions and file details, exactly', async () => {
+  const d = generateSynthetic({ preset: 'tiny' });
+  const message = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+    }
+    return 'no error';
+  };
+  const ok: Candidates = { users: Uint32Array.of(199, 0), indptr: Uint32Array.of(0, 1, 3), items: Uint32Array.of(99, 0, 5) };
+  assert.equal(checkCandidates(ok, d), ok);
+  assert.equal(message(() => checkCandidates(null as never, d)), 'TypeError: Expected {users, indptr, items} Uint32Arrays for candidates but received null');
+  assert.equal(message(() => checkCandidates({ ...ok, items: [1] } as never, d, 'pool')), 'TypeError: Expected {users, indptr, items} Uint32Arrays for pool but received [object Object]');
+  assert.equal(message(() => checkCandidates({ ...ok, users: [1] } as never, d)), 'TypeError: Expected {users, indptr, items} Uint32Arrays for candidates but received [object Object]');
+  assert.equal(message(() => checkCandidates({ ...ok, indptr: [0, 1, 3] } as never, d)), 'TypeError: Expected {users, indptr, items} Uint32Arrays for candidates but received [object Object]');
+  assert.equal(message(() => checkCandidates({ ...ok, indptr: Uint32Array.of(0, 3) }, d)), 'RangeError: Expected candidates.indptr of length users + 1 ending at items.length but received length 2');
+  assert.equal(message(() => checkCandidates({ ...ok, indptr: Uint32Array.of(0, 1, 2) }, d, 'pool')), 'RangeError: Expected pool.indptr of length users + 1 ending at items.length but received length 3');
+  assert.equal(message(() => checkCandidates({ ...ok, users: Uint32Array.of(200, 0) }, d)), 'RangeError: Expected candidates.users below 200 but received 200');
+  assert.equal(message(() => checkCandidates({ ...ok, items: Uint32Array.of(99, 100, 5) }, d)), 'RangeError: Expected candidates.items below 100 but received 100');
+  assert.equal(message(() => candidateUsers(d, 'some' as never)), "RangeError: Expected 'all' or 'test' for users but received some");
+  assert.equal(message(() => candidateUsers({ ...d, test: undefined }, 'test')), "RangeError: Expected a dataset with a test split for users 'test' but synthetic:tiny has none");
+  // Users: every one with a training item; 'test' also needs a test item.
+  const small: Dataset = {
+    ...d, nUsers: 4, userIds: [0, 1, 2, 3],
+    train: { rows: 4, cols: d.nItems, indptr: Uint32Array.of(0, 1, 1, 2, 3), indices: Uint32Array.of(0, 1, 2) },
+    test: { rows: 4, cols: d.nItems, indptr: Uint32Array.of(0, 0, 1, 2, 2), indices: Uint32Array.of(3, 4) },
+  };
+  assert.deepEqual(Array.from(candidateUsers(small, 'all')), [0, 2, 3]);
+  assert.deepEqual(Array.from(candidateUsers(small, 'test')), [2]);
+  // candidatesFromCsr: each user's row, empty rows left out.
+  assert.deepEqual(candidatesFromCsr({ rows: 3, cols: 6, indptr: Uint32Array.of(0, 2, 2, 3), indices: Uint32Array.of(2, 0, 5) }), {
+    users: Uint32Array.of(0, 2), indptr: Uint32Array.of(0, 2, 3), items: Uint32Array.of(2, 0, 5),
+  });
+  // No users: an empty file. A line with a user and no items, blank lines, tabs and CRLF read back.
+  const file = join(dir, 'empty.txt');
+  writeCandidates(file, { users: new Uint32Array(0), indptr: Uint32Array.of(0), items: new Uint32Array(0) }, d);
+  assert.equal(readFileSync(file, 'utf8'), '');
+  writeFileSync(file, '\r\n  7\t3 4 \r\n\n9\r\n');
+  assert.deepEqual(await readCandidates(file, d), { users: Uint32Array.of(7, 9), indptr: Uint32Array.of(0, 2, 2), items: Uint32Array.of(3, 4) });
+  await assert.rejects(readCandidates(dir, d), (e: Error) => e.name === 'DataFileError' && /: cannot read the candidate file \(EISDIR\)/.test(e.message));
+  const u = embeddings(d.nUsers, 4, 1), v = embeddings(d.nItems, 4, 2);
+  await assert.rejects(generateCandidates(d, u, v, 4, { n: 1.5 }), { name: 'RangeError', message: 'Expected a positive integer for n but received 1.5' });
+  await assert.rejects(generateCandidates(d, u.subarray(4), v, 4), { name: 'RangeError', message: `Expected userEmb of 200 x 4 values but received ${u.length - 4}` });
+  await assert.rejects(generateCandidates(d, u, v.subarray(4), 4), { name: 'RangeError', message: `Expected itemEmb of 100 x 4 values but received ${v.length - 4}` });
+  await assert.rejects(generateCandidates(d, u, [] as never, 4), { name: 'TypeError', message: /^Expected Float32Array for itemEmb but received / });
+  // Defaults: 20 candidates per user, every user with a training item.
+  const byDefault = await generateCandidates(d, u, v, 4, { threads: 1 });
+  assert.deepEqual(byDefault.users, candidateUsers(d, 'all'));
+  assert.deepEqual(rows(byDefault), referenceCandidates(d, u, v, 4, byDefault.users, 20));
 });

@@ -60,6 +60,32 @@ test('importLabels: an augmented training file, pairs and a scored store give th
   }
 });
 
+test('importLabels: only positive records count, a store may start with blank lines, and each bad input says which', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dtlns-import-'));
+  try {
+    const store = [
+      { user: 10, item: 104, label: 'positive', labeler: 'rule', model: 'm' },
+      { user: 11, item: 105, label: 'negative', labeler: 'rule', model: 'm' },
+      { user: 11, item: 100, label: 'negative', labeler: 'rule', model: 'm' },
+    ];
+    writeFileSync(join(dir, 'labels.jsonl'), '\n  \n' + store.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const imported = await importLabels(join(dir, 'labels.jsonl'), dataset);
+    assert.equal(imported.format, 'labels');
+    assert.equal(imported.pairs, 1);
+    assert.deepEqual([rowOf(imported.positives, 0), rowOf(imported.positives, 1), rowOf(imported.positives, 2)], [[4], [], []]);
+    assert.equal(imported.confidence, undefined);
+    assert.equal(createFileLabeler(imported).name, 'file');
+    for (const file of ['', 3]) {
+      await assert.rejects(importLabels(file as never, dataset), { name: 'TypeError', message: `Expected a file path for file but received ${file}` });
+    }
+    await assert.rejects(importLabels(join(dir, 'none.txt'), dataset), (e: Error) => e instanceof DataFileError && /none\.txt: cannot be read: ENOENT/.test(e.message));
+    writeFileSync(join(dir, 'bad-item.txt'), '10 104\n11 100\n11 999\n');
+    await assert.rejects(importLabels(join(dir, 'bad-item.txt'), dataset), (e: Error) => e instanceof DataFileError && e.line === 3 && /item 999 is not an item of dataset mini/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('applyHeldOutPolicy: keep, drop and impute on a hand-made candidate set', () => {
   // Candidates: user 0 {2 (valid), 3, 4, 5 (test)}, user 1 {0, 3 (valid), 4}, user 2 {0, 1}.
   const candidates = { users: Uint32Array.of(0, 1, 2), indptr: Uint32Array.of(0, 4, 7, 9), items: Uint32Array.of(2, 3, 4, 5, 0, 3, 4, 0, 1) };
