@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCodeControlLabeler, createNoneLabeler, createRuleLabeler, createTopNLabeler, resolveRuleOptions, ruleEvidence, ruleModelText } from '../src/labels/rule.js';
-import { packPaths } from '../src/trees/paths.js';
+import { packPaths } from '../src/trees/path-codes.js';
 import type { Labeler } from '../src/labels/types.js';
 
 // Items 0..3.  structural: [0,1] [0,1,2] [0,2] [1];  semantic: [2] [2,0] [2,1] [0,0].

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describeSampler, resolveSampler, samplerFields, samplerNames, type ResolvedSampler } from '../src/sampling/options.js';
-import { packPaths, type PathCodes } from '../src/trees/paths.js';
+import { packPaths, type PathCodes } from '../src/trees/path-codes.js';
 
 const co = packPaths([[0], [1, 0], [1, 1]]);
 const se = packPaths([[2, 0], [0], [1]]);
