@@ -11,7 +11,7 @@ import { packPaths, type PathCodes } from '../src/trees/path-codes.js';
 
 const co = packPaths([[0], [1, 0], [1, 1]]);
 const se = packPaths([[2, 0], [0], [1]]);
-const defaults = { sampler: 'rns', negs: 10, k: 1, positives: 'interactions', popAlpha: 1, dnsTopK: 1, alphaCo: 0.1, alphaSe: 0.3 };
+const defaults = { sampler: 'rns', negs: 10, k: 1, positives: 'interactions', popAlpha: 1, dnsTopK: 1, alphaCo: 0.1, alphaSe: 0.3, ahnsAlpha: 1, ahnsBeta: 0.1, ahnsP: -2 };
 
 function message(f: () => unknown): string {
   try {
@@ -24,8 +24,8 @@ function message(f: () => unknown): string {
 
 test('resolveSampler fills in every default and keeps what is given', () => {
   assert.deepEqual(resolveSampler({}, 3), defaults);
-  assert.deepEqual(samplerNames, ['rns', 'pop', 'dns', 'mixgcf', 'dtlns']);
-  const given = { sampler: 'dns', negs: 4, k: 3, positives: 'user-uniform', popAlpha: 0.5, dnsTopK: 4, alphaCo: -2, alphaSe: 7 } as const;
+  assert.deepEqual(samplerNames, ['rns', 'pop', 'dns', 'ahns', 'mixgcf', 'dtlns']);
+  const given = { sampler: 'dns', negs: 4, k: 3, positives: 'user-uniform', popAlpha: 0.5, dnsTopK: 4, alphaCo: -2, alphaSe: 7, ahnsAlpha: 0.5, ahnsBeta: 2, ahnsP: 1 } as const;
   assert.deepEqual(resolveSampler(given, 3), given);
   // Path codes given to another sampler are not kept.
   assert.deepEqual(resolveSampler({ sampler: 'mixgcf', pathsCo: co, pathsSe: se }, 3), { ...defaults, sampler: 'mixgcf' });
@@ -47,7 +47,7 @@ test('resolveSampler accepts each bound and refuses one step past it, naming the
     [{ negs: 3, dnsTopK: 4 }, 'RangeError: Expected an integer in [1, 3] for dnsTopK but received 4'],
     [{ dnsTopK: 0 }, 'RangeError: Expected an integer in [1, 10] for dnsTopK but received 0'],
     [{ positives: 'uniform' }, 'RangeError: Expected one of interactions, user-uniform for positives but received "uniform"'],
-    [{ sampler: 'hard' }, 'RangeError: Expected one of rns, pop, dns, mixgcf, dtlns for sampler but received "hard"'],
+    [{ sampler: 'hard' }, 'RangeError: Expected one of rns, pop, dns, ahns, mixgcf, dtlns for sampler but received "hard"'],
     [{ alphaCo: Infinity }, 'RangeError: Expected a number in [-Infinity, Infinity] for alphaCo but received Infinity'],
     [{ alphaSe: NaN }, 'TypeError: Expected a number for alphaSe but received NaN'],
   ];
@@ -112,6 +112,6 @@ test('describeSampler: only the settings each sampler uses, the path tables as d
   assert.deepEqual(describeSampler({ ...resolveSampler({ sampler: 'mixgcf' }, 3), pathsCo: co, pathsSe: se }), { sampler: 'mixgcf', k: 1, negs: 10 });
   // Without both tables (not something resolveSampler returns) dtlns lists no path settings.
   const resolved = resolveSampler({ sampler: 'dtlns', pathsCo: co, pathsSe: se }, 3);
-  assert.deepEqual(describeSampler({ ...resolved, pathsSe: undefined } as ResolvedSampler), { sampler: 'dtlns', k: 1, negs: 10 });
-  assert.deepEqual(describeSampler({ ...resolved, pathsCo: undefined } as ResolvedSampler), { sampler: 'dtlns', k: 1, negs: 10 });
+  assert.deepEqual(describeSampler({ ...resolved, pathsSe: undefined } as ResolvedSampler), { sampler: 'dtlns', k: 1, negs: 10, alphaCo: 0.1, alphaSe: 0.3 });
+  assert.deepEqual(describeSampler({ ...resolved, pathsCo: undefined } as ResolvedSampler), { sampler: 'dtlns', k: 1, negs: 10, alphaCo: 0.1, alphaSe: 0.3 });
 });
