@@ -118,8 +118,11 @@ function resolveOptions(options: TrainOptions): Resolved {
     if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`Expected an integer for ${name} but received ${show(v)}`);
     if (v < lo || v > hi) throw new RangeError(`Expected ${name} in [${lo}, ${hi}] but received ${v}`);
   }
-  for (const [name, v] of [['lr', o.lr], ['l2', o.l2], ['initStd', o.initStd]] as const) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`Expected a finite non-negative number for ${name} but received ${String(v)}`);
+  // lr and initStd of 0 would train nothing (and the kernels refuse them); only l2 may be 0.
+  for (const [name, v, zero] of [['lr', o.lr, false], ['l2', o.l2, true], ['initStd', o.initStd, false]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (v === 0 && !zero)) {
+      throw new RangeError(`Expected a finite ${zero ? 'non-negative' : 'positive'} number for ${name} but received ${String(v)}`);
+    }
   }
   const budget = options.timeBudget;
   if (budget !== undefined && (typeof budget !== 'number' || !(budget > 0))) {
