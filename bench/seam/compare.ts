@@ -1,0 +1,86 @@
+/**
+ * Epochs per sampler side by side with another build of the addon (issue 13: the sampler seam must
+ * cost nothing). Build the other commit in a worktree, then:
+ *
+ *   npm run build
+ *   node dist/bench/seam/compare.js --old ../other/build/Release/dtlns_native.node
+ *
+ * Both addons are loaded into this process and get the same options object, so each pair of
+ * epochs starts from the same tables, seed and draws; the script checks that their losses agree
+ * and reports, per model and sampler, the median CPU seconds of each side and their ratio over
+ * interleaved rounds (round 0 warms up and is not counted), with the machine and its load.
+ */
+import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { native, type NativeBinding, type TrainEpochOptions } from '../../src/native.js';
+import { samplerDefaults, trainDefaults } from '../../src/defaults.js';
+import { loadDataset } from '../../src/data/load.js';
+import { initModel } from '../../src/model/state.js';
+
+const argv = yargs(hideBin(process.argv))
+  .option('old', { type: 'string', demandOption: true, describe: 'the other build: a dtlns_native.node file' })
+  .option('data', { type: 'string', default: 'synthetic:medium', describe: 'a dataset folder or synthetic:<size>' })
+  .option('samplers', { type: 'string', array: true, default: ['rns', 'dns', 'mixgcf', 'dtlns'] })
+  .option('models', { type: 'string', array: true, default: ['mf', 'lightgcn'] })
+  .option('rounds', { type: 'number', default: 5, describe: 'counted rounds, each one epoch per side' })
+  .strict()
+  .parseSync();
+
+const old = createRequire(import.meta.url)(resolve(argv.old)) as NativeBinding;
+const dataset = await loadDataset(argv.data, { seed: 1 });
+const train = dataset.train;
+const taxonomy = dataset.taxonomy;
+if (!taxonomy) throw new Error(`--data ${argv.data}: the comparison needs a dataset with a planted taxonomy (synthetic:*) for dtlns' path codes`);
+const lengths = new Int32Array(dataset.nItems).fill(taxonomy.depth);
+const paths = { pathsCo: taxonomy.paths, pathsCoLengths: lengths, pathsSe: taxonomy.paths, pathsSeLengths: lengths };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function cpuSeconds(run: () => Promise<unknown>): Promise<[number, unknown]> {
+  const start = process.cpuUsage();
+  const result = await run();
+  const used = process.cpuUsage(start);
+  return [(used.user + used.system) / 1e6, result];
+}
+
+console.log(`seam comparison: ${dataset.name}, ${dataset.nUsers} users x ${dataset.nItems} items, ${train.indices.length} interactions; ` +
+  `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} hardware threads, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log('| model | sampler | new CPU s/epoch | old CPU s/epoch | new / old | losses equal |');
+console.log('|---|---|---:|---:|---:|---|');
+for (const model of argv.models) {
+  const layers = model === 'lightgcn' ? 3 : 0;
+  for (const sampler of argv.samplers) {
+    const sides = { new: [] as number[], old: [] as number[] };
+    let equal = true;
+    for (let round = 0; round <= argv.rounds; round++) {
+      const state = initModel(dataset.nUsers, dataset.nItems, 64, round + 1, 0.1);
+      const options = {
+        ...samplerDefaults, ...state, model, layers, trainIndptr: train.indptr, trainIndices: train.indices, optimizer: 'adam',
+        lr: 1e-3, l2: 1e-4, beta1: trainDefaults.beta1, beta2: trainDefaults.beta2, eps: trainDefaults.eps, batch: 2048, seed: round + 1, threads: 1, sampler, negs: 10, ...paths,
+      } as unknown as TrainEpochOptions;
+      // Each side trains its own copy of the same tables; alternate which goes first.
+      const copy = () => ({
+        ...options, userEmb: state.userEmb.slice(), itemEmb: state.itemEmb.slice(),
+        userM: state.userM.slice(), userV: state.userV.slice(), itemM: state.itemM.slice(), itemV: state.itemV.slice(),
+      });
+      const order = round % 2 ? (['old', 'new'] as const) : (['new', 'old'] as const);
+      const losses: Record<string, number> = {};
+      for (const side of order) {
+        const binding = side === 'new' ? native : old;
+        const [seconds, stats] = await cpuSeconds(() => binding.trainEpoch(copy()));
+        losses[side] = (stats as { bprLoss: number }).bprLoss;
+        if (round > 0) sides[side].push(seconds);
+      }
+      if (losses.new !== losses.old) equal = false;
+    }
+    const n = median(sides.new), o = median(sides.old);
+    console.log(`| ${model} | ${sampler} | ${n.toFixed(3)} | ${o.toFixed(3)} | ${(n / o).toFixed(2)} | ${equal ? 'yes' : 'no'} |`);
+  }
+}
