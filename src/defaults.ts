@@ -38,6 +38,9 @@ export const trainDefaults = {
   selectMetric: 'recall@20',
 } as const;
 
+/** trainDefaults' Adam betas and eps, for the native calls (which require them). */
+export const adamDefaults = { beta1: trainDefaults.beta1, beta2: trainDefaults.beta2, eps: trainDefaults.eps };
+
 /** Negative sampling: each sampler's defaults are declared with its fields in src/sampling/catalogue.ts. */
 export const samplerDefaults = samplerCatalogueDefaults;
 

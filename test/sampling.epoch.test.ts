@@ -5,6 +5,7 @@ import { native, type SamplerName } from '../src/native.js';
 import { referenceSamplerStep } from '../src/sampling/sampler-reference.js';
 import { assertClose, assertStatesEqual, cloneState, graphFromRows, randomGraph, randomState, seededRandom, TABLES, type Graph } from './support/training.js';
 import { pathFields, randomPaths } from './support/sampling.js';
+import { adamDefaults } from '../src/defaults.js';
 
 const graph = randomGraph(60, 45, 9, 41);
 const paths = pathFields(randomPaths(graph.nItems, 4, 3, 42), randomPaths(graph.nItems, 5, 2, 43));
@@ -13,7 +14,7 @@ const samplers: SamplerName[] = ['rns', 'pop', 'dns', 'ahns', 'mixgcf', 'dtlns']
 function epochOptions(g: Graph, sampler: SamplerName, threads: number, extra: object = {}) {
   return {
     model: 'lightgcn' as const, layers: 2, optimizer: 'adam' as const, trainIndptr: g.trainIndptr, trainIndices: g.trainIndices,
-    lr: 0.01, l2: 1e-4, batch: 64, seed: 7, threads, sampler, negs: 5, k: 2, ...paths, ...extra,
+    lr: 0.01, ...adamDefaults, l2: 1e-4, batch: 64, seed: 7, threads, sampler, negs: 5, k: 2, ...paths, ...extra,
   };
 }
 
