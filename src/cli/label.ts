@@ -10,7 +10,7 @@ import type { Dataset } from '../data/types.js';
 import { candidatesFromCsr, readCandidates } from '../labels/candidates.js';
 import { importLabels } from '../labels/import.js';
 import { labelCandidates, parseShard, type LabelJobSummary } from '../labels/label.js';
-import { codeControlInnerKinds, createLabeler, labelerKinds, type CodeControlInner, type LabelerKind } from '../labels/labelers.js';
+import { codeControlInnerKinds, createLabeler, labelerKinds, type CodeControlInner, type LabelerKind, type LabelerSpec } from '../labels/labelers.js';
 import type { RuleOptions } from '../labels/rule.js';
 import { labelerCan, labelerCatalogue, missingLabelerInputs } from '../labels/labeler-catalogue.js';
 import { mergeLabelStores, readLabelStore } from '../labels/store.js';
@@ -24,7 +24,7 @@ import { commonOptions, dataOptions, ruleOptions, ruleOptionsFromArgs } from './
 import { createProgress, formatNumber } from './progress.js';
 import { loadDatasetFromArgs, type DataArgs } from './shared.js';
 
-interface LabelArgs extends DataArgs, RuleOptions, LlamaArgs {
+export interface LabelArgs extends DataArgs, RuleOptions, LlamaArgs {
   candidates?: string;
   import?: string;
   pathsStruct?: string;
@@ -93,6 +93,33 @@ function printSummary(summary: Summary, json: boolean): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** The labeler `label` builds from its arguments (without its items or imported labels). */
+export function labelerSpecFromArgs(args: LabelArgs, kind: LabelerKind): LabelerSpec {
+  const inner = labelerCan(kind, 'codeControl') ? args.inner : kind;
+  return {
+    kind,
+    ...ruleOptionsFromArgs(args),
+    inner: args.inner,
+    seed: args.seed,
+    ...(inner === 'llama'
+      ? {
+          llama: {
+            ...llamaArgs(args), threshold: args.threshold, threads: args.threads, sequences: args.sequences, contextSize: args.contextSize, maxPrefixTokens: args.maxPrefixTokens,
+            prefixReuse: args.prefixReuse,
+          },
+        }
+      : {}),
+    ...(inner === 'openai'
+      ? {
+          openai: {
+            url: args.llmUrl!, modelName: args.llmModelName!, timeoutMs: args.timeoutMs, retries: args.retries,
+            ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
 export const labelCommand: CommandModule<object, LabelArgs> = {
   command: 'label',
   describe: 'Label candidates as false negatives with an LLM (in-process GGUF or an OpenAI-compatible server) or a control',
@@ -149,31 +176,11 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
     const imported = args.import !== undefined ? await importLabels(args.import, dataset) : undefined;
     const kind: LabelerKind = imported ? 'file' : args.labeler;
     const candidates = args.candidates !== undefined ? await readCandidates(args.candidates, dataset) : candidatesFromCsr(imported!.positives);
-    const inner = labelerCan(kind, 'codeControl') ? args.inner : kind;
     const items = labelerCan(kind, 'readsPaths') ? await promptItems(args, dataset) : undefined;
     const labeler = await createLabeler({
-      kind,
       ...(imported ? { imported } : {}),
       ...(items ? { items } : {}),
-      ...ruleOptionsFromArgs(args),
-      inner: args.inner,
-      seed: args.seed,
-      ...(inner === 'llama'
-        ? {
-            llama: {
-              ...llamaArgs(args), threshold: args.threshold, threads: args.threads, sequences: args.sequences, contextSize: args.contextSize, maxPrefixTokens: args.maxPrefixTokens,
-              prefixReuse: args.prefixReuse,
-            },
-          }
-        : {}),
-      ...(inner === 'openai'
-        ? {
-            openai: {
-              url: args.llmUrl!, modelName: args.llmModelName!, timeoutMs: args.timeoutMs, retries: args.retries,
-              ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
-            },
-          }
-        : {}),
+      ...labelerSpecFromArgs(args, kind),
     });
     if (labeler.device) process.stderr.write(`${labeler.name} (${labeler.model}): ${formatDevice(labeler.device)}\n`);
     let progress: ReturnType<typeof createProgress> | undefined;

@@ -132,8 +132,8 @@ function pathFiles(cell: Cell, prep: PrepFiles | undefined): { struct: string; s
   return { struct: prep.pathsStruct, semantic: prep.pathsSemantic };
 }
 
-/** The pipeline's labeler of a cell: its kind and settings, files resolved against the config's folder. */
-function cellLabeler(config: ExperimentConfig, cell: Cell): NonNullable<PipelineOptions['labeler']> {
+/** The pipeline's labeler of a cell: its kind and settings, files resolved against the config's folder (exported for the fingerprint test). */
+export function cellLabeler(config: ExperimentConfig, cell: Cell): NonNullable<PipelineOptions['labeler']> {
   const m = cell.method, dir = dirname(config.file);
   switch (m.labeler) {
     case 'file':

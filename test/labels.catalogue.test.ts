@@ -1,0 +1,101 @@
+/**
+ * The labeler catalogue's fields are the only declaration of the labelers' options: the
+ * fingerprints built from them (the `run` pipeline's labels stage, the label store's settings
+ * from `label`, an experiment cell and its labeler) are pinned to the values they had before the
+ * fields moved into the catalogue, so an old run folder, label store or cell stays up to date.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import yargs, { type Argv, type CommandModule } from 'yargs';
+import { pipelineOptionsFromArgs, runCommand, type RunArgs } from '../src/cli/run-command.js';
+import { labelCommand, labelerSpecFromArgs, type LabelArgs } from '../src/cli/label.js';
+import { labelSettings } from '../src/labels/labelers.js';
+import { parseExperimentConfig, expandCells } from '../src/experiment/grid.js';
+import { cellFingerprint, cellLabeler } from '../src/experiment/cells.js';
+import { fingerprint } from '../src/pipeline/stages.js';
+
+const builderOf = (command: CommandModule<object, never>) => command.builder as (y: Argv) => Argv;
+
+function parse<T>(command: CommandModule<object, never>, argv: string[]): T {
+  return builderOf(command)(yargs(argv).exitProcess(false).fail((message, error) => {
+    throw error ?? new Error(message);
+  })).parseSync() as T;
+}
+
+/** The labeler part of the pipeline's labels-stage fingerprint (src/pipeline/pipeline.ts: device options left out). */
+function runLabelerKey(argv: string[]): string {
+  const { file: _file, ...labeler } = pipelineOptionsFromArgs(parse<RunArgs>(runCommand as CommandModule<object, never>, ['--threads', '2', ...argv]), 'd').labeler!;
+  return fingerprint({ ...labeler, llama: labeler.llama && { ...labeler.llama, threads: undefined, gpu: undefined, gpuLayers: undefined } });
+}
+
+/** The label store's settings as `label` makes them (without path codes: those are hashed apart). */
+function labelSettingsKey(argv: string[]): string {
+  const args = parse<LabelArgs>(labelCommand as CommandModule<object, never>, ['--threads', '2', '--out', 'x.jsonl', '--candidates', 'c.txt', ...argv]);
+  return fingerprint(labelSettings(labelerSpecFromArgs(args, args.labeler)));
+}
+
+const runCases: Record<string, [string[], string]> = {
+  rule: [[], '2259e8978379b058'],
+  'rule, looser': [['--views', 'either', '--min-support', '1', '--cap', '3', '--theta', '0.5'], '8671fb9a6d1ca0ca'],
+  'random-codes': [['--labeler', 'random-codes'], '0138726f2f597843'],
+  'shuffled-codes, seed 7': [['--labeler', 'shuffled-codes', '--seed', '7'], '497cd1851555fd80'],
+  topn: [['--labeler', 'topn'], '3ffb1560facd00ca'],
+  none: [['--labeler', 'none'], 'a6bf12c36797ce96'],
+  llama: [['--llm-model', 'package.json'], 'a5d82ba2824bf408'],
+  'llama generate on cpu': [['--labeler', 'llama', '--llm-model', 'package.json', '--mode', 'generate', '--gpu', 'cpu', '--gpu-layers', '0'], 'fb45b0828ec29f2d'],
+  openai: [['--labeler', 'openai', '--llm-url', 'http://127.0.0.1:9/v1', '--llm-model-name', 'qwen'], '4cd4a7ebdd76a69e'],
+  file: [['--labels', 'package.json'], 'e4b83d3303821451'],
+};
+
+const labelCases: Record<string, [string[], string]> = {
+  rule: [[], 'a5d9e28d56401ae8'],
+  'rule, looser': [['--views', 'both', '--min-support', '2', '--cap', '5', '--theta', '0.75'], '6fc494a6060eaa4e'],
+  'random-codes': [['--labeler', 'random-codes', '--seed', '9'], 'ebad7db7ea71fd5a'],
+  'shuffled-codes of llama': [['--labeler', 'shuffled-codes', '--inner', 'llama', '--llm-model', 'm.gguf'], 'd2752445e6230eb9'],
+  topn: [['--labeler', 'topn'], '824f501e8861687f'],
+  llama: [['--labeler', 'llama', '--llm-model', 'm.gguf', '--mode', 'generate', '--threshold', '0.6', '--context-size', '2048', '--max-prefix-tokens', '1000', '--no-prefix-reuse', '--sequences', '3', '--gpu', 'cpu'], '04c1818bee70aaaf'],
+  openai: [['--labeler', 'openai', '--llm-url', 'http://127.0.0.1:9/v1', '--llm-model-name', 'qwen', '--concurrency', '3', '--timeout-ms', '5', '--retries', '1'], 'f698b73082e85aba'],
+};
+
+const grid = parseExperimentConfig({
+  datasets: ['synthetic:tiny'], models: [{ model: 'mf' }, { model: 'lightgcn', layers: 2 }], seeds: [1, 2],
+  methods: [
+    { name: 'rns', sampler: 'rns' },
+    { name: 'rule', sampler: 'dtlns', labeler: 'rule' },
+    { name: 'rule-theta', sampler: 'dns', labeler: 'rule', theta: 0.5, labelUse: 'exclude' },
+    { name: 'random-codes', sampler: 'dtlns', labeler: { kind: 'random-codes', heldOut: 'drop' } },
+    { name: 'file', sampler: 'mixgcf', labeler: { file: '/dev/null', heldOut: 'impute' }, paths: 'ours' },
+    { name: 'llama', sampler: 'dtlns', labeler: { kind: 'llama', llmModel: '/dev/null', mode: 'generate' } },
+    { name: 'openai', sampler: 'dtlns', labeler: { kind: 'openai', llmUrl: 'http://127.0.0.1:9/v1', llmModel: 'qwen' } },
+    { name: 'topn', sampler: 'pop', labeler: 'topn', popAlpha: 0.5 },
+  ],
+}, '/fixed/grid.json');
+const cells = expandCells(grid).filter((c) => c.seed === 2 && c.model.name === 'lightgcn');
+
+const cellCases: Record<string, [string, string]> = {
+  rns: ['e9cc4c77f06de411', ''],
+  rule: ['6a8ae597d50c4970', '6717b4aa55d288a4'],
+  'rule-theta': ['0398110780def451', '204d2efd0da8cf34'],
+  'random-codes': ['f4dcbb5b8e22d142', 'c3d316c0efc8d593'],
+  file: ['8fa91a37bf4ee9d8', '60a501ef29d345bc'],
+  llama: ['6dbde76b2d6878b7', '31ea60aa80dfaa00'],
+  openai: ['17cf78c4ed75acbd', 'f001362be6daea98'],
+  topn: ['eee2976adff75dc9', '8e0aee4611c7cf00'],
+};
+
+test('run: the labels stage fingerprint of each labeler is unchanged', () => {
+  const actual = Object.fromEntries(Object.entries(runCases).map(([name, [argv]]) => [name, runLabelerKey(argv)]));
+  assert.deepEqual(actual, Object.fromEntries(Object.entries(runCases).map(([name, [, key]]) => [name, key])));
+});
+
+test("label: the label store's settings of each labeler are unchanged", () => {
+  const actual = Object.fromEntries(Object.entries(labelCases).map(([name, [argv]]) => [name, labelSettingsKey(argv)]));
+  assert.deepEqual(actual, Object.fromEntries(Object.entries(labelCases).map(([name, [, key]]) => [name, key])));
+});
+
+test("experiment: each cell's fingerprint and its labeler's are unchanged", () => {
+  const actual = Object.fromEntries(cells.map((cell) => [cell.method.name, [
+    cellFingerprint(grid, cell), cell.method.labeler === 'none' ? '' : fingerprint(cellLabeler(grid, cell)),
+  ]]));
+  assert.deepEqual(actual, cellCases);
+});
