@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { pipelineOptionsFromArgs, runCommand, type RunArgs } from '../src/cli/run-command.js';
 import { labelCommand, labelerSpecFromArgs, type LabelArgs } from '../src/cli/label.js';
@@ -13,6 +14,10 @@ import { labelSettings } from '../src/labels/labelers.js';
 import { parseExperimentConfig, expandCells } from '../src/experiment/grid.js';
 import { cellFingerprint, cellLabeler } from '../src/experiment/cells.js';
 import { fingerprint } from '../src/pipeline/stages.js';
+import {
+  labelerArg, labelerCatalogue, labelerFieldNames, labelerFieldSpecs, labelerFieldsOf, labelerFlag, labelerKinds, labelerMethodKey,
+  type LabelerEntry, type LabelerFieldName, type LabelerKind,
+} from '../src/labels/labeler-catalogue.js';
 
 const builderOf = (command: CommandModule<object, never>) => command.builder as (y: Argv) => Argv;
 
@@ -98,4 +103,79 @@ test("experiment: each cell's fingerprint and its labeler's are unchanged", () =
     cellFingerprint(grid, cell), cell.method.labeler === 'none' ? '' : fingerprint(cellLabeler(grid, cell)),
   ]]));
   assert.deepEqual(actual, cellCases);
+});
+
+/** A value of the field's kind and range other than its default, as CLI arguments and as the labeler receives it. */
+function probe(name: LabelerFieldName): { argv: string[]; value: unknown } {
+  const spec = labelerFieldSpecs[name];
+  const flag = `--${labelerFlag(name)}`;
+  if (spec.kind === 'boolean') return { argv: [`--no-${labelerFlag(name)}`], value: !spec.default };
+  if (spec.kind === 'choice') {
+    const value = spec.choices!.find((c) => c !== spec.default)!;
+    return { argv: [flag, value], value };
+  }
+  if (spec.kind === 'integer' || spec.kind === 'number') {
+    const d = Number(spec.default ?? 0), max = spec.max ?? Infinity;
+    const value = spec.kind === 'integer' ? (d + 1 <= max ? d + 1 : d - 1) : (d + (spec.min ?? d - 1)) / 2;
+    return { argv: [flag, String(value)], value };
+  }
+  if (spec.parse) return { argv: [flag, '3'], value: spec.parse('3') };
+  return { argv: [flag, 'package.json'], value: 'package.json' };
+}
+
+/**
+ * The first labeler that reads `name`, and the arguments of the options it cannot run without
+ * (`label`: every labeler's, since --inner may name another one).
+ */
+function readerOf(name: LabelerFieldName, command: 'label' | 'run' = 'run'): { kind: LabelerKind; required: string[] } {
+  const kind = labelerKinds.find((k) => labelerFieldsOf(k).includes(name))!;
+  const kinds = command === 'label' ? labelerKinds : [kind];
+  const required = [...new Set(kinds.flatMap((k) => labelerFieldsOf(k)))]
+    .filter((r) => r !== name && labelerFieldSpecs[r].required && labelerFieldSpecs[r].cli.includes(command)).flatMap((r) => [`--${labelerFlag(r)}`, 'package.json']);
+  return { kind, required };
+}
+
+/** Where the LabelerSpec of `kind` holds its option `name`. */
+function specValue(spec: Record<string, unknown>, kind: LabelerKind, name: LabelerFieldName): unknown {
+  const at = (labelerCatalogue[kind] as LabelerEntry).optionsAt;
+  return at ? (spec[at] as Record<string, unknown> | undefined)?.[name] : spec[name];
+}
+
+for (const command of ['label', 'run'] as const) {
+  test(`${command}: every labeler option its catalogue field lists is a flag with the field's default, and reaches the labeler`, () => {
+    const cmd = (command === 'label' ? labelCommand : runCommand) as CommandModule<object, never>;
+    const defaults = parse<Record<string, unknown>>(cmd, command === 'label' ? ['--out', 'x', '--candidates', 'c'] : []);
+    const names = labelerFieldNames.filter((name) => labelerFieldSpecs[name].cli.includes(command));
+    assert.ok(names.length >= (command === 'label' ? 18 : 10), `${command} declares ${names.join(', ')}`);
+    for (const name of names) {
+      assert.equal(defaults[labelerArg(name)], labelerFieldSpecs[name].default, `${command} --${labelerFlag(name)}: default`);
+      const { kind, required } = readerOf(name, command);
+      const { argv, value } = probe(name);
+      const all = ['--labeler', kind, ...required, ...argv];
+      const spec = command === 'label'
+        ? labelerSpecFromArgs(parse<LabelArgs>(cmd, ['--out', 'x', '--candidates', 'c', ...all]), kind)
+        : pipelineOptionsFromArgs(parse<RunArgs>(cmd, all), 'd').labeler!;
+      assert.deepEqual(specValue(spec as Record<string, unknown>, kind, name), value, `${command} ${all.join(' ')}: ${name} of the labeler`);
+    }
+  });
+}
+
+test('experiment: every labeler option with a config key is read from the config and reaches the cell\'s labeler', () => {
+  const names = labelerFieldNames.filter((name) => labelerMethodKey(name) !== undefined);
+  assert.ok(names.length >= 6, names.join(', '));
+  for (const name of names) {
+    const spec = labelerFieldSpecs[name];
+    const { kind } = readerOf(name);
+    const { value } = probe(name);
+    // A path relative to the config's folder (here the working folder, the repository's root), resolved for the labeler.
+    const configValue = spec.kind === 'path' ? 'package.json' : value;
+    const required = Object.fromEntries(labelerFieldsOf(kind).filter((r) => r !== name && labelerFieldSpecs[r].required)
+      .map((r) => [labelerFieldSpecs[r].config!, labelerFieldSpecs[r].kind === 'path' ? 'package.json' : 'http://127.0.0.1:9/v1']));
+    const labeler = spec.config !== undefined ? { labeler: { kind, ...required, [spec.config]: configValue } } : { labeler: { kind, ...required }, [name]: configValue };
+    const config = parseExperimentConfig({ datasets: ['synthetic:tiny'], models: [{ model: 'mf' }], seeds: [1], methods: [{ name: 'm', sampler: 'rns', ...labeler }] }, join(process.cwd(), 'grid.json'));
+    const [cell] = expandCells(config);
+    assert.equal((cell.method as unknown as Record<string, unknown>)[labelerMethodKey(name)!], configValue, `${name}: the method's ${labelerMethodKey(name)}`);
+    assert.deepEqual(specValue(cellLabeler(config, cell) as Record<string, unknown>, kind, name), spec.kind === 'path' ? resolve(configValue as string) : configValue,
+      `${name} of the cell's labeler`);
+  }
 });

@@ -26,6 +26,7 @@
 import { basename } from 'node:path';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token, TokenBias } from 'node-llama-cpp';
 import { defaultThreads, labelDefaults } from '../defaults.js';
+import { llamaGpuChoices } from './labeler-catalogue.js';
 import { MissingDependencyError } from '../util/optional.js';
 import { validateGguf } from './gguf.js';
 import { PromptRenderer } from './llamaPrompt.js';
@@ -33,8 +34,8 @@ import { parseAnswer, type PromptItems } from './prompt.js';
 import { emptyStats, type Label, type Labeler, type LabelerDevice, type LabelerStats, type LabelResult } from './types.js';
 
 export type LlamaMode = 'score' | 'generate';
-export type LlamaGpu = typeof labelDefaults.gpu;
-export const llamaGpuChoices: readonly LlamaGpu[] = ['auto', 'cuda', 'vulkan', 'metal', 'cpu'];
+export { llamaGpuChoices };
+export type LlamaGpu = (typeof llamaGpuChoices)[number];
 
 export interface LlamaLabelerOptions {
   /** A GGUF model file. */
