@@ -11,6 +11,8 @@ import yargs, { type Argv, type CommandModule } from 'yargs';
 import { pipelineOptionsFromArgs, runCommand, type RunArgs } from '../src/cli/run-command.js';
 import { labelCommand, labelerSpecFromArgs, type LabelArgs } from '../src/cli/label.js';
 import { labelSettings } from '../src/labels/labelers.js';
+import { createOpenAiLabeler } from '../src/labels/openai.js';
+import { createLlamaLabeler } from '../src/labels/llama.js';
 import { parseExperimentConfig, expandCells } from '../src/experiment/grid.js';
 import { cellFingerprint, cellLabeler } from '../src/experiment/cells.js';
 import { fingerprint } from '../src/pipeline/stages.js';
@@ -177,5 +179,19 @@ test('experiment: every labeler option with a config key is read from the config
     assert.equal((cell.method as unknown as Record<string, unknown>)[labelerMethodKey(name)!], configValue, `${name}: the method's ${labelerMethodKey(name)}`);
     assert.deepEqual(specValue(cellLabeler(config, cell) as Record<string, unknown>, kind, name), spec.kind === 'path' ? resolve(configValue as string) : configValue,
       `${name} of the cell's labeler`);
+  }
+});
+
+test("the LLM labelers refuse each integer option below its field's minimum, naming it", async () => {
+  const base = { url: 'http://127.0.0.1:9/v1', modelName: 'm', modelPath: 'none.gguf', items: {} as never };
+  for (const kind of ['openai', 'llama'] as const) {
+    const integers = labelerFieldsOf(kind).filter((name) => labelerFieldSpecs[name].kind === 'integer');
+    assert.ok(integers.length >= 4, `${kind}: ${integers.join(', ')}`);
+    for (const name of integers) {
+      const below = { ...base, [name]: labelerFieldSpecs[name].min! - 1 };
+      const create = kind === 'openai' ? async () => createOpenAiLabeler(below) : () => createLlamaLabeler(below);
+      await assert.rejects(create, (e: Error) => e instanceof RangeError && e.message.includes(name), `${kind} ${name} = ${labelerFieldSpecs[name].min! - 1}`);
+    }
+    if (kind === 'openai') for (const name of integers) createOpenAiLabeler({ ...base, [name]: labelerFieldSpecs[name].min! });
   }
 });
