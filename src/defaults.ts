@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { samplerCatalogueDefaults } from './sampling/catalogue.js';
-import type { CodeControlInner, LabelerKind } from './labels/labeler-catalogue.js';
+import { labelerCatalogueDefaults, type LabelerKind } from './labels/labeler-catalogue.js';
 
 export const trainDefaults = {
   /** 'mf' or 'lightgcn'. */
@@ -38,6 +38,9 @@ export const trainDefaults = {
   selectMetric: 'recall@20',
 } as const;
 
+/** trainDefaults' Adam betas and eps, for the native calls (which require them). */
+export const adamDefaults = { beta1: trainDefaults.beta1, beta2: trainDefaults.beta2, eps: trainDefaults.eps };
+
 /** Negative sampling: each sampler's defaults are declared with its fields in src/sampling/catalogue.ts. */
 export const samplerDefaults = samplerCatalogueDefaults;
 
@@ -59,66 +62,14 @@ export const evalDefaults = {
   chunkUsers: 8192,
 };
 
-/** False-negative identification: candidates and labelling (src/labels/). */
+/** False-negative identification: candidates and labelling (src/labels/); each labeler's options are declared with it in src/labels/labeler-catalogue.ts. */
 export const labelDefaults = {
   /** Candidates per user: the top-N unobserved items of the pre-trained model. */
   candidates: 20,
   /** Users who get candidates: 'all', or 'test' (users with test items, as the DTL-NS release). */
   candidateUsers: 'all' as 'all' | 'test',
   labeler: 'rule' as LabelerKind,
-  /** The labeler that the code controls (random-codes, shuffled-codes) feed with meaningless paths. */
-  codeControlInner: 'rule' as CodeControlInner,
-  /** Seed of the code controls' random codes or permutation. */
-  codeControlSeed: 2026,
-  /**
-   * Rule labeler (src/labels/rule.ts): a history item SUPPORTS a candidate in one tree when their
-   * path similarity (LCP / min(len)) reaches `theta`; `views` counts the support ('sum': each
-   * tree's supporting items added, 'both': items supporting in both trees, 'either': in one);
-   * the candidate is positive with at least `minSupport`, keeping at most `cap` positives per
-   * user (0: no cap), the best supported first. Chosen by measurement (docs/labelers.md,
-   * `dtlns-native bench --suite labelers`): the best F1 against the held-out interactions on both
-   * dtlns-sports and dtlns-toys with the authors' trees and candidates (8.9 % and 9.3 % of its
-   * positives are held-out, 5.0x the base rate; the earlier rule: 3.2 % and 3.8 %; the same
-   * number of positives given to the longest histories: 2.1-2.2x). views 'either', minSupport 1,
-   * cap 0 is the earlier rule.
-   */
-  rule: { theta: 1, views: 'sum' as 'sum' | 'both' | 'either', minSupport: 4, cap: 0 },
-  /** llama: 'score' (next-token probabilities, no generation) or 'generate' (grammar-constrained answer). */
-  mode: 'score' as 'score' | 'generate',
-  /** llama score mode: positive when P(yes) / (P(yes) + P(no)) reaches this. */
-  threshold: 0.5,
-  /** llama: the llama.cpp backend; 'auto' takes the best prebuilt or locally built one that works (CUDA, Vulkan, Metal, else CPU). */
-  gpu: 'auto' as 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu',
-  /** llama: layers offloaded to the GPU; 'auto' what fits in its memory, 'max' all of them. */
-  gpuLayers: 'auto' as 'auto' | 'max' | number,
-  /** llama: tokens per context sequence (capped by the model's training context). */
-  contextSize: 4096,
-  /** llama: most tokens of the [system + history] prefix; longer histories keep their last items. */
-  maxPrefixTokens: 3072,
-  /**
-   * llama: evaluate each user's [system + history] prefix once and only each candidate's tail after
-   * it; false evaluates one full prompt per (user, candidate), as the DTL-NS release does.
-   */
-  prefixReuse: true,
-  /** llama: context sequences = users labelled in parallel (no gain measured on 2 CPU cores). */
-  sequences: 1,
-  /** Most tokens a generated answer may take. */
-  maxAnswerTokens: 4,
-  /** openai: requests in flight. */
-  concurrency: 8,
-  /** openai: per-request timeout, ms. */
-  timeoutMs: 60_000,
-  /** openai: retries on 429 / 5xx / network errors, with exponential backoff from retryBaseMs. */
-  retries: 5,
-  retryBaseMs: 500,
-  /** openai: longest wait between two tries, ms, whatever a Retry-After header asks. */
-  maxRetryWaitMs: 60_000,
-  /** openai: most time one request may spend waiting between tries, ms; then the job stops (resumable). */
-  maxRetryTotalMs: 300_000,
-  /** openai: largest response body read, bytes; a larger one stops the job (a chat completion is a few KB). */
-  maxResponseBytes: 1 << 20,
-  /** openai: history budget in estimated tokens (4 characters per token). */
-  maxPromptTokens: 3072,
+  ...labelerCatalogueDefaults,
 };
 
 /** Worker threads for native kernels: the number of cores, overridable with DTLNS_THREADS or --threads. */

@@ -199,10 +199,10 @@ export interface TrainHyperparameters extends SamplerFields {
   trainIndices: Uint32Array;
   optimizer: TrainOptimizer;
   lr: number;
-  /** Default 0.9, 0.999, 1e-8 (PyTorch's). */
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
+  /** Required, as every hyperparameter: the defaults are trainDefaults' (0.9, 0.999, 1e-8, PyTorch's). */
+  beta1: number;
+  beta2: number;
+  eps: number;
   /** L2 weight on the batch's layer-0 rows (LightGCN-PyTorch's weight_decay). */
   l2: number;
   threads: number;

@@ -1,7 +1,7 @@
 /** Label uses (src/labels/use.ts): what labelled false negatives do, down to the kernels' draws and gradients. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { native, type SamplerName } from '../src/native.js';
+import { native } from '../src/native.js';
 import { applyLabelUse, resolveLabelUse } from '../src/labels/use.js';
 import { referenceSamplerStep } from '../src/sampling/sampler-reference.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
@@ -10,6 +10,7 @@ import { train } from '../src/train/train.js';
 import type { Csr } from '../src/data/types.js';
 import { assertClose, cloneState, graphFromRows, randomGraph, randomState, seededRandom, TABLES } from './support/training.js';
 import { pathFields, randomDraws, randomPaths } from './support/sampling.js';
+import { samplerNames } from '../src/sampling/catalogue.js';
 
 const csr = (rows: number[][], cols: number): Csr => {
   const g = graphFromRows(rows, cols);
@@ -75,7 +76,7 @@ const labels = csr(labelRows, graph.nItems);
 const excluded = applyLabelUse(trainCsr, { pairs: labels }, { labelUse: 'exclude' }).nonNegatives!;
 const co = randomPaths(graph.nItems, 3, 2, 8), se = randomPaths(graph.nItems, 3, 2, 9);
 
-for (const sampler of ['rns', 'pop', 'dns', 'ahns', 'mixgcf', 'dtlns'] as SamplerName[]) {
+for (const sampler of samplerNames) {
   test(`sampleNegatives (${sampler}): an excluded item is never a negative nor a hard-negative candidate over 50 epochs of draws`, async () => {
     const draw = (seed: number, exclude: boolean) =>
       native.sampleNegatives({

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { native } from '../src/native.js';
 import { train } from '../src/train/train.js';
 import { resolveSampler } from '../src/sampling/options.js';
-import { samplerDefaults } from '../src/defaults.js';
+import { adamDefaults, samplerDefaults } from '../src/defaults.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { packPaths } from '../src/trees/path-codes.js';
 import { randomGraph, randomState } from './support/training.js';
@@ -17,7 +17,7 @@ const paths = pathFields(co, se);
 const draws = randomDraws(graph, 2, 1, 3, 2, 2, 65);
 const base = {
   ...state, model: 'lightgcn', layers: 2, optimizer: 'adam', trainIndptr: graph.trainIndptr, trainIndices: graph.trainIndices,
-  lr: 0.01, l2: 1e-4, threads: 1, sampler: 'dtlns', negs: 3, ...paths,
+  lr: 0.01, ...adamDefaults, l2: 1e-4, threads: 1, sampler: 'dtlns', negs: 3, ...paths,
 };
 const calls = {
   trainEpoch: (o: object) => native.trainEpoch({ ...base, batch: 4, seed: 1, ...o } as never),

@@ -11,6 +11,7 @@ import { native, type ModelState, type SamplerName } from '../src/native.js';
 import { packPaths } from '../src/trees/path-codes.js';
 import { pathFields } from './support/sampling.js';
 import { graphFromRows, type Graph } from './support/training.js';
+import { adamDefaults } from '../src/defaults.js';
 
 // One user whose only positive is item 0; items 1..5 are the non-positives.
 const nItems = 6;
@@ -30,7 +31,7 @@ async function oneSampleEpoch(sampler: SamplerName, seed: number, extra: object 
   const s = state();
   const before = s.itemEmb.slice();
   await native.trainEpoch({
-    ...s, model: 'mf', layers: 0, optimizer: 'sgd', lr, l2: 0, batch: 1, seed, threads: 1,
+    ...s, model: 'mf', layers: 0, optimizer: 'sgd', lr, ...adamDefaults, l2: 0, batch: 1, seed, threads: 1,
     trainIndptr: g.trainIndptr, trainIndices: g.trainIndices, sampler, k: 1, ...extra,
   });
   // The negative: the one non-positive row that moved.

@@ -7,6 +7,7 @@ import { referenceMineNegatives, type ReferenceMined, type ScoringSampler } from
 import { packPaths } from '../src/trees/path-codes.js';
 import { assertClose, randomGraph, randomState } from './support/training.js';
 import { pathFields, randomDraws, randomPaths } from './support/sampling.js';
+import { samplerCatalogue, samplerNames } from '../src/sampling/catalogue.js';
 
 const graph = randomGraph(30, 40, 8, 11);
 const dim = 8;
@@ -68,6 +69,9 @@ const cases: Case[] = [
   { sampler: 'dtlns' },
   { sampler: 'dtlns', alphaCo: 0.5, alphaSe: 2 },
 ];
+test('the reference cases cover every sampler that scores candidates', () => {
+  for (const name of samplerNames.filter((n) => samplerCatalogue[n].capabilities.scoresCandidates)) assert.ok(cases.some((c) => c.sampler === name), `no mineNegatives case for ${name}`);
+});
 for (const c of cases) {
   for (const [model, layers] of [['mf', 0], ['lightgcn', 1], ['lightgcn', 2], ['lightgcn', 3]] as const) {
     for (const k of [1, 2]) {

@@ -5,6 +5,7 @@ import { native, type ModelState, type SamplerName, type TrainModel, type TrainO
 import { referenceSamplerStep } from '../src/sampling/sampler-reference.js';
 import { assertClose, assertStatesEqual, cloneState, randomGraph, randomState, TABLES, type Graph } from './support/training.js';
 import { pathFields, randomDraws, randomPaths } from './support/sampling.js';
+import { samplerCatalogue, samplerNames } from '../src/sampling/catalogue.js';
 
 const graph = randomGraph(14, 18, 6, 21);
 const dim = 8;
@@ -59,6 +60,9 @@ const cases: Case[] = [
   { sampler: 'ahns', k: 2, ahnsAlpha: 0, ahnsBeta: 1, ahnsP: 0 },
   { sampler: 'rns', k: 3 },
 ];
+test('the reference cases cover every sampler that scores candidates', () => {
+  for (const name of samplerNames.filter((n) => samplerCatalogue[n].capabilities.scoresCandidates)) assert.ok(cases.some((c) => c.sampler === name), `no trainStep case for ${name}`);
+});
 for (const c of cases) {
   for (const [model, layers] of [['mf', 0], ['lightgcn', 1], ['lightgcn', 3]] as const) {
     for (const optimizer of ['adam', 'lazy-adam'] as const) {
@@ -86,11 +90,11 @@ test('mixing gradients reach the positive and every chosen candidate through the
   }
 });
 
-test('mixgcf and dtlns steps are bit-identical at 1 and 2 threads', async () => {
+test('the mixing samplers\' steps are bit-identical at 1 and 2 threads', async () => {
   // Large enough that every stage of the step crosses the size at which it goes multi-threaded.
   const big = randomGraph(3000, 2000, 20, 34);
   const co = randomPaths(big.nItems, 6, 4, 35), se = randomPaths(big.nItems, 6, 4, 36);
-  for (const sampler of ['mixgcf', 'dtlns'] as const) {
+  for (const sampler of samplerNames.filter((name) => samplerCatalogue[name].capabilities.mixes)) {
     const c: Case = { sampler, k: 2 };
     const draws = drawsFor(c, 2, 37, big, 3000, 10);
     const one = randomState(big, 64, 38, true), two = cloneState(one);

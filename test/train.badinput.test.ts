@@ -56,6 +56,11 @@ const training: typeof shared = [
   ['beta1', 1, RangeError],
   ['beta2', -0.1, RangeError],
   ['eps', Infinity, RangeError],
+  // Required, with no default in the binding: trainDefaults holds the only ones.
+  ['lr', undefined, TypeError],
+  ['beta1', undefined, TypeError],
+  ['beta2', undefined, TypeError],
+  ['eps', undefined, TypeError],
   ['l2', -1, RangeError],
   ['step', -1, RangeError],
   ['step', 0.5, TypeError],

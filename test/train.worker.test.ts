@@ -18,7 +18,7 @@ const { parentPort } = require('node:worker_threads');
   const before = state.userEmb.slice();
   const stats = await native.trainStep({
     ...state, ...randomTriples(graph, 6000, 3), model: 'lightgcn', layers: 2, optimizer: 'adam',
-    trainIndptr: graph.trainIndptr, trainIndices: graph.trainIndices, lr: 0.01, l2: 1e-4, threads: 2,
+    trainIndptr: graph.trainIndptr, trainIndices: graph.trainIndices, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, l2: 1e-4, threads: 2,
   });
   parentPort.postMessage({ stats, changed: state.userEmb.some((v, k) => v !== before[k]) });
 })().catch((error) => parentPort.postMessage({ error: String(error && error.stack || error) }));

@@ -22,6 +22,7 @@ import { hideBin } from 'yargs/helpers';
 import { native, type ModelState } from '../../src/native.js';
 import { loadDataset } from '../../src/data/load.js';
 import { initModel } from '../../src/model/state.js';
+import { adamDefaults } from '../../src/defaults.js';
 
 const argv = yargs(hideBin(process.argv))
   .option('data', { type: 'string', array: true, demandOption: true, describe: 'dataset folders (train.txt or train.txt.gz)' })
@@ -76,7 +77,7 @@ for (const folder of argv.data) {
       const start = performance.now();
       const stats = await native.trainEpoch({
         ...state, model: 'lightgcn', layers: argv.layers, trainIndptr: train.indptr, trainIndices: train.indices,
-        optimizer: 'adam', lr: 1e-3, l2: 1e-4, threads, batch: 2048, seed: round + 1,
+        optimizer: 'adam', lr: 1e-3, ...adamDefaults, l2: 1e-4, threads, batch: 2048, seed: round + 1,
       });
       const wall = (performance.now() - start) / 1000;
       const used = process.cpuUsage(cpu0);

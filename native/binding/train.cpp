@@ -141,9 +141,9 @@ TrainArgs readTrainArgs(const Napi::Object& o) {
   a.config.layers = int(integer(o, "layers", 0, 4));
   a.config.optimizer.kind = readOptimizer(o);
   a.config.optimizer.lr = float(checkRange(o, "lr", number(o, "lr"), 0, true, 1e30, false));
-  a.config.optimizer.beta1 = float(checkRange(o, "beta1", number(o, "beta1", 0.9), 0, false, 1, true));
-  a.config.optimizer.beta2 = float(checkRange(o, "beta2", number(o, "beta2", 0.999), 0, false, 1, true));
-  a.config.optimizer.eps = float(checkRange(o, "eps", number(o, "eps", 1e-8), 0, false, 1, false));
+  a.config.optimizer.beta1 = float(checkRange(o, "beta1", number(o, "beta1"), 0, false, 1, true));
+  a.config.optimizer.beta2 = float(checkRange(o, "beta2", number(o, "beta2"), 0, false, 1, true));
+  a.config.optimizer.eps = float(checkRange(o, "eps", number(o, "eps"), 0, false, 1, false));
   a.config.l2 = float(checkRange(o, "l2", number(o, "l2"), 0, false, 1e30, false));
   a.config.threads = int(integer(o, "threads", 1, 1024));
   a.config.deferAdam = boolean(o, "deferAdam", true);

@@ -13,9 +13,11 @@ namespace dtlns {
 
 enum class Optimizer { Adam, LazyAdam, Sgd };
 
+// No defaults: the binding requires each field (the only defaults are trainDefaults in
+// src/defaults.ts). NaN until set, so a caller that forgets one fails the finiteness check.
 struct OptimizerConfig {
   Optimizer kind = Optimizer::Adam;
-  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+  float lr = std::nanf(""), beta1 = std::nanf(""), beta2 = std::nanf(""), eps = std::nanf("");
 };
 
 // The per-step constants of Adam step t (1-based).

@@ -16,6 +16,7 @@ import type { PathCodes } from '../trees/path-codes.js';
 import { referenceMineNegatives } from '../sampling/sampler-reference.js';
 import { ratioLine, runCases, type BenchCase, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
+import { adamDefaults } from '../defaults.js';
 
 const dim = 64;
 const batch = 2048;
@@ -77,7 +78,7 @@ export async function benchSampling(settings: BenchSettings, log: (line: string)
         fn: async () => {
           const stats = await native.trainEpoch({
             ...state, model: 'lightgcn', layers: 3, trainIndptr: train.indptr, trainIndices: train.indices, optimizer: 'adam',
-            lr: 1e-3, l2: 1e-4, batch, seed: ++epoch, threads, sampler, negs: 10, ...paths,
+            lr: 1e-3, ...adamDefaults, l2: 1e-4, batch, seed: ++epoch, threads, sampler, negs: 10, ...paths,
           });
           state.step = stats.step;
         },

@@ -17,6 +17,7 @@ import { importLabels } from '../labels/import.js';
 import { initModel } from '../model/state.js';
 import type { Csr } from '../data/types.js';
 import { formatRate, type BenchRow } from './harness.js';
+import { adamDefaults } from '../defaults.js';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -52,7 +53,7 @@ export async function benchExtraPositives(log: (line: string) => void, quick: bo
         const start = performance.now();
         const stats = await native.trainEpoch({
           ...states[g], model, layers, trainIndptr: graph.indptr, trainIndices: graph.indices, optimizer: 'adam',
-          lr: 1e-3, l2: 1e-4, threads: 1, batch: 2048, seed: round + 1,
+          lr: 1e-3, ...adamDefaults, l2: 1e-4, threads: 1, batch: 2048, seed: round + 1,
         });
         states[g].step = stats.step;
         if (round > 0) seconds[g].push((performance.now() - start) / 1000);

@@ -12,6 +12,7 @@ import { initModel } from '../model/state.js';
 import type { Dataset } from '../data/types.js';
 import { ratioLine, runCases, type BenchCase, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
+import { adamDefaults } from '../defaults.js';
 
 type Setting = {
   label: string; model: 'mf' | 'lightgcn'; layers: number; optimizer: 'adam' | 'lazy-adam' | 'sgd'; epoch: boolean; ts: boolean;
@@ -45,7 +46,7 @@ export async function benchTrain(settings: BenchSettings, log: (line: string) =>
   for (const s of SETTINGS) {
     const hyper = (threads: number): TrainHyperparameters => ({
       model: s.model, layers: s.layers, trainIndptr: train.indptr, trainIndices: train.indices, optimizer: s.optimizer,
-      lr: 1e-3, l2: 1e-4, threads, ...(s.deferAdam === undefined ? {} : { deferAdam: s.deferAdam }),
+      lr: 1e-3, ...adamDefaults, l2: 1e-4, threads, ...(s.deferAdam === undefined ? {} : { deferAdam: s.deferAdam }),
     });
     for (const threads of [1, 2]) {
       const state = freshState(dataset);

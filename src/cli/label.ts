@@ -10,38 +10,28 @@ import type { Dataset } from '../data/types.js';
 import { candidatesFromCsr, readCandidates } from '../labels/candidates.js';
 import { importLabels } from '../labels/import.js';
 import { labelCandidates, parseShard, type LabelJobSummary } from '../labels/label.js';
-import { codeControlInnerKinds, createLabeler, labelerKinds, type CodeControlInner, type LabelerKind } from '../labels/labelers.js';
-import type { RuleOptions } from '../labels/rule.js';
-import { labelerCan, labelerCatalogue, missingLabelerInputs } from '../labels/labeler-catalogue.js';
+import { createLabeler, labelerKinds, type CodeControlInner, type LabelerKind, type LabelerSpec } from '../labels/labelers.js';
+import {
+  labelerCan, labelerCatalogue, labelerFieldsFromArgs, labelerFieldsOf, missingLabelerInputs, topLevelLabelerFields, type LabelerEntry,
+} from '../labels/labeler-catalogue.js';
 import { mergeLabelStores, readLabelStore } from '../labels/store.js';
 import { labelHeldOut, labelQuality } from '../labels/quality.js';
 import type { PromptItems } from '../labels/prompt.js';
 import { formatDevice } from '../labels/types.js';
 import { readPaths } from '../trees/path-file.js';
 import { semanticPathsFile, structuralPathsFile } from '../trees/build.js';
-import { llamaArgs, llamaOptions, type LlamaArgs } from './llama-options.js';
-import { commonOptions, dataOptions, ruleOptions, ruleOptionsFromArgs } from './options.js';
+import { commonOptions, dataOptions, labelerOptions, type LabelerArgs } from './options.js';
 import { createProgress, formatNumber } from './progress.js';
 import { loadDatasetFromArgs, type DataArgs } from './shared.js';
 
-interface LabelArgs extends DataArgs, RuleOptions, LlamaArgs {
+export interface LabelArgs extends DataArgs, LabelerArgs {
   candidates?: string;
   import?: string;
   pathsStruct?: string;
   pathsSemantic?: string;
   labeler: LabelerKind;
+  /** The code controls' inner labeler; the other labeler options are read by labelerFieldsFromArgs. */
   inner: CodeControlInner;
-  seed: number;
-  threshold: number;
-  sequences: number;
-  contextSize: number;
-  maxPrefixTokens: number;
-  prefixReuse: boolean;
-  llmUrl?: string;
-  llmModelName?: string;
-  concurrency?: number;
-  timeoutMs: number;
-  retries: number;
   shard?: string;
   merge?: string[];
   out: string;
@@ -93,11 +83,22 @@ function printSummary(summary: Summary, json: boolean): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** The labeler `label` builds from its arguments (without its items or imported labels): every option on the spec, and the inner labeler's under its key. */
+export function labelerSpecFromArgs(args: LabelArgs, kind: LabelerKind): LabelerSpec {
+  const inner = labelerCan(kind, 'codeControl') ? args.inner : kind;
+  const at = (labelerCatalogue[inner] as LabelerEntry).optionsAt;
+  return {
+    kind,
+    ...labelerFieldsFromArgs(topLevelLabelerFields, args, 'label'),
+    ...(at ? { [at]: { ...labelerFieldsFromArgs(labelerFieldsOf(inner), args, 'label'), ...(at === 'llama' ? { threads: args.threads } : {}) } } : {}),
+  } as LabelerSpec;
+}
+
 export const labelCommand: CommandModule<object, LabelArgs> = {
   command: 'label',
   describe: 'Label candidates as false negatives with an LLM (in-process GGUF or an OpenAI-compatible server) or a control',
   builder: (y: Argv) =>
-    llamaOptions(ruleOptions(commonOptions(dataOptions(y))))
+    labelerOptions(commonOptions(dataOptions(y)), 'label')
       .option('candidates', { type: 'string', describe: 'Candidate file (user c1 ... cN lines, original ids), from `dtlns-native candidates`' })
       .option('import', {
         type: 'string',
@@ -106,18 +107,6 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
       .option('paths-struct', { type: 'string', describe: `Structural tree paths (item 0-1-3-2 lines); default: ${structuralPathsFile} in the --data folder` })
       .option('paths-semantic', { type: 'string', describe: `Semantic tree paths; default: ${semanticPathsFile} in the --data folder` })
       .option('labeler', { type: 'string', choices: labelerKinds, default: labelDefaults.labeler, describe: `${labelerKinds.map((kind) => labelerCatalogue[kind].doc).join(', ')}; file reads --import` })
-      .option('inner', { type: 'string', choices: codeControlInnerKinds, default: labelDefaults.codeControlInner, describe: 'random-codes, shuffled-codes: the labeler fed the meaningless paths' })
-      .option('seed', { type: 'number', default: labelDefaults.codeControlSeed, describe: 'random-codes, shuffled-codes: seed of the codes' })
-      .option('threshold', { type: 'number', default: labelDefaults.threshold, describe: 'llama score mode: positive when P(yes)/(P(yes)+P(no)) reaches this' })
-      .option('sequences', { type: 'number', default: labelDefaults.sequences, describe: 'llama: context sequences (users labelled in parallel)' })
-      .option('context-size', { type: 'number', default: labelDefaults.contextSize, describe: 'llama: tokens per sequence' })
-      .option('max-prefix-tokens', { type: 'number', default: labelDefaults.maxPrefixTokens, describe: 'llama: budget of the system + history prefix; longer histories keep their last items' })
-      .option('prefix-reuse', { type: 'boolean', default: labelDefaults.prefixReuse, describe: "llama: evaluate each user's system + history prefix once (--no-prefix-reuse: one full prompt per candidate, as the DTL-NS release)" })
-      .option('llm-url', { type: 'string', describe: 'openai: base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)' })
-      .option('llm-model-name', { type: 'string', describe: 'openai: the model name the server serves' })
-      .option('concurrency', { type: 'number', describe: `openai: requests in flight (default ${labelDefaults.concurrency})` })
-      .option('timeout-ms', { type: 'number', default: labelDefaults.timeoutMs, describe: 'openai: per-request timeout' })
-      .option('retries', { type: 'number', default: labelDefaults.retries, describe: 'openai: retries on 429/5xx/network errors (exponential backoff)' })
       .option('shard', { type: 'string', nargs: 1, describe: 'Label only users with index % n == i ("i/n"); merge the shard stores with --merge' })
       .option('merge', { type: 'array', string: true, describe: 'Merge these label stores into --out (no labelling)' })
       .option('out', { type: 'string', demandOption: true, describe: 'Label store (JSON Lines); an existing one is resumed if made from the same inputs' })
@@ -149,31 +138,11 @@ export const labelCommand: CommandModule<object, LabelArgs> = {
     const imported = args.import !== undefined ? await importLabels(args.import, dataset) : undefined;
     const kind: LabelerKind = imported ? 'file' : args.labeler;
     const candidates = args.candidates !== undefined ? await readCandidates(args.candidates, dataset) : candidatesFromCsr(imported!.positives);
-    const inner = labelerCan(kind, 'codeControl') ? args.inner : kind;
     const items = labelerCan(kind, 'readsPaths') ? await promptItems(args, dataset) : undefined;
     const labeler = await createLabeler({
-      kind,
       ...(imported ? { imported } : {}),
       ...(items ? { items } : {}),
-      ...ruleOptionsFromArgs(args),
-      inner: args.inner,
-      seed: args.seed,
-      ...(inner === 'llama'
-        ? {
-            llama: {
-              ...llamaArgs(args), threshold: args.threshold, threads: args.threads, sequences: args.sequences, contextSize: args.contextSize, maxPrefixTokens: args.maxPrefixTokens,
-              prefixReuse: args.prefixReuse,
-            },
-          }
-        : {}),
-      ...(inner === 'openai'
-        ? {
-            openai: {
-              url: args.llmUrl!, modelName: args.llmModelName!, timeoutMs: args.timeoutMs, retries: args.retries,
-              ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
-            },
-          }
-        : {}),
+      ...labelerSpecFromArgs(args, kind),
     });
     if (labeler.device) process.stderr.write(`${labeler.name} (${labeler.model}): ${formatDevice(labeler.device)}\n`);
     let progress: ReturnType<typeof createProgress> | undefined;

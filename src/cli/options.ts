@@ -1,9 +1,9 @@
 /** Option groups shared by several commands, with their defaults from src/defaults.ts. */
 import type { Argv } from 'yargs';
-import { defaultThreads, evalDefaults, labelDefaults, labelUseDefaults, samplerDefaults, trainDefaults } from '../defaults.js';
+import { defaultThreads, evalDefaults, labelUseDefaults, samplerDefaults, trainDefaults } from '../defaults.js';
 import { samplerCatalogue, samplerFieldNames, samplerFieldSpecs, samplerFlag, samplerNames, type SamplerFieldValues, type SamplerName } from '../sampling/catalogue.js';
 import { labelUses } from '../labels/use.js';
-import { ruleOptionCatalogue, type RuleOptions } from '../labels/rule.js';
+import { labelerFieldNames, labelerFieldSpecs, labelerFlag } from '../labels/labeler-catalogue.js';
 
 export function dataOptions<T>(y: Argv<T>) {
   return y
@@ -92,26 +92,24 @@ export function samplerOptionsFromArgs(args: object): SamplerFieldValues & { sam
   };
 }
 
-/** The rule labeler's options (--theta, --views, --min-support, --cap), derived from ruleOptionCatalogue. */
-export function ruleOptions<T>(y: Argv<T>) {
+/** The labeler options `command` declares (the fields of the labeler catalogue it lists), in catalogue order. */
+export function labelerOptions<T>(y: Argv<T>, command: 'label' | 'run') {
   let out = y;
-  for (const [key, o] of Object.entries(ruleOptionCatalogue)) {
-    const fallback = labelDefaults.rule[key as keyof RuleOptions];
-    out = out.option(kebab(key), {
-      type: typeof fallback === 'number' ? 'number' : 'string', default: fallback, describe: o.describe,
-      ...('choices' in o ? { choices: o.choices } : {}),
+  for (const name of labelerFieldNames) {
+    const spec = labelerFieldSpecs[name];
+    if (!spec.cli.includes(command)) continue;
+    out = out.option(labelerFlag(name), {
+      type: spec.kind === 'boolean' ? 'boolean' : spec.kind === 'integer' || spec.kind === 'number' ? 'number' : 'string',
+      describe: spec.doc, ...(spec.default !== undefined ? { default: spec.default } : {}), ...(spec.choices ? { choices: spec.choices } : {}),
     });
   }
-  return out as Argv<T & RuleOptions>;
+  return out as Argv<T & LabelerArgs>;
 }
 
-/** The RuleOptions of parsed arguments (checked by the labeler). */
-export function ruleOptionsFromArgs(args: RuleOptions): RuleOptions {
-  return Object.fromEntries(Object.keys(ruleOptionCatalogue).map((key) => [key, args[key as keyof RuleOptions]])) as unknown as RuleOptions;
-}
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** The labeler arguments the commands read by name (the others reach the labeler through labelerFieldsFromArgs). */
+export interface LabelerArgs {
+  /** llama's model file (--llm-model). */
+  llmModel?: string;
 }
 
 export function commonOptions<T>(y: Argv<T>) {

@@ -9,24 +9,20 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { labelDefaults } from '../defaults.js';
 import { runPipeline, type PipelineOptions, type PipelineResult } from '../pipeline/pipeline.js';
 import type { LabelerKind } from '../labels/labelers.js';
-import { labelerCatalogue, labelerKinds, missingLabelerInputs } from '../labels/labeler-catalogue.js';
-import { commonOptions, dataOptions, parseList, ruleOptions, ruleOptionsFromArgs, trainOptions } from './options.js';
-import type { RuleOptions } from '../labels/rule.js';
+import { labelerCatalogue, labelerFieldsFromArgs, labelerFieldsOf, labelerKinds, missingLabelerInputs, type LabelerEntry } from '../labels/labeler-catalogue.js';
+import { commonOptions, dataOptions, labelerOptions, parseList, trainOptions, type LabelerArgs } from './options.js';
 import { formatDevice } from '../labels/types.js';
-import { llamaArgs, llamaOptions, type LlamaArgs } from './llama-options.js';
 import { createProgress, formatNumber } from './progress.js';
 import { loadDatasetFromArgs, trainingOptionsFromArgs, type TrainArgs } from './shared.js';
 import { parseLabelWeight } from './sampling.js';
 import { heldOutPolicies, type HeldOutPolicy } from '../labels/heldout.js';
 import type { LabelUse } from '../labels/use.js';
 
-export interface RunArgs extends TrainArgs, RuleOptions, LlamaArgs {
+export interface RunArgs extends TrainArgs, LabelerArgs {
   pretrainEpochs?: number;
   candidates?: string;
   n: number;
   labeler: LabelerKind;
-  llmUrl?: string;
-  llmModelName?: string;
   heldOut: HeldOutPolicy;
 }
 
@@ -45,7 +41,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'The DTL-NS pipeline: pretrain, trees, candidates, labels, train with the multi-view sampler, eval under both masks',
   builder: (y: Argv) =>
-    llamaOptions(ruleOptions(commonOptions(trainOptions(dataOptions(y)))))
+    labelerOptions(commonOptions(trainOptions(dataOptions(y))), 'run')
       .option('epochs', { type: 'number', default: undefined, describe: 'Epoch cap of both trainings (default: 60 on synthetic data, a quick demo; else 1000; early stopping applies)' })
       .option('sampler', { type: 'string', default: 'dtlns', describe: 'Negative sampler of the final training' })
       .option('out', { type: 'string', describe: 'Run folder (default runs/<dataset>); a rerun skips the stages that are up to date' })
@@ -53,8 +49,6 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('candidates', { type: 'string', describe: 'Use this candidate file ("user c1 ... cN", original ids) instead of generating one' })
       .option('n', { type: 'number', default: labelDefaults.candidates, describe: 'Candidates per user' })
       .option('labeler', { type: 'string', choices: labelerKinds, default: 'rule', describe: `False-negative labeler: ${labelerKinds.map((kind) => labelerCatalogue[kind].doc).join(', ')} (llama when --llm-model is given)` })
-      .option('llm-url', { type: 'string', describe: 'openai: base URL of an OpenAI-compatible server (with --labeler openai)' })
-      .option('llm-model-name', { type: 'string', describe: 'openai: the model name the server serves' })
       .option('held-out', {
         type: 'string', choices: heldOutPolicies, default: 'keep',
         describe: 'Labels on candidates that are validation/test interactions: keep, impute (at the labeler\'s acceptance rate, seeded: for labels filtered with the ground truth, as the DTL-NS release\'s), or drop',
@@ -117,6 +111,7 @@ export function pipelineOptionsFromArgs(args: RunArgs, datasetName: string): Omi
   const pretrain = { model, layers, dim, lr, batch, l2, evalEvery, patience, optimizer, seed, ks, fresh: args.fresh, epochs: args.pretrainEpochs ?? epochs };
   // --labels FILE (alias --extra-positives) labels the candidates from a file; --llm-model means llama.
   const labelerKind: LabelerKind = args.extraPositives ? 'file' : args.llmModel ? 'llama' : args.labeler;
+  const at = (labelerCatalogue[labelerKind] as LabelerEntry).optionsAt;
   const labelWeight = parseLabelWeight(args.labelWeight);
   return {
     out: args.out ?? `runs/${datasetName.replace(/[^\w.-]+/g, '-')}`,
@@ -128,9 +123,9 @@ export function pipelineOptionsFromArgs(args: RunArgs, datasetName: string): Omi
     },
     candidates: { n: args.n, ...(args.candidates ? { file: args.candidates } : {}) },
     labeler: {
-      kind: labelerKind, ...ruleOptionsFromArgs(args), seed: args.seed,
-      ...(labelerKind === 'llama' ? { llama: { ...llamaArgs(args), threads: args.threads } } : {}),
-      ...(labelerKind === 'openai' ? { openai: { url: args.llmUrl!, modelName: args.llmModelName! } } : {}),
+      // The rule's options whatever the kind, and the codes' seed: the labels stage's fingerprint has always held them.
+      kind: labelerKind, ...labelerFieldsFromArgs(labelerFieldsOf('rule'), args, 'run'), seed: args.seed,
+      ...(at ? { [at]: { ...labelerFieldsFromArgs(labelerFieldsOf(labelerKind), args, 'run'), ...(at === 'llama' ? { threads: args.threads } : {}) } } : {}),
       ...(labelerKind === 'file' ? { file: args.extraPositives! } : {}),
     },
     ...(args.heldOut !== 'keep' ? { heldOut: { policy: args.heldOut, seed: args.seed } } : {}),

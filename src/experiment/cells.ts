@@ -18,6 +18,7 @@ import type { HeldOutReport } from '../labels/heldout.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { labelDefaults, labelUseDefaults } from '../defaults.js';
 import { samplerFieldNames, type SamplerFieldName } from '../sampling/catalogue.js';
+import { labelerCatalogue, labelerFieldSpecs, labelerFieldsOf, labelerMethodKey, type LabelerEntry } from '../labels/labeler-catalogue.js';
 import { hasLabels, readsRuleOptions, usesPaths, usesPrep, type Cell, type ExperimentConfig, type SamplerSettings } from './grid.js';
 import { modelOptions, prepFiles, type PrepFiles } from './prep.js';
 import { fingerprint } from '../pipeline/stages.js';
@@ -132,19 +133,19 @@ function pathFiles(cell: Cell, prep: PrepFiles | undefined): { struct: string; s
   return { struct: prep.pathsStruct, semantic: prep.pathsSemantic };
 }
 
-/** The pipeline's labeler of a cell: its kind and settings, files resolved against the config's folder. */
-function cellLabeler(config: ExperimentConfig, cell: Cell): NonNullable<PipelineOptions['labeler']> {
-  const m = cell.method, dir = dirname(config.file);
-  switch (m.labeler) {
-    case 'file':
-      return { kind: 'file', file: resolve(dir, m.labelFile!) };
-    case 'llama':
-      return { kind: 'llama', llama: { modelPath: resolve(dir, m.llmModel!), ...(m.llmMode ? { mode: m.llmMode } : {}) } };
-    case 'openai':
-      return { kind: 'openai', openai: { url: m.llmUrl!, modelName: m.llmModel! } };
-    default:
-      return { kind: m.labeler, seed: cell.seed, ...labelDefaults.rule, ...(m.theta !== undefined ? { theta: m.theta } : {}) };
-  }
+/** The pipeline's labeler of a cell: its kind and settings, files resolved against the config's folder (exported for the fingerprint test). */
+export function cellLabeler(config: ExperimentConfig, cell: Cell): NonNullable<PipelineOptions['labeler']> {
+  const m = cell.method as unknown as Record<string, unknown>, dir = dirname(config.file), kind = cell.method.labeler;
+  // The options the method sets, by option name, paths resolved against the config's folder.
+  const given = Object.fromEntries(labelerFieldsOf(kind).flatMap((name) => {
+    const key = labelerMethodKey(name);
+    if (key === undefined || m[key] === undefined) return [];
+    return [[name, labelerFieldSpecs[name].kind === 'path' ? resolve(dir, m[key] as string) : m[key]]];
+  }));
+  const at = (labelerCatalogue[kind] as LabelerEntry).optionsAt;
+  if (at) return { kind, [at]: given };
+  // The others (file excepted) have always been given the cell's seed and the rule's defaults: cells' fingerprints hold them.
+  return kind === 'file' ? { kind, ...given } : { kind, seed: cell.seed, ...labelDefaults.rule, ...given };
 }
 
 /** Runs (or resumes) one cell and writes its result.json. */

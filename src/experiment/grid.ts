@@ -6,7 +6,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { samplerCatalogue, samplerFieldNames, samplerFieldSpecs, samplerNames, type SamplerFieldName, type SamplerFieldValues, type SamplerName } from '../sampling/catalogue.js';
-import { labelerCan, labelerCatalogue, labelerKinds, type LabelerKind } from '../labels/labeler-catalogue.js';
+import {
+  labelerCan, labelerFieldNames, labelerFieldSpecs, labelerFieldsOf, labelerKinds, labelerMethodKey, type LabelerFieldName, type LabelerKind,
+} from '../labels/labeler-catalogue.js';
 import { syntheticPresetNames } from '../data/synthetic.js';
 import type { TrainOptions } from '../train/train.js';
 import { spectralScalings } from '../trees/options.js';
@@ -264,33 +266,54 @@ interface MethodDefaults {
   candidates: InputSource;
 }
 
+/** The labeler options an experiment config sets in a labeler object, by config key (the first field with the key: llmModel is llama's file and openai's model name). */
+const configLabelerFields: [string, LabelerFieldName][] = [];
+for (const name of labelerFieldNames) {
+  const key = labelerFieldSpecs[name].config;
+  if (key !== undefined && !configLabelerFields.some(([k]) => k === key)) configLabelerFields.push([key, name]);
+}
+
+/** The labeler options an experiment config sets on the method itself (methods[].theta). */
+const methodLabelerFields = labelerFieldNames.filter((name) => labelerFieldSpecs[name].method !== undefined && labelerFieldSpecs[name].config === undefined);
+
+/** A config check of a labeler option, from its field. */
+function labelerFieldCheck(name: LabelerFieldName, c: ReturnType<typeof checkers>): Check {
+  const spec = labelerFieldSpecs[name];
+  if (spec.kind === 'choice') return c.oneOf(spec.choices!);
+  if (spec.kind === 'integer') return c.integer(spec.min ?? 0, spec.max ?? Number.MAX_SAFE_INTEGER);
+  if (spec.kind === 'number') return c.number(spec.min ?? -Infinity, spec.max ?? Infinity);
+  if (spec.kind === 'boolean') return c.boolean;
+  return c.string;
+}
+
 /**
  * A method's labeler as the config writes it: a name, or an object: {"file": PATH, "heldOut"},
  * {"kind": "llama", "llmModel": PATH, "mode"}, {"kind": "openai", "llmUrl", "llmModel"}, or
- * {"kind": <name>, "heldOut"}; flattened into the method's fields.
+ * {"kind": <name>, "heldOut"}; flattened into the method's fields. The keys are the labeler
+ * catalogue's `config` keys.
  */
 function readLabeler(value: unknown, field: string, dir: string, c: ReturnType<typeof checkers>): Partial<MethodSpec> {
   if (typeof value === 'string') return { labeler: c.oneOf(experimentLabelers)(value, field) as ExperimentLabeler };
   const o = c.object(value, field, {
-    kind: c.oneOf(experimentLabelers), file: c.string, llmModel: c.string, mode: c.oneOf(['score', 'generate']), llmUrl: c.string,
+    kind: c.oneOf(experimentLabelers), ...Object.fromEntries(configLabelerFields.map(([key, name]) => [key, labelerFieldCheck(name, c)])),
     heldOut: c.oneOf(heldOutPolicies),
   });
   const kind = (o.kind ?? (o.file !== undefined ? 'file' : c.fail(`${field}.kind`, 'is required (or give "file")'))) as ExperimentLabeler;
-  for (const { config: key } of labelerCatalogue[kind].needs) if (o[key] === undefined) c.fail(`${field}.${key}`, `is required with labeler ${kind}`);
-  for (const key of ['file', 'llmModel', 'mode', 'llmUrl']) {
-    if (o[key] !== undefined && !(labelerCatalogue[kind].configFields as readonly string[]).includes(key)) c.fail(`${field}.${key}`, `does not apply to labeler ${kind}`);
+  const own = labelerFieldsOf(kind).filter((name) => labelerFieldSpecs[name].config !== undefined);
+  for (const name of own) if (labelerFieldSpecs[name].required && o[labelerFieldSpecs[name].config!] === undefined) c.fail(`${field}.${labelerFieldSpecs[name].config!}`, `is required with labeler ${kind}`);
+  for (const [key] of configLabelerFields) {
+    if (o[key] !== undefined && !own.some((name) => labelerFieldSpecs[name].config === key)) c.fail(`${field}.${key}`, `does not apply to labeler ${kind}`);
   }
-  for (const key of ['file', ...(kind === 'llama' ? ['llmModel'] : [])]) {
-    if (o[key] === undefined) continue;
+  for (const name of own) {
+    const key = labelerFieldSpecs[name].config!;
+    if (labelerFieldSpecs[name].kind !== 'path' || o[key] === undefined) continue;
     const path = resolve(dir, o[key] as string);
     if (!existsSync(path)) c.fail(`${field}.${key}`, `"${o[key] as string}" resolves to ${path}, which does not exist`);
   }
+  // Each option under its MethodSpec key (file -> labelFile, mode -> llmMode), in catalogue order.
   return {
     labeler: kind,
-    ...(o.file !== undefined ? { labelFile: o.file as string } : {}),
-    ...(o.llmModel !== undefined ? { llmModel: o.llmModel as string } : {}),
-    ...(o.mode !== undefined ? { llmMode: o.mode as 'score' | 'generate' } : {}),
-    ...(o.llmUrl !== undefined ? { llmUrl: o.llmUrl as string } : {}),
+    ...Object.fromEntries(configLabelerFields.flatMap(([key, name]) => (o[key] === undefined ? [] : [[labelerMethodKey(name)!, o[key]]]))),
     ...(o.heldOut !== undefined ? { heldOut: o.heldOut as HeldOutPolicy } : {}),
   };
 }
@@ -303,8 +326,7 @@ function readMethod(entry: Record<string, unknown>, field: string, defaults: Met
     }
   }
   if (entry.labelWeight !== undefined && method.labelUse !== 'weighted') c.fail(`${field}.labelWeight`, 'applies to labelUse "weighted" only');
-  const flat: Record<string, unknown> = { ...method, file: method.labelFile };
-  const incomplete = labelerCatalogue[method.labeler].needs.some((n) => flat[n.config] === undefined);
+  const incomplete = labelerFieldsOf(method.labeler).some((name) => labelerFieldSpecs[name].required && (method as unknown as Record<string, unknown>)[labelerMethodKey(name)!] === undefined);
   if (incomplete) {
     c.fail(`${field}.labeler`, `${method.labeler} is given as an object: {"file": PATH}, {"kind": "llama", "llmModel": PATH.gguf, "mode": "score"} or {"kind": "openai", "llmUrl": URL, "llmModel": NAME}`);
   }
@@ -312,8 +334,10 @@ function readMethod(entry: Record<string, unknown>, field: string, defaults: Met
     c.fail(`${field}.paths`, `only the dtlns sampler and the labelers read paths; ${method.name} uses neither`);
   }
   if (entry.candidates !== undefined && !hasLabels(method)) c.fail(`${field}.candidates`, `only a method with a labeler reads candidates; ${method.name} has none`);
-  if (entry.theta !== undefined && !readsRuleOptions(method)) {
-    c.fail(`${field}.theta`, 'only the rule labeler and the code controls (which feed it) have a threshold');
+  for (const name of methodLabelerFields) {
+    if (entry[name] !== undefined && !labelerFieldsOf(method.labeler).includes(name)) {
+      c.fail(`${field}.${name}`, `only the labelers ${labelerKinds.filter((kind) => labelerFieldsOf(kind).includes(name)).join(', ')} read ${name}`);
+    }
   }
   // A labelled method runs the pipeline, whose trees stage wants two path files even when nothing reads them.
   if (usesPaths(method) || hasLabels(method)) method.paths ??= defaults.paths;
@@ -328,7 +352,7 @@ function readMethods(raw: Record<string, unknown>, dir: string, c: ReturnType<ty
   };
   const methodFields: Record<string, Check> = {
     name: c.name, sampler: c.oneOf(samplerNames), labeler: (v) => v, paths: c.oneOf(inputSources),
-    candidates: c.oneOf(inputSources), theta: c.number(0, 1), labelUse: c.oneOf(labelUses),
+    candidates: c.oneOf(inputSources), ...Object.fromEntries(methodLabelerFields.map((name) => [name, labelerFieldCheck(name, c)])), labelUse: c.oneOf(labelUses),
     labelWeight: (v, field) => (v === 'confidence' ? v : c.number(0, 1, true)(v, field)), ...samplerFields(c),
   };
   let methods: MethodSpec[];

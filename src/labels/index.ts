@@ -3,7 +3,7 @@ export type { Candidates, Label, LabelRecord, LabelResult, Labeler, LabelerDevic
 export { labelValues, formatDevice } from './types.js';
 export { generateCandidates, writeCandidates, readCandidates, candidateUsers, type CandidateOptions } from './candidates.js';
 export { labelCandidates, labelFingerprint, labelMetaFile, parseShard, type LabelJobOptions, type LabelJobSummary, type LabelProgress, type Shard } from './label.js';
-export { labelerCatalogue, type LabelerEntry, type LabelerCapabilities } from './labeler-catalogue.js';
+export { labelerCatalogue, labelerFieldSpecs, type LabelerEntry, type LabelerFieldSpec, type LabelerCapabilities } from './labeler-catalogue.js';
 export { createLabeler, labelerKinds, codeControlInnerKinds, type LabelerKind, type LabelerSpec, type CodeControlInner } from './labelers.js';
 export {
   createRuleLabeler, createTopNLabeler, createNoneLabeler, createCodeControlLabeler, ruleEvidence, resolveRuleOptions, codeControls, ruleViews,

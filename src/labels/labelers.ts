@@ -30,7 +30,8 @@ export interface LabelerSpec extends Partial<RuleOptions> {
 const operational = new Set(['threads', 'sequences', 'gpuLayers', 'gpu', 'concurrency', 'timeoutMs', 'retries', 'retryBaseMs',
   'maxRetryWaitMs', 'maxRetryTotalMs', 'maxResponseBytes', 'apiKey']);
 
-function labelSettings(spec: LabelerSpec): Record<string, unknown> {
+/** What decides a labeler's labels, for the label store's fingerprint (exported for the test that pins it). */
+export function labelSettings(spec: LabelerSpec): Record<string, unknown> {
   const keep = (o: object | undefined) => o && Object.fromEntries(Object.entries(o).filter(([k, v]) => !operational.has(k) && typeof v !== 'function'));
   const items = spec.items && createHash('sha256').update(JSON.stringify([spec.items.itemIds, spec.items.structural, spec.items.semantic], (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Int32Array) : v))).digest('hex');
   return {

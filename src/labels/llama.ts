@@ -26,6 +26,7 @@
 import { basename } from 'node:path';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token, TokenBias } from 'node-llama-cpp';
 import { defaultThreads, labelDefaults } from '../defaults.js';
+import { labelerFieldSpecs, llamaGpuChoices } from './labeler-catalogue.js';
 import { MissingDependencyError } from '../util/optional.js';
 import { validateGguf } from './gguf.js';
 import { PromptRenderer } from './llamaPrompt.js';
@@ -33,8 +34,8 @@ import { parseAnswer, type PromptItems } from './prompt.js';
 import { emptyStats, type Label, type Labeler, type LabelerDevice, type LabelerStats, type LabelResult } from './types.js';
 
 export type LlamaMode = 'score' | 'generate';
-export type LlamaGpu = typeof labelDefaults.gpu;
-export const llamaGpuChoices: readonly LlamaGpu[] = ['auto', 'cuda', 'vulkan', 'metal', 'cpu'];
+export { llamaGpuChoices };
+export type LlamaGpu = (typeof llamaGpuChoices)[number];
 
 export interface LlamaLabelerOptions {
   /** A GGUF model file. */
@@ -160,6 +161,9 @@ function checkOptions(o: LlamaLabelerOptions): Required<Omit<LlamaLabelerOptions
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new RangeError(`Expected an integer >= ${min} for ${name} but received ${String(value)}`);
     return value;
   };
+  // Defaults and bounds from the labeler catalogue's llama fields.
+  const integerField = (name: 'sequences' | 'contextSize' | 'maxPrefixTokens' | 'maxAnswerTokens'): number =>
+    integer(o[name] ?? labelDefaults[name], name, labelerFieldSpecs[name].min!);
   const gpu = o.gpu ?? labelDefaults.gpu;
   if (!llamaGpuChoices.includes(gpu)) throw new RangeError(`Expected one of ${llamaGpuChoices.join(', ')} for gpu but received ${String(gpu)}`);
   const gpuLayers = o.gpuLayers ?? labelDefaults.gpuLayers;
@@ -168,11 +172,11 @@ function checkOptions(o: LlamaLabelerOptions): Required<Omit<LlamaLabelerOptions
   return {
     mode, threshold, gpu, gpuLayers,
     threads: integer(o.threads ?? defaultThreads(), 'threads', 1),
-    sequences: integer(o.sequences ?? labelDefaults.sequences, 'sequences', 1),
-    contextSize: integer(o.contextSize ?? labelDefaults.contextSize, 'contextSize', 256),
-    maxPrefixTokens: integer(o.maxPrefixTokens ?? labelDefaults.maxPrefixTokens, 'maxPrefixTokens', 1),
+    sequences: integerField('sequences'),
+    contextSize: integerField('contextSize'),
+    maxPrefixTokens: integerField('maxPrefixTokens'),
     prefixReuse: checkBoolean(o.prefixReuse ?? labelDefaults.prefixReuse, 'prefixReuse'),
-    maxAnswerTokens: integer(o.maxAnswerTokens ?? labelDefaults.maxAnswerTokens, 'maxAnswerTokens', 1),
+    maxAnswerTokens: integerField('maxAnswerTokens'),
   };
 }
 

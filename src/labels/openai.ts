@@ -12,6 +12,7 @@
  * then recorded as unparsed.
  */
 import { labelDefaults } from '../defaults.js';
+import { labelerFieldSpecs } from './labeler-catalogue.js';
 import { historyText, keepLastFitting, parseAnswer, systemPrompt, userMessage, type PromptItems } from './prompt.js';
 import { emptyStats, type Labeler, type LabelerStats, type LabelResult } from './types.js';
 
@@ -72,19 +73,23 @@ function integerOption(value: number, name: string, min: number): number {
   return value;
 }
 
+type OpenAiIntegerField = 'concurrency' | 'timeoutMs' | 'retries' | 'retryBaseMs' | 'maxRetryWaitMs' | 'maxRetryTotalMs' | 'maxResponseBytes' | 'maxPromptTokens' | 'maxAnswerTokens';
+
 export function createOpenAiLabeler(options: OpenAiLabelerOptions): Labeler {
   if (typeof options.url !== 'string' || !/^https?:\/\//.test(options.url)) throw new RangeError(`Expected an http(s) URL for url but received ${String(options.url)}`);
   if (typeof options.modelName !== 'string' || options.modelName.length === 0) throw new TypeError(`Expected a model name for modelName but received ${String(options.modelName)}`);
   const endpoint = /\/chat\/completions\/?$/.test(options.url) ? options.url : `${options.url.replace(/\/+$/, '')}/chat/completions`;
-  const concurrency = integerOption(options.concurrency ?? labelDefaults.concurrency, 'concurrency', 1);
-  const timeoutMs = integerOption(options.timeoutMs ?? labelDefaults.timeoutMs, 'timeoutMs', 1);
-  const retries = integerOption(options.retries ?? labelDefaults.retries, 'retries', 0);
-  const retryBaseMs = integerOption(options.retryBaseMs ?? labelDefaults.retryBaseMs, 'retryBaseMs', 0);
-  const maxRetryWaitMs = integerOption(options.maxRetryWaitMs ?? labelDefaults.maxRetryWaitMs, 'maxRetryWaitMs', 0);
-  const maxRetryTotalMs = integerOption(options.maxRetryTotalMs ?? labelDefaults.maxRetryTotalMs, 'maxRetryTotalMs', 0);
-  const maxResponseBytes = integerOption(options.maxResponseBytes ?? labelDefaults.maxResponseBytes, 'maxResponseBytes', 1);
-  const maxPromptTokens = integerOption(options.maxPromptTokens ?? labelDefaults.maxPromptTokens, 'maxPromptTokens', 1);
-  const maxAnswerTokens = integerOption(options.maxAnswerTokens ?? labelDefaults.maxAnswerTokens, 'maxAnswerTokens', 1);
+  // Defaults and bounds from the labeler catalogue's openai fields.
+  const integerField = (name: OpenAiIntegerField): number => integerOption(options[name] ?? labelDefaults[name], name, labelerFieldSpecs[name].min!);
+  const concurrency = integerField('concurrency');
+  const timeoutMs = integerField('timeoutMs');
+  const retries = integerField('retries');
+  const retryBaseMs = integerField('retryBaseMs');
+  const maxRetryWaitMs = integerField('maxRetryWaitMs');
+  const maxRetryTotalMs = integerField('maxRetryTotalMs');
+  const maxResponseBytes = integerField('maxResponseBytes');
+  const maxPromptTokens = integerField('maxPromptTokens');
+  const maxAnswerTokens = integerField('maxAnswerTokens');
   const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY;
   const items = options.items;
   const limiter = new Limiter(concurrency);

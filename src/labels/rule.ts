@@ -4,14 +4,14 @@
  * `random-codes` and `shuffled-codes` (another labeler fed meaningless paths, see labeler-paths.ts).
  */
 import { labelDefaults } from '../defaults.js';
-import { expectInteger, expectNumber, expectOneOf } from '../data/validate.js';
+import { expectOneOf } from '../data/validate.js';
 import { prefixSimilarityReference as prefixSimilarity } from '../trees/prefix.js';
 import { checkPathCodes, permutePaths, randomPaths, type PathCodes } from './labeler-paths.js';
 import type { PromptItems } from './prompt.js';
 import type { Labeler, LabelResult } from './types.js';
-import { codeControls, type CodeControl } from './labeler-catalogue.js';
+import { checkLabelerField, codeControls, labelerFieldsOf, ruleViews, type CodeControl } from './labeler-catalogue.js';
 
-export const ruleViews = ['sum', 'both', 'either'] as const;
+export { ruleViews };
 export type RuleView = (typeof ruleViews)[number];
 
 export interface RuleOptions {
@@ -29,23 +29,12 @@ export interface RuleOptions {
   cap: number;
 }
 
-/**
- * The rule's options, declared once: the CLI flags, the checks and the docs derive from here
- * (defaults in labelDefaults.rule).
- */
-export const ruleOptionCatalogue = {
-  theta: { describe: 'rule: path similarity (LCP / min(len)) at which a history item supports a candidate', check: (v: unknown, name: string) => expectNumber(v, name, 0, 1) },
-  views: { describe: 'rule: sum (each tree\'s supporting history items, added), both (items reaching theta in both trees) or either (in at least one)', choices: ruleViews, check: (v: unknown, name: string) => expectOneOf(v, name, ruleViews) },
-  minSupport: { describe: 'rule: support (counted as --views says) a positive needs', check: (v: unknown, name: string) => expectInteger(v, name, 1) },
-  cap: { describe: 'rule: most positives per user, best supported first (0: no cap)', check: (v: unknown, name: string) => expectInteger(v, name, 0) },
-} satisfies Record<keyof RuleOptions, { describe: string; choices?: readonly string[]; check: (v: unknown, name: string) => unknown }>;
-
 /** Options with defaults filled in, each checked (a RangeError/TypeError names the option). */
 export function resolveRuleOptions(options: Partial<RuleOptions> = {}): RuleOptions {
   const out = { ...labelDefaults.rule } as RuleOptions;
-  for (const key of Object.keys(ruleOptionCatalogue) as (keyof RuleOptions)[]) {
+  for (const key of labelerFieldsOf('rule') as (keyof RuleOptions)[]) {
     const value = options[key];
-    if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = ruleOptionCatalogue[key].check(value, key);
+    if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = checkLabelerField(key, value);
   }
   return out;
 }

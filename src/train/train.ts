@@ -10,7 +10,7 @@ import type { Csr, Dataset } from '../data/types.js';
 import { expectDataset, expectOptions, show } from '../data/validate.js';
 import { checkKs, evaluateEmbeddings } from '../eval/evaluate.js';
 import { callNative, native } from '../native.js';
-import { defaultThreads, evalDefaults, trainDefaults } from '../defaults.js';
+import { adamDefaults, defaultThreads, evalDefaults, trainDefaults } from '../defaults.js';
 import { initModel, loadState, saveState, type ModelState } from '../model/state.js';
 import { writeNpy } from '../model/npy.js';
 import type { Metrics } from '../eval/metrics.js';
@@ -273,7 +273,7 @@ async function trainRun(dataset: Dataset, options: TrainOptions): Promise<TrainR
       stats = await callNative(() =>
         native.trainEpoch({
           ...state, model: o.model, layers: o.layers, trainIndptr: positives.indptr, trainIndices: positives.indices,
-          optimizer: o.optimizer, lr: o.lr, beta1: trainDefaults.beta1, beta2: trainDefaults.beta2, eps: trainDefaults.eps,
+          optimizer: o.optimizer, lr: o.lr, ...adamDefaults,
           l2: o.l2, batch: o.batch, seed: epochSeed(o.seed, epoch), threads: o.threads, ...samplerFields(sampler), ...labelArrays,
         }),
       );

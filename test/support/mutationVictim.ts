@@ -10,6 +10,7 @@ import { native } from '../../src/native.js';
 import { packPaths } from '../../src/trees/path-codes.js';
 import { randomGraph, randomState } from './training.js';
 import { randomDraws, randomPaths } from './sampling.js';
+import { adamDefaults } from '../../src/defaults.js';
 
 type Options = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ const paths = () => {
 };
 const train = (model: 'mf' | 'lightgcn', layers: number) => ({
   ...randomState(graph(), dim, 5, true), model, layers, trainIndptr: graph().trainIndptr.slice(),
-  trainIndices: graph().trainIndices.slice(), optimizer: 'adam', lr: 1e-3, l2: 1e-4, threads,
+  trainIndices: graph().trainIndices.slice(), optimizer: 'adam', lr: 1e-3, ...adamDefaults, l2: 1e-4, threads,
 });
 const n = 512;
 const draws = (negs: number, layers: number, topK: number) => randomDraws(graph(), n, 1, negs, layers, topK, 9);
