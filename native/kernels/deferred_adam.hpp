@@ -79,7 +79,7 @@ class DeferredAdam {
   // Adam step step() + 1: rows[k] (distinct) takes the gradient grad[k] plus
   // l2Weights[k] (0 when null) times its parameters at step(), every other
   // row a zero gradient (deferred). caughtUp: the compact tables readCaughtUp
-  // filled for these rows (used up: they end holding the new rows), or null
+  // filled for these rows (read only: the new rows go straight to the model), or null
   // (then rows not caught up are caught up in place first).
   bool update(const std::vector<uint32_t>& rows, const float* const* grad, const float* l2Weights,
               const RowView* caughtUp, int threads);
@@ -115,11 +115,11 @@ class DeferredAdam {
   CatchUpSeries deriveSeries(uint32_t gap, const double* sPos, const double* sNeg) const;
   RowView row(uint32_t r) const;
   // Writes row r's p, m, v at step() to `out` (the row itself, or a copy); last_ is the caller's.
-  float catchUpRow(uint32_t r, const RowView& out) const;
-  float mixedRow(const float* p, const float* m, const float* v, const RowView& out, const CatchUpSeries& s,
+  uint32_t catchUpRow(uint32_t r, const RowView& out) const;
+  uint32_t mixedRow(const float* p, const float* m, const float* v, const RowView& out, const CatchUpSeries& s,
                  uint32_t last, uint32_t gap) const;
   double stepwiseDelta(uint32_t last, uint32_t gap, float m, float v) const;
-  void prefetchParams(uint32_t r) const;
+  void prefetchParams(uint32_t r, bool forWrite) const;
   template <class Prefetch, class F>
   bool forRows(const std::vector<uint32_t>* rows, int threads, Prefetch&& prefetch, F&& f);
 };
