@@ -19,9 +19,6 @@ constexpr double kWindowTolerance = 0x1p-36;  // the dropped steps, relative to 
 constexpr size_t kMaxWindow = 1024;
 constexpr size_t kPrefetchRows = 8;
 constexpr size_t kMixedChunk = 64;  // elements of a mixed row handled at once
-// After this many steps every row is caught up and the per-step tables start
-// over: they stay small however many steps one call takes (batch 1).
-constexpr uint32_t kRestartSteps = 8192;
 
 // Each series converges at least this fast where it is used: ratio^kTerms = kSeriesTolerance.
 const double kRatio = std::pow(kSeriesTolerance, 1.0 / CatchUpSeries::kTerms);
@@ -376,8 +373,7 @@ bool DeferredAdam::update(const std::vector<uint32_t>& rows, const float* const*
       }
     }
   }
-  advance();
-  const AdamStep a(c_, step());
+  const AdamStep a = beginStep();
   const size_t dim = params_.dim;
   const bool updatedFinite = forRows(
       &rows, threads,
@@ -386,16 +382,25 @@ bool DeferredAdam::update(const std::vector<uint32_t>& rows, const float* const*
         prefetchRow(grad[k], dim, false);
       },
       [&](size_t k, uint32_t r) {
-        last_[r] = now_;
         const float w = l2Weights ? l2Weights[k] : 0.f;
-        const RowView target = row(r);
-        if (!caughtUp) return adamRowWithL2(target, target, grad[k], w, dim, a);
-        // From the caught-up copy straight over the row: the row is written once and not read.
-        const RowView copy{caughtUp->p + k * dim, caughtUp->m + k * dim, caughtUp->v + k * dim};
-        return adamRowWithL2(copy, target, grad[k], w, dim, a);
+        if (!caughtUp) return updateRow(r, row(r), grad[k], w, a);
+        return updateRow(r, RowView{caughtUp->p + k * dim, caughtUp->m + k * dim, caughtUp->v + k * dim}, grad[k], w, a);
       });
-  const bool restartFinite = now_ < kRestartSteps || restart(threads);
+  const bool restartFinite = endStep(threads);
   return caughtUpFinite && updatedFinite && restartFinite;
+}
+
+AdamStep DeferredAdam::beginStep() {
+  advance();
+  return AdamStep(c_, step());
+}
+
+// From the caught-up copy (or the row itself) straight over the row: the row
+// is written once, and read only when it is its own copy.
+uint32_t DeferredAdam::updateRow(uint32_t r, const RowView& caughtUp, const float* grad, float l2Weight,
+                                 const AdamStep& a) {
+  last_[r] = now_;
+  return adamRowWithL2(caughtUp, row(r), grad, l2Weight, params_.dim, a);
 }
 
 bool DeferredAdam::restart(int threads) {
