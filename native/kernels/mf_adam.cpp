@@ -203,7 +203,14 @@ MfAdamTrainer::Outcome MfAdamTrainer::trainPipelined(size_t n, Loss& loss) {
     accumulateRange(begin, std::min(n, begin + kChunkSamples), [](uint32_t) { return true; });
     for (; next < chunkStart_[c]; ++next) {
       const uint32_t s = byLastUse_[next];
-      if (next + kPrefetchRows < chunkStart_[c]) adam_.prefetchParams(rows_[byLastUse_[next + kPrefetchRows]], true);
+      if (next + kPrefetchRows < chunkStart_[c]) {
+        const uint32_t ahead = byLastUse_[next + kPrefetchRows];
+        adam_.prefetchParams(rows_[ahead], true);
+        const RowView& copy = slotRows_[ahead];
+        prefetchRow(copy.p, dim, false);
+        prefetchRow(copy.m, dim, false);
+        prefetchRow(copy.v, dim, false);
+      }
       nonFinite |= adam_.updateRow(rows_[s], slotRows_[s], grad_.data() + size_t(s) * dim,
                                    regScale * float(occurrences_[s]), a);
     }
