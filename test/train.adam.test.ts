@@ -211,6 +211,31 @@ test('deferred mf adam is identical at 1 and 2 threads and over repeats', async 
   assertStatesEqual(runs[1], runs[2], 'repeat at 2 threads');
 });
 
+/**
+ * The reference for the order of the MF Adam step: more threads run it phase
+ * by phase over the whole batch, one thread a chunk of samples at a time with
+ * the rows updated at the step before read in place (kernels/mf_adam.hpp).
+ * The arithmetic and the order of every sum are the same, so the tables must
+ * agree bit for bit. Spread moments reach every catch-up branch; batch 1 makes
+ * most rows current in place, 16 and 256 span one and several chunks.
+ */
+for (const batch of [1, 16, 256]) {
+  test(`deferred mf adam: one thread's chunked order gives the phase order's tables bit for bit (batch ${batch})`, async () => {
+    const start = spreadState(batch === 1 ? 0 : 5000, 30 + batch);
+    const runs: ModelState[] = [];
+    for (const threads of [1, 2]) {
+      const state = cloneState(start);
+      for (let epoch = 0; epoch < 2; epoch++) {
+        const s = await native.trainEpoch(epochOptions(state, threads, batch, epoch + 1));
+        state.step = s.step;
+      }
+      runs.push(state);
+    }
+    assert.equal(runs[0].step, runs[1].step);
+    assertStatesEqual(runs[0], runs[1], `batch ${batch}: 1 thread vs 2`);
+  });
+}
+
 test('betas the closed form does not cover run the every-row path', async () => {
   const start = spreadState(0, 9);
   const a = cloneState(start), b = cloneState(start);

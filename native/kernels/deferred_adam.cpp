@@ -3,12 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
-
-#if defined(__AVX__)
-#include <immintrin.h>
-#endif
 
 #include "kernels/memory.hpp"
 #include "kernels/parallel.hpp"
@@ -22,9 +19,6 @@ constexpr double kWindowTolerance = 0x1p-36;  // the dropped steps, relative to 
 constexpr size_t kMaxWindow = 1024;
 constexpr size_t kPrefetchRows = 8;
 constexpr size_t kMixedChunk = 64;  // elements of a mixed row handled at once
-// After this many steps every row is caught up and the per-step tables start
-// over: they stay small however many steps one call takes (batch 1).
-constexpr uint32_t kRestartSteps = 8192;
 
 // Each series converges at least this fast where it is used: ratio^kTerms = kSeriesTolerance.
 const double kRatio = std::pow(kSeriesTolerance, 1.0 / CatchUpSeries::kTerms);
@@ -48,6 +42,17 @@ double settledSpread(const OptimizerConfig& c, size_t window) {
   return (1 - low) / (1 + low);
 }
 
+// A row's finiteness witness: the OR of nonFinite(x) over its new values, 0
+// exactly when all are finite. x * 0 is +-0 for a finite x and NaN otherwise;
+// integer ORs combine the vector lanes in a few steps, where the float sum
+// kept before took one dependent add per lane on every row.
+inline uint32_t nonFinite(float x) {
+  const float zero = x * 0.f;
+  uint32_t bits;
+  std::memcpy(&bits, &zero, sizeof bits);
+  return bits & 0x7fffffffu;
+}
+
 // c[0] + c[1] x + ... + c[kN-1] x^(kN-1), unrolled so that rows vectorize.
 template <int kN>
 inline float polynomial(const float* c, float x) {
@@ -60,7 +65,7 @@ inline float polynomial(const float* c, float x) {
 // One row's catch-up reads its p, m, v and writes their values at the target
 // step to `out`: the row itself (in place) or a copy.
 template <int kN>
-inline float zSeriesRow(const float* p, const float* m, const float* v, const RowView& out, size_t dim,
+inline uint32_t zSeriesRow(const float* p, const float* m, const float* v, const RowView& out, size_t dim,
                         const CatchUpSeries& s, float eps, float mDecay, float vDecay) {
   const float c = s.center;
   float e[kN];
@@ -68,8 +73,8 @@ inline float zSeriesRow(const float* p, const float* m, const float* v, const Ro
   float* op = out.p;  // locals: stores through them cannot change where they point
   float* om = out.m;
   float* ov = out.v;
-  float witness = 0.f;
-#pragma omp simd reduction(+ : witness)
+  uint32_t witness = 0;
+#pragma omp simd reduction(| : witness)
   for (size_t d = 0; d < dim; ++d) {
     const float w = c * std::sqrt(v[d]);
     const float rcp = 1.f / (eps + w);
@@ -78,12 +83,12 @@ inline float zSeriesRow(const float* p, const float* m, const float* v, const Ro
     om[d] = m[d] * mDecay;
     ov[d] = v[d] * vDecay;
     op[d] = pd;
-    witness += pd * 0.f;
+    witness |= nonFinite(pd);
   }
   return witness;
 }
 
-inline float zSeriesRow(const float* p, const float* m, const float* v, const RowView& out, size_t dim,
+inline uint32_t zSeriesRow(const float* p, const float* m, const float* v, const RowView& out, size_t dim,
                         const CatchUpSeries& s, float eps, float mDecay, float vDecay) {
   switch (s.zTerms / 4) {
     case 1: return zSeriesRow<4>(p, m, v, out, dim, s, eps, mDecay, vDecay);
@@ -93,7 +98,7 @@ inline float zSeriesRow(const float* p, const float* m, const float* v, const Ro
   }
 }
 
-inline float xSeriesRow(const float* p, const float* m, const float* v, const RowView& out, size_t dim,
+inline uint32_t xSeriesRow(const float* p, const float* m, const float* v, const RowView& out, size_t dim,
                         const CatchUpSeries& s, float eps, float mDecay, float vDecay) {
   constexpr int kN = CatchUpSeries::kTerms;
   float h[kN];
@@ -101,8 +106,8 @@ inline float xSeriesRow(const float* p, const float* m, const float* v, const Ro
   float* op = out.p;
   float* om = out.m;
   float* ov = out.v;
-  float witness = 0.f;
-#pragma omp simd reduction(+ : witness)
+  uint32_t witness = 0;
+#pragma omp simd reduction(| : witness)
   for (size_t d = 0; d < dim; ++d) {
     const float inv = 1.f / std::sqrt(v[d]);
     const float y = eps * inv;
@@ -110,43 +115,33 @@ inline float xSeriesRow(const float* p, const float* m, const float* v, const Ro
     om[d] = m[d] * mDecay;
     ov[d] = v[d] * vDecay;
     op[d] = pd;
-    witness += pd * 0.f;
+    witness |= nonFinite(pd);
   }
   return witness;
 }
 
-// Adam in place on a row (p, m, v) with the gradient g + w p (an L2 term).
-inline float adamRowWithL2(const RowView& row, const float* g, float w, size_t dim, const AdamStep& a) {
-  float* __restrict p = row.p;
-  float* __restrict m = row.m;
-  float* __restrict v = row.v;
-  float witness = 0.f;
-#pragma omp simd reduction(+ : witness)
+// Adam on a row (p, m, v) with the gradient g + w p (an L2 term), read from
+// `in` and written to `out` (the same row, or the model's row for a copy).
+inline uint32_t adamRowWithL2(const RowView& in, const RowView& out, const float* g, float w, size_t dim,
+                              const AdamStep& a) {
+  const float* p = in.p;
+  const float* m = in.m;
+  const float* v = in.v;
+  float* op = out.p;  // locals: stores through them cannot change where they point
+  float* om = out.m;
+  float* ov = out.v;
+  uint32_t witness = 0;
+#pragma omp simd reduction(| : witness)
   for (size_t d = 0; d < dim; ++d) {
     const float e = p[d];
-    p[d] = adamCoordinate(e, m[d], v[d], g[d] + w * e, a);
-    witness += p[d] * 0.f;
+    float md = m[d], vd = v[d];
+    const float pd = adamCoordinate(e, md, vd, g[d] + w * e, a);
+    om[d] = md;
+    ov[d] = vd;
+    op[d] = pd;
+    witness |= nonFinite(pd);
   }
   return witness;
-}
-
-// dst[0, n) = src[0, n) with non-temporal stores where they fit: the rows are
-// written whole and not read again soon, so this skips reading them first.
-inline void streamCopy(float* dst, const float* src, size_t n) {
-#if defined(__AVX__)
-  if ((reinterpret_cast<uintptr_t>(dst) & 31) == 0 && n % 8 == 0) {
-    for (size_t i = 0; i < n; i += 8) _mm256_stream_ps(dst + i, _mm256_loadu_ps(src + i));
-    return;
-  }
-#endif
-  std::copy(src, src + n, dst);
-}
-
-// Orders the non-temporal stores before whatever reads the rows next.
-inline void streamFence() {
-#if defined(__AVX__)
-  _mm_sfence();
-#endif
 }
 
 }  // namespace
@@ -249,7 +244,7 @@ double DeferredAdam::stepwiseDelta(uint32_t last, uint32_t gap, float m, float v
 
 // A row whose elements need different series: both series in vector form,
 // the uncovered elements step by step.
-float DeferredAdam::mixedRow(const float* p, const float* m, const float* v, const RowView& out,
+uint32_t DeferredAdam::mixedRow(const float* p, const float* m, const float* v, const RowView& out,
                              const CatchUpSeries& s, uint32_t last, uint32_t gap) const {
   constexpr int terms = kTerms;
   const float eps = c_.eps, c = s.center, vZMax = s.vZMax, vXMin = s.vXMin;
@@ -257,7 +252,7 @@ float DeferredAdam::mixedRow(const float* p, const float* m, const float* v, con
   float* op = out.p;
   float* om = out.m;
   float* ov = out.v;
-  float witness = 0.f;
+  uint32_t witness = 0;
   float delta[kMixedChunk];
   for (size_t begin = 0; begin < params_.dim; begin += kMixedChunk) {
     const size_t n = std::min(kMixedChunk, params_.dim - begin);
@@ -276,13 +271,13 @@ float DeferredAdam::mixedRow(const float* p, const float* m, const float* v, con
     }
     for (size_t d = 0; d < n; ++d)
       if (vc[d] > vZMax && vc[d] < vXMin) delta[d] = float(stepwiseDelta(last, gap, mc[d], vc[d]));
-#pragma omp simd reduction(+ : witness)
+#pragma omp simd reduction(| : witness)
     for (size_t d = 0; d < n; ++d) {
       const float pd = pc[d] - delta[d];
       om[begin + d] = mc[d] * mDecay;
       ov[begin + d] = vc[d] * vDecay;
       op[begin + d] = pd;
-      witness += pd * 0.f;
+      witness |= nonFinite(pd);
     }
   }
   return witness;
@@ -294,7 +289,7 @@ RowView DeferredAdam::row(uint32_t r) const {
   return RowView{t.p + o, t.m + o, t.v + o};
 }
 
-float DeferredAdam::catchUpRow(uint32_t r, const RowView& out) const {
+uint32_t DeferredAdam::catchUpRow(uint32_t r, const RowView& out) const {
   const uint32_t last = last_[r];
   const uint32_t gap = now_ - last;
   const RowView in = row(r);
@@ -305,7 +300,7 @@ float DeferredAdam::catchUpRow(uint32_t r, const RowView& out) const {
       std::copy(in.m, in.m + dim, out.m);
       std::copy(in.v, in.v + dim, out.v);
     }
-    return 0.f;
+    return 0;
   }
   const CatchUpSeries& s = gap <= window_ ? recent_[gap] : history_[last];
   const float eps = c_.eps, mDecay = mDecay_[gap], vDecay = vDecay_[gap];
@@ -328,31 +323,30 @@ bool DeferredAdam::forRows(const std::vector<uint32_t>* rows, int threads, Prefe
   const int64_t n = rows ? int64_t(rows->size()) : int64_t(params_.nodes());
   std::atomic<bool> finite{true};
   parallelFor(threadsFor(threads, 30.0 * double(n) * double(params_.dim)), n, [&](int64_t begin, int64_t end, int) {
-    float witness = 0.f;
+    uint32_t witness = 0;
     for (int64_t k = begin; k < std::min(end, begin + int64_t(kPrefetchRows)); ++k) prefetch(size_t(k));
     for (int64_t k = begin; k < end; ++k) {
       if (k + int64_t(kPrefetchRows) < end) prefetch(size_t(k) + kPrefetchRows);
-      witness += f(size_t(k), rows ? (*rows)[size_t(k)] : uint32_t(k));
+      witness |= f(size_t(k), rows ? (*rows)[size_t(k)] : uint32_t(k));
     }
-    streamFence();
-    if (!std::isfinite(witness)) finite.store(false, std::memory_order_relaxed);
+    if (witness != 0) finite.store(false, std::memory_order_relaxed);
   });
   return finite.load();
 }
 
-void DeferredAdam::prefetchParams(uint32_t r) const {
+void DeferredAdam::prefetchParams(uint32_t r, bool forWrite) const {
   const RowView x = row(r);
-  prefetchRow(x.p, params_.dim, false);
-  prefetchRow(x.m, params_.dim, false);
-  prefetchRow(x.v, params_.dim, false);
+  prefetchRow(x.p, params_.dim, forWrite);
+  prefetchRow(x.m, params_.dim, forWrite);
+  prefetchRow(x.v, params_.dim, forWrite);
   prefetchWord(&last_[r]);
 }
 
 bool DeferredAdam::catchUp(const std::vector<uint32_t>& rows, int threads) {
   return forRows(
-      &rows, threads, [&](size_t k) { prefetchParams(rows[k]); },
+      &rows, threads, [&](size_t k) { prefetchParams(rows[k], false); },
       [&](size_t, uint32_t r) {
-        const float witness = catchUpRow(r, row(r));
+        const uint32_t witness = catchUpRow(r, row(r));
         last_[r] = now_;
         return witness;
       });
@@ -361,7 +355,7 @@ bool DeferredAdam::catchUp(const std::vector<uint32_t>& rows, int threads) {
 bool DeferredAdam::readCaughtUp(const std::vector<uint32_t>& rows, const RowView& out, int threads) {
   const size_t dim = params_.dim;
   return forRows(
-      &rows, threads, [&](size_t k) { prefetchParams(rows[k]); },
+      &rows, threads, [&](size_t k) { prefetchParams(rows[k], false); },
       [&](size_t k, uint32_t r) {
         return catchUpRow(r, RowView{out.p + k * dim, out.m + k * dim, out.v + k * dim});
       });
@@ -379,30 +373,34 @@ bool DeferredAdam::update(const std::vector<uint32_t>& rows, const float* const*
       }
     }
   }
-  advance();
-  const AdamStep a(c_, step());
+  const AdamStep a = beginStep();
   const size_t dim = params_.dim;
   const bool updatedFinite = forRows(
       &rows, threads,
       [&](size_t k) {
-        if (!caughtUp) prefetchParams(rows[k]);
+        prefetchParams(rows[k], caughtUp != nullptr);
         prefetchRow(grad[k], dim, false);
       },
       [&](size_t k, uint32_t r) {
-        last_[r] = now_;
         const float w = l2Weights ? l2Weights[k] : 0.f;
-        if (!caughtUp) return adamRowWithL2(row(r), grad[k], w, dim, a);
-        // Update the caught-up copy, then write it over the row without reading the row.
-        const RowView copy{caughtUp->p + k * dim, caughtUp->m + k * dim, caughtUp->v + k * dim};
-        const float witness = adamRowWithL2(copy, grad[k], w, dim, a);
-        const RowView target = row(r);
-        streamCopy(target.p, copy.p, dim);
-        streamCopy(target.m, copy.m, dim);
-        streamCopy(target.v, copy.v, dim);
-        return witness;
+        if (!caughtUp) return updateRow(r, row(r), grad[k], w, a);
+        return updateRow(r, RowView{caughtUp->p + k * dim, caughtUp->m + k * dim, caughtUp->v + k * dim}, grad[k], w, a);
       });
-  const bool restartFinite = now_ < kRestartSteps || restart(threads);
+  const bool restartFinite = endStep(threads);
   return caughtUpFinite && updatedFinite && restartFinite;
+}
+
+AdamStep DeferredAdam::beginStep() {
+  advance();
+  return AdamStep(c_, step());
+}
+
+// From the caught-up copy (or the row itself) straight over the row: the row
+// is written once, and read only when it is its own copy.
+uint32_t DeferredAdam::updateRow(uint32_t r, const RowView& caughtUp, const float* grad, float l2Weight,
+                                 const AdamStep& a) {
+  last_[r] = now_;
+  return adamRowWithL2(caughtUp, row(r), grad, l2Weight, params_.dim, a);
 }
 
 bool DeferredAdam::restart(int threads) {
@@ -422,7 +420,7 @@ bool DeferredAdam::flush(int threads) {
   return forRows(
       nullptr, threads, [](size_t) {},
       [&](size_t, uint32_t r) {
-        const float witness = catchUpRow(r, row(r));
+        const uint32_t witness = catchUpRow(r, row(r));
         last_[r] = now_;
         return witness;
       });

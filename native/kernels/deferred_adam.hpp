@@ -54,6 +54,10 @@ struct RowView {
 };
 
 class DeferredAdam {
+  // After this many steps every row is caught up and the per-step tables start
+  // over: they stay small however many steps one call takes (batch 1).
+  static constexpr uint32_t kRestartSteps = 8192;
+
  public:
   // False when the betas make the window long or the z-series slow for good
   // (with beta1 = 0.9: beta2 below 0.9965, or beta1 >= sqrt(beta2)): then use denseAdam.
@@ -79,13 +83,28 @@ class DeferredAdam {
   // Adam step step() + 1: rows[k] (distinct) takes the gradient grad[k] plus
   // l2Weights[k] (0 when null) times its parameters at step(), every other
   // row a zero gradient (deferred). caughtUp: the compact tables readCaughtUp
-  // filled for these rows (used up: they end holding the new rows), or null
+  // filled for these rows (read only: the new rows go straight to the model), or null
   // (then rows not caught up are caught up in place first).
   bool update(const std::vector<uint32_t>& rows, const float* const* grad, const float* l2Weights,
               const RowView* caughtUp, int threads);
 
   // Catches every row up to step().
   bool flush(int threads);
+
+  // The same work one row at a time, for a caller on one thread that orders
+  // and prefetches the rows itself and interleaves them with its own work.
+  // Non-zero return: a new parameter is not finite.
+  // readCaughtUp for one row; last_ is unchanged.
+  uint32_t readCaughtUpRow(uint32_t r, const RowView& out) const { return catchUpRow(r, out); }
+  // update() as beginStep(), updateRow() once for each row with a gradient, endStep().
+  AdamStep beginStep();
+  uint32_t updateRow(uint32_t r, const RowView& caughtUp, const float* grad, float l2Weight, const AdamStep& a);
+  bool endStep(int threads) { return now_ < kRestartSteps || restart(threads); }
+  // Prefetches row r's p, m, v (to read, or to write over).
+  void prefetchParams(uint32_t r, bool forWrite) const;
+  // Row r's p, m, v in the model, and whether they are those at step() (no catch-up due).
+  RowView row(uint32_t r) const;
+  bool isCurrent(uint32_t r) const { return last_[r] == now_; }
 
  private:
   static constexpr int kTerms = CatchUpSeries::kTerms;
@@ -113,13 +132,11 @@ class DeferredAdam {
   // Catches every row up and makes step() the new origin of the tables.
   bool restart(int threads);
   CatchUpSeries deriveSeries(uint32_t gap, const double* sPos, const double* sNeg) const;
-  RowView row(uint32_t r) const;
   // Writes row r's p, m, v at step() to `out` (the row itself, or a copy); last_ is the caller's.
-  float catchUpRow(uint32_t r, const RowView& out) const;
-  float mixedRow(const float* p, const float* m, const float* v, const RowView& out, const CatchUpSeries& s,
+  uint32_t catchUpRow(uint32_t r, const RowView& out) const;
+  uint32_t mixedRow(const float* p, const float* m, const float* v, const RowView& out, const CatchUpSeries& s,
                  uint32_t last, uint32_t gap) const;
   double stepwiseDelta(uint32_t last, uint32_t gap, float m, float v) const;
-  void prefetchParams(uint32_t r) const;
   template <class Prefetch, class F>
   bool forRows(const std::vector<uint32_t>* rows, int threads, Prefetch&& prefetch, F&& f);
 };
