@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic } from '../src/data/synthetic.js';
@@ -314,6 +314,11 @@ test('train: a resumed run keeps the best score and model of its checkpoint; tie
     const bestless = await train(data, { ...options, epochs: 17, out });
     assert.equal(bestless.bestEpoch, 17);
     assert.deepEqual(bestless.valid, whole.history[16].eval!.metrics);
+    // A checkpoint without a history (as before histories were kept) resumes with an empty one.
+    const stateFile = join(out, 'checkpoint', 'state.json');
+    const { history: _history, ...meta } = JSON.parse(readFileSync(stateFile, 'utf8'));
+    writeFileSync(stateFile, JSON.stringify(meta));
+    assert.deepEqual((await train(data, { ...options, epochs: 18, out })).history.map((r) => r.epoch), [18]);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
