@@ -42,3 +42,12 @@ test('train: a time budget left unspent, or spent in the last epoch, stops nothi
   assert.equal(last.stoppedBy, 'epochs');
   assert.equal(last.stoppedEarly, false);
 });
+
+test('train: the budget counts from the call, not from the start of the process', async () => {
+  // A run that starts late in a long-lived process (an experiment's hundredth cell) gets its whole budget:
+  // here 1.5 times the process's age, far more than three epochs of the tiny set take.
+  while (performance.now() < 4000) await new Promise((resolve) => setTimeout(resolve, 100));
+  const late = await train(dataset(), { model: 'mf', epochs: 3, evalEvery: 1, patience: 100, threads: 1, timeBudget: (1.5 * performance.now()) / 1000 });
+  assert.equal(late.epochs, 3);
+  assert.equal(late.stoppedBy, 'epochs');
+});
