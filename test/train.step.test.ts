@@ -195,3 +195,15 @@ test('BAD CALL - the references refuse bad input with the whole message, as the 
   assert.equal(message(() => referenceMiniBatchStep(cloneState(state), o, users, pos, { k: 1, items: new Uint32Array(2 * n), alphas: new Float64Array(2 * n), weights: new Float64Array(n).fill(1) })), 'no error');
   assert.equal(message(() => referencePropagate({ ...base, layers: 4 })), 'no error');
 });
+
+test('lazy Adam in the reference moves a row whose gradient is zero in some components only', () => {
+  // User 0's first coordinate and the two items' first coordinates are such that its gradient is exactly 0 there.
+  const state = randomState(graph, dim, 7, true);
+  const u = 0, p = 1, n = 2;
+  state.userEmb[u * dim] = 0;
+  state.itemEmb[n * dim] = state.itemEmb[p * dim];
+  const before = state.userEmb.slice(u * dim, (u + 1) * dim);
+  referenceMiniBatchStep(state, hyper('mf', 0, 'lazy-adam'), Uint32Array.of(u), Uint32Array.of(p), { k: 1, items: Uint32Array.of(n) });
+  const after = state.userEmb.subarray(u * dim, (u + 1) * dim);
+  for (let d = 1; d < dim; d++) assert.notEqual(after[d], before[d], `dimension ${d}`);
+});
