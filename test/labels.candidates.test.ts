@@ -97,6 +97,8 @@ test('BAD INPUT - candidate files naming unknown users or items, repeats, bad to
     ['0 1 1\n', /, line 1: item 1 is listed twice/],
     ['0 1 x\n', /, line 1: expected integer ids but found "x"/],
     ['0 -1\n', /, line 1: expected integer ids but found "-1"/],
+    ['0 1e1\n', /, line 1: expected integer ids but found "1e1"/],
+    ['x 1\n', /, line 1: expected integer ids but found "x"/],
   ];
   for (const [text, message] of cases) {
     const file = join(dir, 'bad.txt');
@@ -135,6 +137,7 @@ test('candidate checks, conversions and file details, exactly', async () => {
   assert.equal(message(() => checkCandidates({ ...ok, indptr: [0, 1, 3] } as never, d)), 'TypeError: Expected {users, indptr, items} Uint32Arrays for candidates but received [object Object]');
   assert.equal(message(() => checkCandidates({ ...ok, indptr: Uint32Array.of(0, 3) }, d)), 'RangeError: Expected candidates.indptr of length users + 1 ending at items.length but received length 2');
   assert.equal(message(() => checkCandidates({ ...ok, indptr: Uint32Array.of(0, 1, 2) }, d, 'pool')), 'RangeError: Expected pool.indptr of length users + 1 ending at items.length but received length 3');
+  assert.equal(message(() => checkCandidates({ ...ok, indptr: Uint32Array.of(0, 1, 3, 3) }, d)), 'RangeError: Expected candidates.indptr of length users + 1 ending at items.length but received length 4');
   assert.equal(message(() => checkCandidates({ ...ok, users: Uint32Array.of(200, 0) }, d)), 'RangeError: Expected candidates.users below 200 but received 200');
   assert.equal(message(() => checkCandidates({ ...ok, items: Uint32Array.of(99, 100, 5) }, d)), 'RangeError: Expected candidates.items below 100 but received 100');
   assert.equal(message(() => candidateUsers(d, 'some' as never)), "RangeError: Expected 'all' or 'test' for users but received some");
@@ -147,6 +150,7 @@ test('candidate checks, conversions and file details, exactly', async () => {
   };
   assert.deepEqual(Array.from(candidateUsers(small, 'all')), [0, 2, 3]);
   assert.deepEqual(Array.from(candidateUsers(small, 'test')), [2]);
+  assert.deepEqual(Array.from(candidateUsers({ ...small, test: undefined }, 'all')), [0, 2, 3]);
   // candidatesFromCsr: each user's row, empty rows left out.
   assert.deepEqual(candidatesFromCsr({ rows: 3, cols: 6, indptr: Uint32Array.of(0, 2, 2, 3), indices: Uint32Array.of(2, 0, 5) }), {
     users: Uint32Array.of(0, 2), indptr: Uint32Array.of(0, 2, 3), items: Uint32Array.of(2, 0, 5),
@@ -163,6 +167,13 @@ test('candidate checks, conversions and file details, exactly', async () => {
   await assert.rejects(generateCandidates(d, u.subarray(4), v, 4), { name: 'RangeError', message: `Expected userEmb of 200 x 4 values but received ${u.length - 4}` });
   await assert.rejects(generateCandidates(d, u, v.subarray(4), 4), { name: 'RangeError', message: `Expected itemEmb of 100 x 4 values but received ${v.length - 4}` });
   await assert.rejects(generateCandidates(d, u, [] as never, 4), { name: 'TypeError', message: /^Expected Float32Array for itemEmb but received / });
+  // n = 1 is allowed; with n = nItems every row is short of n unmasked items, and the padding is dropped.
+  const one = await generateCandidates(d, u, v, 4, { n: 1, threads: 1 });
+  assert.deepEqual(rows(one), referenceCandidates(d, u, v, 4, one.users, 1));
+  const all = await generateCandidates(d, u, v, 4, { n: d.nItems, threads: 1 });
+  assert.equal(all.items.length, all.indptr[all.users.length]);
+  assert.deepEqual(rows(all), referenceCandidates(d, u, v, 4, all.users, d.nItems));
+  assert.deepEqual(Array.from(all.users, (user, r) => all.indptr[r + 1] - all.indptr[r]), Array.from(all.users, (user) => d.nItems - (d.train.indptr[user + 1] - d.train.indptr[user])));
   // Defaults: 20 candidates per user, every user with a training item.
   const byDefault = await generateCandidates(d, u, v, 4, { threads: 1 });
   assert.deepEqual(byDefault.users, candidateUsers(d, 'all'));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { permutePaths, pathText, randomPaths, type PathCodes } from '../src/labels/labeler-paths.js';
 import { packPaths, pathOf } from '../src/trees/path-codes.js';
-import { createRuleLabeler, createTopNLabeler, createNoneLabeler, ruleEvidence, ruleViews, type RuleOptions } from '../src/labels/rule.js';
+import { createRuleLabeler, createTopNLabeler, createNoneLabeler, ruleEvidence, ruleOptionCatalogue, ruleViews, type RuleOptions } from '../src/labels/rule.js';
 import { labelDefaults } from '../src/defaults.js';
 import { mulberry32 } from '../src/util/random.js';
 import { createLabeler } from '../src/labels/labelers.js';
@@ -228,6 +228,11 @@ test('BAD CALL - labeler arguments', async () => {
   await assert.rejects(createLabeler({ kind: 'random-codes', items: fixture.items, inner: 'topn' as never }), { name: 'RangeError', message: /inner/ });
   const short = packPaths([[0], [1]]);
   assert.throws(() => createRuleLabeler(fixture.items.structural, short), { name: 'RangeError', message: /semantic/ });
+  assert.throws(() => createRuleLabeler(undefined as never, fixture.items.semantic), { name: 'TypeError', message: /structural/ });
+  // Seed 0 is a seed like any other.
+  assert.match((await createLabeler({ kind: 'shuffled-codes', items: fixture.items, seed: 0 })).model, / seed=0$/);
+  // Each rule option's --help line says it belongs to the rule labeler.
+  for (const [name, entry] of Object.entries(ruleOptionCatalogue)) assert.match(entry.describe, /^rule: \S/, name);
 });
 
 test('labelHeldOut counts the positives that are valid or test interactions, against the base rate', () => {

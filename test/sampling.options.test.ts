@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describeSampler, resolveSampler, samplerFields, samplerNames, type ResolvedSampler } from '../src/sampling/options.js';
 import { packPaths, type PathCodes } from '../src/trees/path-codes.js';
+import { samplerFieldNames, samplerFlag } from '../src/sampling/catalogue.js';
 
 const co = packPaths([[0], [1, 0], [1, 1]]);
 const se = packPaths([[2, 0], [0], [1]]);
@@ -114,4 +115,10 @@ test('describeSampler: only the settings each sampler uses, the path tables as d
   const resolved = resolveSampler({ sampler: 'dtlns', pathsCo: co, pathsSe: se }, 3);
   assert.deepEqual(describeSampler({ ...resolved, pathsSe: undefined } as ResolvedSampler), { sampler: 'dtlns', k: 1, negs: 10, alphaCo: 0.1, alphaSe: 0.3 });
   assert.deepEqual(describeSampler({ ...resolved, pathsCo: undefined } as ResolvedSampler), { sampler: 'dtlns', k: 1, negs: 10, alphaCo: 0.1, alphaSe: 0.3 });
+});
+
+test('samplerFlag: each field\'s CLI flag is its name in kebab case, in catalogue order (common fields first)', () => {
+  assert.deepEqual(samplerFieldNames.map((name) => `--${samplerFlag(name)}`), [
+    '--positives', '--k', '--pop-alpha', '--negs', '--dns-top-k', '--ahns-alpha', '--ahns-beta', '--ahns-p', '--alpha-co', '--alpha-se',
+  ]);
 });

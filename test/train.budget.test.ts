@@ -30,3 +30,24 @@ test('train: a time budget that is not a positive number is refused naming timeB
     await assert.rejects(train(dataset(), { model: 'mf', epochs: 1, timeBudget: bad }), (e: Error) => e instanceof RangeError && /timeBudget/.test(e.message));
   }
 });
+
+test('train: a time budget left unspent, or spent in the last epoch, stops nothing', async () => {
+  // 60 s for three epochs of the tiny set: seconds are not milliseconds.
+  const roomy = await train(dataset(), { model: 'mf', epochs: 3, evalEvery: 1, patience: 100, threads: 1, timeBudget: 60 });
+  assert.equal(roomy.epochs, 3);
+  assert.equal(roomy.stoppedBy, 'epochs');
+  // The budget runs out in epoch 1, but that was the last epoch anyway.
+  const last = await train(dataset(), { model: 'mf', epochs: 1, threads: 1, timeBudget: 1e-9 });
+  assert.equal(last.epochs, 1);
+  assert.equal(last.stoppedBy, 'epochs');
+  assert.equal(last.stoppedEarly, false);
+});
+
+test('train: the budget counts from the call, not from the start of the process', async () => {
+  // A run that starts late in a long-lived process (an experiment's hundredth cell) gets its whole budget:
+  // here 1.5 times the process's age, far more than three epochs of the tiny set take.
+  while (performance.now() < 4000) await new Promise((resolve) => setTimeout(resolve, 100));
+  const late = await train(dataset(), { model: 'mf', epochs: 3, evalEvery: 1, patience: 100, threads: 1, timeBudget: (1.5 * performance.now()) / 1000 });
+  assert.equal(late.epochs, 3);
+  assert.equal(late.stoppedBy, 'epochs');
+});

@@ -172,6 +172,6 @@ test('train() turns the native error with code ModelFitError into its ModelFitEr
   const dataset = generateSynthetic({ preset: 'tiny' });
   await assert.rejects(
     train(dataset, { model: 'mf', dim: 8, lr: 1e30, epochs: 3, threads: 1 }),
-    (e: unknown) => e instanceof ModelFitError && e.epoch >= 1 && e.message.startsWith(`epoch ${e.epoch}: ModelFitError: `),
+    (e: unknown) => e instanceof ModelFitError && e.name === 'ModelFitError' && e.epoch >= 1 && e.message.startsWith(`epoch ${e.epoch}: ModelFitError: `),
   );
 });

@@ -6,13 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { readRunMetrics, summarize, train, type TrainOptions } from '../src/train/train.js';
 import { readNpy } from '../src/model/npy.js';
-import type { Dataset } from '../src/data/types.js';
+import { csrUnion } from '../src/data/csr.js';
+import { evaluateEmbeddings } from '../src/eval/evaluate.js';
+import type { Csr, Dataset } from '../src/data/types.js';
 
 const dataset = () => generateSynthetic({ preset: 'tiny', seed: 5 });
 const quick: TrainOptions = { model: 'mf', dim: 4, epochs: 1, threads: 1, evalEvery: 1 };
@@ -75,6 +78,8 @@ test('train: every option refused one step past its bound, with the whole messag
       `TypeError: Expected extraConfidence to be a Float32Array of ${data.train.indices.length} values (one per labelled pair) but received ${Array(data.train.indices.length).fill(1)}`],
   ];
   for (const [options, expected] of cases) assert.equal(await failure(data, { ...quick, ...options }), expected, JSON.stringify(options));
+  assert.equal(await failure(null as never, quick), 'TypeError: Expected a Dataset (from loadDataset) for dataset but received null');
+  assert.equal(await failure(data, 5 as never), 'TypeError: Expected an options object for options but received 5');
   // Bad options fail before the run folder is made.
   const out = join(tempDir(), 'run');
   assert.equal(await failure(data, { ...quick, dim: 0, out }), 'RangeError: Expected dim in [1, 4096] but received 0');
@@ -152,15 +157,18 @@ test('train: evaluations every evalEvery epochs and at the last; the run folder 
 
 test('train: without a validation split, test is evaluated and reported but never stops the run; without either, nothing is evaluated', async () => {
   const data = dataset();
-  const noValid: Dataset = { ...data, valid: undefined };
-  const result = await train(noValid, { ...quick, epochs: 4, patience: 1, lr: 0.5 });
-  assert.equal(result.epochs, 4);
+  // As in train.best's setting, where test Recall@20 also falls from one epoch to the next: patience 1 would stop the run.
+  const noValid: Dataset = { ...generateSynthetic({ preset: 'tiny', seed: 7 }), valid: undefined };
+  const result = await train(noValid, { model: 'mf', dim: 16, lr: 0.2, l2: 0, evalEvery: 1, threads: 1, epochs: 20, patience: 1 });
+  const recalls = result.history.map((r) => r.eval!.metrics['recall@20']);
+  assert.ok(recalls.some((v, e) => e > 0 && v <= recalls[e - 1]), `test recall must fail to improve once (${recalls.join(' ')})`);
+  assert.equal(result.epochs, 20);
   assert.equal(result.stoppedBy, 'epochs');
-  assert.deepEqual(result.history.map((r) => r.eval?.split), ['test', 'test', 'test', 'test']);
-  assert.deepEqual(result.history.map((r) => r.eval?.best), [true, true, true, true]);
+  assert.deepEqual(result.history.map((r) => r.eval?.split), Array(20).fill('test'));
+  assert.deepEqual(result.history.map((r) => r.eval?.best), Array(20).fill(true));
   // The model returned is the last one: its test figures are the last evaluation's.
-  assert.equal(result.bestEpoch, 4);
-  assert.deepEqual(result.test, result.history[3].eval!.metrics);
+  assert.equal(result.bestEpoch, 20);
+  assert.deepEqual(result.test, result.history[19].eval!.metrics);
   assert.equal(result.valid, undefined);
   const bare = await train({ ...data, valid: undefined, test: undefined }, { ...quick, epochs: 2 });
   assert.deepEqual(bare.history.map((r) => r.eval), [undefined, undefined]);
@@ -247,6 +255,9 @@ test('train: checkpoints at the last epoch without evaluations and at a time sto
     assert.equal(JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')).epoch, 1);
     const resumed = await train(data, { ...quick, epochs: 2, evalEvery: 100, out });
     assert.deepEqual(resumed.history.map((r) => r.epoch), [1, 2]);
+    // The checkpoint had no evaluation yet (best score -Infinity): the first one after the resume is the best.
+    assert.deepEqual(resumed.history.map((r) => r.eval?.best), [undefined, true]);
+    assert.equal(resumed.bestEpoch, 2);
     // A fresh run without a split starts from nothing, whatever best model the folder holds.
     await train(data, { ...quick, epochs: 3, out, fresh: true });
     const fresh = await train(bare, { ...quick, epochs: 2, out, fresh: true });
@@ -282,4 +293,124 @@ test('train: patience spent at the last epoch is reported as patience; other con
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('train: a resumed run keeps the best score and model of its checkpoint; ties are no improvement', async () => {
+  // As in train.best: at lr 0.2 validation Recall@20 peaks at epoch 14, and epochs 15-17 are lower.
+  const data = generateSynthetic({ preset: 'tiny', seed: 7 });
+  const options: TrainOptions = { model: 'mf', dim: 16, lr: 0.2, l2: 0, evalEvery: 1, threads: 1, patience: 100 };
+  const out = tempDir();
+  try {
+    const whole = await train(data, { ...options, epochs: 17 });
+    assert.equal(whole.bestEpoch, 14);
+    await train(data, { ...options, epochs: 15, out });
+    const resumed = await train(data, { ...options, epochs: 17, out });
+    assert.equal(resumed.bestEpoch, 14);
+    assert.deepEqual(resumed.history.map((r) => r.eval!.best), whole.history.map((r) => r.eval!.best));
+    assert.deepEqual(resumed.userEmb, whole.userEmb);
+    assert.deepEqual(resumed.valid, whole.valid);
+    // A folder whose best model was removed by hand still resumes: the last model is returned as the best.
+    rmSync(join(out, 'best'), { recursive: true });
+    const bestless = await train(data, { ...options, epochs: 17, out });
+    assert.equal(bestless.bestEpoch, 17);
+    assert.deepEqual(bestless.valid, whole.history[16].eval!.metrics);
+    // A checkpoint without a history (as before histories were kept) resumes with an empty one.
+    const stateFile = join(out, 'checkpoint', 'state.json');
+    const { history: _history, ...meta } = JSON.parse(readFileSync(stateFile, 'utf8'));
+    writeFileSync(stateFile, JSON.stringify(meta));
+    assert.deepEqual((await train(data, { ...options, epochs: 18, out })).history.map((r) => r.epoch), [18]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  // With lr 1e-30 the float32 model never moves, so every evaluation ties the first: only that one is the best.
+  const still = await train(dataset(), { ...quick, epochs: 10, lr: 1e-30, l2: 0, patience: 2 });
+  assert.deepEqual(still.history.map((r) => r.eval!.best), [true, false, false]);
+  assert.equal(still.bestEpoch, 1);
+  assert.equal(still.stoppedBy, 'patience');
+});
+
+test('train: the checkpoint is written after each evaluation and the last epoch, not after the others', async () => {
+  const data = dataset();
+  const out = tempDir();
+  try {
+    const seen: (number | undefined)[] = [];
+    const onEpoch = () => {
+      try {
+        seen.push(JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')).epoch);
+      } catch {
+        seen.push(undefined);
+      }
+    };
+    // Each report comes before that epoch's checkpoint: it sees the previous one.
+    await train(data, { ...quick, epochs: 6, evalEvery: 3, out, onEpoch });
+    assert.deepEqual(seen, [undefined, undefined, undefined, 3, 3, 3]);
+    assert.equal(JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')).epoch, 6);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('train: the fingerprint is the first 16 hex digits of sha256 over the options, a non-default sampler or label use, the dataset and the labels', async () => {
+  const data = dataset();
+  const hidden = data.hidden!;
+  // The resolved options less threads, epochs and patience, in this order (the order is part of the fingerprint).
+  const resolved = { model: 'mf', layers: 0, dim: 4, lr: 0.001, batch: 2048, l2: 0.0001, evalEvery: 1, optimizer: 'adam', initStd: 0.1, seed: 2026, ks: [5, 10, 20, 50], evalMask: 'original' };
+  const expected = (sampler: object | undefined, labels: Csr | undefined, use: object | undefined): string => {
+    const h = createHash('sha256');
+    h.update(JSON.stringify(resolved));
+    if (sampler) h.update(JSON.stringify(sampler));
+    h.update(`${data.name}:${data.nUsers}x${data.nItems}`);
+    for (const csr of [data.train, data.valid!, data.test!, ...(labels ? [labels] : [])]) {
+      h.update(new Uint8Array(csr.indptr.buffer, csr.indptr.byteOffset, csr.indptr.byteLength));
+      h.update(new Uint8Array(csr.indices.buffer, csr.indices.byteOffset, csr.indices.byteLength));
+    }
+    if (use) h.update(JSON.stringify(use));
+    return h.digest('hex').slice(0, 16);
+  };
+  const fingerprint = async (options: TrainOptions): Promise<{ hash: string; result: Awaited<ReturnType<typeof train>> }> => {
+    const out = tempDir();
+    try {
+      const result = await train(data, { ...quick, ...options, out });
+      return { hash: JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')).configHash, result };
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  };
+  // mf's layers are 0 whatever was asked.
+  assert.equal((await fingerprint({ layers: 3 })).hash, expected(undefined, undefined, undefined));
+  assert.equal((await fingerprint({ sampler: 'rns', k: 2 })).hash, expected({ sampler: 'rns', k: 2 }, undefined, undefined));
+  assert.equal((await fingerprint({ positives: 'user-uniform' })).hash, expected({ sampler: 'rns', k: 1, positives: 'user-uniform' }, undefined, undefined));
+  const positive = await fingerprint({ extraPositives: hidden });
+  assert.equal(positive.hash, expected(undefined, hidden, undefined));
+  // Every planted hidden pair is new to the training set; labelWeight is reported only for 'weighted'.
+  assert.deepEqual(positive.result.labels, { pairs: hidden.indices.length, added: hidden.indices.length, labelUse: 'positive' });
+  const exclude = await fingerprint({ extraPositives: hidden, labelUse: 'exclude' });
+  assert.equal(exclude.hash, expected(undefined, hidden, { labelUse: 'exclude', labelWeight: 0.5 }));
+  assert.deepEqual(exclude.result.labels, { pairs: hidden.indices.length, added: hidden.indices.length, labelUse: 'exclude' });
+});
+
+test('train: the label use reaches the epochs, and evalMask picks the mask of the evaluations', async () => {
+  const data = dataset();
+  const hidden = data.hidden!;
+  const options: TrainOptions = { ...quick, epochs: 3, lr: 0.05 };
+  const plain = await train(data, options);
+  const positive = await train(data, { ...options, extraPositives: hidden });
+  const exclude = await train(data, { ...options, extraPositives: hidden, labelUse: 'exclude' });
+  const weighted = await train(data, { ...options, extraPositives: hidden, labelUse: 'weighted', labelWeight: 0.5 });
+  const whole = await train(data, { ...options, extraPositives: hidden, labelUse: 'weighted', labelWeight: 1 });
+  // Excluded pairs are never drawn as negatives, so the draws (and the model) differ from a run without labels;
+  // weight 1 is 'positive' exactly, and weight 1/2 is not.
+  assert.notDeepEqual(exclude.userEmb, plain.userEmb);
+  assert.deepEqual(whole.userEmb, positive.userEmb);
+  assert.notDeepEqual(weighted.userEmb, positive.userEmb);
+  // The evaluations mask the training set ('original') or the training set and the labels ('augmented').
+  const augmented = await train(data, { ...options, extraPositives: hidden, evalMask: 'augmented' });
+  assert.equal(augmented.evalMask, 'augmented');
+  assert.deepEqual(augmented.userEmb, positive.userEmb);
+  const evaluate = (mask: Csr) => evaluateEmbeddings(positive.userEmb, positive.itemEmb, 4, data.test!, { ks: [5, 10, 20, 50], threads: 1, mask });
+  const [original, both] = [await evaluate(data.train), await evaluate(csrUnion(data.train, hidden))];
+  assert.notDeepEqual(original, both);
+  assert.deepEqual(positive.test, original);
+  assert.deepEqual(augmented.test, both);
+  assert.deepEqual(augmented.history[2].eval!.metrics, await evaluateEmbeddings(positive.userEmb, positive.itemEmb, 4, data.valid!, { ks: [5, 10, 20, 50], threads: 1, mask: csrUnion(data.train, hidden) }));
 });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, type ModelState, type TrainModel, type TrainOptimizer } from '../src/native.js';
-import { referencePropagate, referenceTrainStep } from '../src/train/step-reference.js';
+import { referenceLayerTables, referenceMiniBatchStep, referencePropagate, referenceTrainStep } from '../src/train/step-reference.js';
 import { assertClose, assertStatesEqual, cloneState, randomGraph, randomState, randomTriples, TABLES, type Graph } from './support/training.js';
 
 const graph = randomGraph(12, 15, 5, 1);
@@ -135,4 +135,75 @@ test('propagate leaves an item without interactions at its layer-0 row / (L+1)',
   const userEmb = Float32Array.from([1, 2, 3, 4]), itemEmb = Float32Array.from([1, 1, 2, 2, 8, 4]);
   const out = await native.propagate({ model: 'lightgcn', layers: 3, nUsers: 2, nItems: 3, dim: 2, userEmb, itemEmb, ...g, threads: 1 });
   assert.deepEqual(Array.from(out.items.subarray(4)), [2, 1]);
+});
+
+test('BAD CALL - the references refuse bad input with the whole message, as the kernels do', () => {
+  const message = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (error) {
+      return `${(error as Error).constructor.name}: ${(error as Error).message}`;
+    }
+    return 'no error';
+  };
+  const state = randomState(graph, dim, 6);
+  const base = { model: 'lightgcn' as TrainModel, layers: 1, nUsers: graph.nUsers, nItems: graph.nItems, dim, userEmb: state.userEmb, itemEmb: state.itemEmb, trainIndptr: graph.trainIndptr, trainIndices: graph.trainIndices };
+  const nnz = graph.trainIndices.length;
+  const shifted = Uint32Array.from(graph.trainIndptr, (v, u) => (u === 0 ? 1 : v));
+  const short = Uint32Array.from(graph.trainIndptr, (v, u) => (u === graph.nUsers ? v - 1 : v));
+  const outside = Uint32Array.from(graph.trainIndices, (v, p) => (p === 0 ? graph.nItems : v));
+  const graphCases: [object, string][] = [
+    [{ model: 'gcn' }, "RangeError: Expected 'mf' or 'lightgcn' for model but received gcn"],
+    [{ layers: 5 }, 'RangeError: Expected layers in [0, 4] but received 5'],
+    [{ layers: -1 }, 'RangeError: Expected layers in [0, 4] but received -1'],
+    [{ layers: 1.5 }, 'RangeError: Expected layers in [0, 4] but received 1.5'],
+    [{ userEmb: [] }, 'TypeError: Expected a Float32Array for userEmb but received object'],
+    [{ itemEmb: state.itemEmb.subarray(1) }, `RangeError: Expected ${graph.nItems * dim} elements in itemEmb but received ${graph.nItems * dim - 1}`],
+    [{ trainIndptr: Array.from(graph.trainIndptr) }, 'TypeError: Expected a Uint32Array for trainIndptr but received object'],
+    [{ trainIndptr: graph.trainIndptr.subarray(1) }, `RangeError: Expected ${graph.nUsers + 1} elements in trainIndptr but received ${graph.nUsers}`],
+    [{ trainIndices: outside }, `RangeError: Expected every value of trainIndices in [0, ${graph.nItems}) but trainIndices[0] is ${graph.nItems}`],
+    [{ trainIndptr: shifted }, 'RangeError: Expected trainIndptr to run from 0 to trainIndices.length'],
+    [{ trainIndptr: short }, 'RangeError: Expected trainIndptr to run from 0 to trainIndices.length'],
+  ];
+  for (const [bad, expected] of graphCases) {
+    assert.equal(message(() => referencePropagate({ ...base, ...bad } as never)), expected, JSON.stringify(Object.keys(bad)));
+    assert.equal(message(() => referenceLayerTables({ ...base, ...bad } as never)), expected, JSON.stringify(Object.keys(bad)));
+  }
+  assert.equal(message(() => referenceLayerTables({ ...base, userEmb: state.userEmb.subarray(1) })), `RangeError: Expected ${graph.nUsers * dim} elements in userEmb but received ${graph.nUsers * dim - 1}`);
+  assert.equal(nnz, graph.trainIndptr[graph.nUsers]);
+
+  const o = hyper('lightgcn', 1, 'adam');
+  const n = users.length;
+  const same = Uint32Array.from(neg, (v, k) => (k === 0 ? pos[0] : v));
+  const stepCases: [() => unknown, string][] = [
+    [() => referenceTrainStep(cloneState(state), { ...o, optimizer: 'rmsprop' as never }, users, pos, neg), "RangeError: Expected 'adam', 'lazy-adam' or 'sgd' for optimizer but received rmsprop"],
+    [() => referenceTrainStep(cloneState(state), { ...o, eps: Number.NaN }, users, pos, neg), 'RangeError: Expected a finite number for eps but received NaN'],
+    [() => referenceTrainStep({ ...cloneState(state), userV: new Float32Array(1) }, o, users, pos, neg), `RangeError: Expected ${graph.nUsers * dim} elements in userV but received 1`],
+    [() => referenceTrainStep(cloneState(state), o, Uint32Array.of(graph.nUsers), pos.subarray(0, 1), neg.subarray(0, 1)), `RangeError: Expected every value of users in [0, ${graph.nUsers}) but users[0] is ${graph.nUsers}`],
+    [() => referenceTrainStep(cloneState(state), o, new Uint32Array(0), new Uint32Array(0), new Uint32Array(0)), 'RangeError: Expected at least one triple in users but received 0'],
+    [() => referenceTrainStep(cloneState(state), o, users, pos.subarray(1), neg), `RangeError: Expected ${n} elements in pos but received ${n - 1}`],
+    [() => referenceTrainStep(cloneState(state), o, users, pos, neg.subarray(1)), `RangeError: Expected ${n} elements in neg but received ${n - 1}`],
+    [() => referenceTrainStep(cloneState(state), o, users, pos, same), `RangeError: Expected neg[0] to differ from pos[0] but both are ${pos[0]}`],
+    [() => referenceMiniBatchStep(cloneState(state), o, users, pos, { k: 0, items: new Uint32Array(0) }), 'RangeError: Expected an integer >= 1 for negatives.k but received 0'],
+    [() => referenceMiniBatchStep(cloneState(state), o, users, pos, { k: 1.5, items: new Uint32Array(0) }), 'RangeError: Expected an integer >= 1 for negatives.k but received 1.5'],
+    [() => referenceMiniBatchStep(cloneState(state), o, users, pos, { k: 1, items: neg }), `RangeError: Expected ${2 * n} elements in negatives.items but received ${n}`],
+    [() => referenceMiniBatchStep(cloneState(state), o, users, pos, { k: 1, items: new Uint32Array(2 * n), alphas: new Float64Array(n) }), `RangeError: Expected ${2 * n} elements in negatives.alphas but received ${n}`],
+    [() => referenceMiniBatchStep(cloneState(state), o, users, pos, { k: 1, items: new Uint32Array(2 * n), weights: new Float64Array(n + 1) }), `RangeError: Expected ${n} elements in negatives.weights but received ${n + 1}`],
+  ];
+  for (const [call, expected] of stepCases) assert.equal(message(call), expected);
+  // The edges of the checks: these are accepted.
+  assert.equal(message(() => referenceMiniBatchStep(cloneState(state), o, users, pos, { k: 1, items: new Uint32Array(2 * n), alphas: new Float64Array(2 * n), weights: new Float64Array(n).fill(1) })), 'no error');
+  assert.equal(message(() => referencePropagate({ ...base, layers: 4 })), 'no error');
+});
+
+test('lazy Adam in the reference moves a row whose gradient is zero in some components only', () => {
+  // User 0's first coordinate and the two items' first coordinates are such that its gradient is exactly 0 there.
+  const state = randomState(graph, dim, 7, true);
+  const u = 0, p = 1, n = 2;
+  state.userEmb[u * dim] = 0;
+  state.itemEmb[n * dim] = state.itemEmb[p * dim];
+  const before = state.userEmb.slice(u * dim, (u + 1) * dim);
+  referenceMiniBatchStep(state, hyper('mf', 0, 'lazy-adam'), Uint32Array.of(u), Uint32Array.of(p), { k: 1, items: Uint32Array.of(n) });
+  const after = state.userEmb.subarray(u * dim, (u + 1) * dim);
+  for (let d = 1; d < dim; d++) assert.notEqual(after[d], before[d], `dimension ${d}`);
 });
