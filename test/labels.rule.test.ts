@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { permutePaths, pathText, randomPaths, type PathCodes } from '../src/labels/labeler-paths.js';
 import { packPaths, pathOf } from '../src/trees/path-codes.js';
-import { createRuleLabeler, createTopNLabeler, createNoneLabeler, ruleEvidence, ruleOptionCatalogue, ruleViews, type RuleOptions } from '../src/labels/rule.js';
+import { createRuleLabeler, createTopNLabeler, createNoneLabeler, ruleEvidence, ruleViews, type RuleOptions } from '../src/labels/rule.js';
 import { labelDefaults } from '../src/defaults.js';
 import { mulberry32 } from '../src/util/random.js';
 import { createLabeler } from '../src/labels/labelers.js';
+import { labelerCatalogue } from '../src/labels/labeler-catalogue.js';
 import { labelCandidates } from '../src/labels/label.js';
 import { readLabelStore } from '../src/labels/store.js';
 import { labelHeldOut, labelQuality } from '../src/labels/quality.js';
@@ -232,7 +233,7 @@ test('BAD CALL - labeler arguments', async () => {
   // Seed 0 is a seed like any other.
   assert.match((await createLabeler({ kind: 'shuffled-codes', items: fixture.items, seed: 0 })).model, / seed=0$/);
   // Each rule option's --help line says it belongs to the rule labeler.
-  for (const [name, entry] of Object.entries(ruleOptionCatalogue)) assert.match(entry.describe, /^rule: \S/, name);
+  for (const [name, field] of Object.entries(labelerCatalogue.rule.fields)) assert.match(field.doc, /^rule: \S/, name);
 });
 
 test('labelHeldOut counts the positives that are valid or test interactions, against the base rate', () => {
