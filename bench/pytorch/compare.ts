@@ -23,6 +23,7 @@ import { native, type ModelState } from '../../src/native.js';
 import { loadDataset } from '../../src/data/load.js';
 import { initModel } from '../../src/model/state.js';
 import { adamDefaults } from '../../src/defaults.js';
+import { median } from '../../src/benchmarks/harness.js';
 
 const argv = yargs(hideBin(process.argv))
   .option('data', { type: 'string', array: true, demandOption: true, describe: 'dataset folders (train.txt or train.txt.gz)' })
@@ -37,11 +38,6 @@ const argv = yargs(hideBin(process.argv))
 
 const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'pytorch', 'lightgcn_pytorch.py');
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 interface Row {
   dataset: string;

@@ -19,6 +19,7 @@ import { native, type NativeBinding, type TrainEpochOptions } from '../../src/na
 import { samplerDefaults, trainDefaults } from '../../src/defaults.js';
 import { loadDataset } from '../../src/data/load.js';
 import { initModel } from '../../src/model/state.js';
+import { median } from '../../src/benchmarks/harness.js';
 
 const argv = yargs(hideBin(process.argv))
   .option('old', { type: 'string', demandOption: true, describe: 'the other build: a dtlns_native.node file' })
@@ -37,11 +38,6 @@ if (!taxonomy) throw new Error(`--data ${argv.data}: the comparison needs a data
 const lengths = new Int32Array(dataset.nItems).fill(taxonomy.depth);
 const paths = { pathsCo: taxonomy.paths, pathsCoLengths: lengths, pathsSe: taxonomy.paths, pathsSeLengths: lengths };
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 async function cpuSeconds(run: () => Promise<unknown>): Promise<[number, unknown]> {
   const start = process.cpuUsage();

@@ -99,7 +99,8 @@ export function ratioLine(rows: BenchRow[], fast: string, slow: string): string 
   return `  ${fast} / ${slow} = ${(a.perSecond / b.perSecond).toFixed(2)}x`;
 }
 
-function median(values: number[]): number {
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
