@@ -10,16 +10,14 @@
  * tables and seed. Reports the median CPU and wall seconds per epoch and each sampler's ratio to the
  * first, with the machine and its load at the start and the end.
  */
-import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { native, type SamplerName, type TrainEpochOptions } from '../../src/native.js';
 import { adamDefaults } from '../../src/defaults.js';
 import { loadDataset } from '../../src/data/load.js';
 import { initModel } from '../../src/model/state.js';
-import { readPaths } from '../../src/trees/path-file.js';
+import { benchPathOptions } from '../dataset-paths.js';
 import { median } from '../../src/benchmarks/harness.js';
 import { samplerNames } from '../../src/sampling/catalogue.js';
 
@@ -33,26 +31,12 @@ const argv = yargs(hideBin(process.argv))
 
 const dataset = await loadDataset(argv.data, { seed: 1 });
 const train = dataset.train;
-async function pathOptions() {
-  const struct = join(argv.data, 'paths-struct.txt'), semantic = join(argv.data, 'paths-semantic.txt');
-  if (existsSync(struct) && existsSync(semantic)) {
-    const co = await readPaths(struct, dataset), se = await readPaths(semantic, dataset);
-    return { pathsCo: co.paths, pathsCoLengths: co.lengths, pathsSe: se.paths, pathsSeLengths: se.lengths };
-  }
-  const taxonomy = dataset.taxonomy;
-  if (!taxonomy) {
-    if (argv.samplers.includes('dtlns')) throw new Error(`--data ${argv.data}: dtlns needs paths-struct.txt and paths-semantic.txt in the folder, or a synthetic dataset's taxonomy`);
-    return {};
-  }
-  const lengths = new Int32Array(dataset.nItems).fill(taxonomy.depth);
-  return { pathsCo: taxonomy.paths, pathsCoLengths: lengths, pathsSe: taxonomy.paths, pathsSeLengths: lengths };
-}
-const paths = await pathOptions();
+const samplers = argv.samplers as SamplerName[];
+const paths = await benchPathOptions(argv.data, dataset, samplers);
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 console.log(`sampler epochs: ${dataset.name}, ${dataset.nUsers} users x ${dataset.nItems} items, ${train.indices.length} interactions, ` +
   `LightGCN-${argv.layers}, 1 thread; ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} hardware threads, load ${load()}`);
 
-const samplers = argv.samplers as SamplerName[];
 const cpu = new Map(samplers.map((s) => [s, [] as number[]]));
 const wall = new Map(samplers.map((s) => [s, [] as number[]]));
 for (let round = 0; round <= argv.rounds; round++) {

@@ -19,6 +19,7 @@ import { native, type NativeBinding, type TrainEpochOptions } from '../../src/na
 import { samplerDefaults, trainDefaults } from '../../src/defaults.js';
 import { loadDataset } from '../../src/data/load.js';
 import { initModel } from '../../src/model/state.js';
+import { benchPathOptions } from '../dataset-paths.js';
 import { median } from '../../src/benchmarks/harness.js';
 
 const argv = yargs(hideBin(process.argv))
@@ -33,11 +34,7 @@ const argv = yargs(hideBin(process.argv))
 const old = createRequire(import.meta.url)(resolve(argv.old)) as NativeBinding;
 const dataset = await loadDataset(argv.data, { seed: 1 });
 const train = dataset.train;
-const taxonomy = dataset.taxonomy;
-if (!taxonomy) throw new Error(`--data ${argv.data}: the comparison needs a dataset with a planted taxonomy (synthetic:*) for dtlns' path codes`);
-const lengths = new Int32Array(dataset.nItems).fill(taxonomy.depth);
-const paths = { pathsCo: taxonomy.paths, pathsCoLengths: lengths, pathsSe: taxonomy.paths, pathsSeLengths: lengths };
-
+const paths = await benchPathOptions(argv.data, dataset, argv.samplers);
 
 async function cpuSeconds(run: () => Promise<unknown>): Promise<[number, unknown]> {
   const start = process.cpuUsage();
