@@ -27,6 +27,7 @@ const argv = yargs(hideBin(process.argv))
   .option('data', { type: 'string', default: 'synthetic:medium', describe: 'a dataset folder or synthetic:<size>' })
   .option('samplers', { type: 'string', array: true, default: ['rns', 'dns', 'mixgcf', 'dtlns'] })
   .option('models', { type: 'string', array: true, default: ['mf', 'lightgcn'] })
+  .option('optimizer', { type: 'string', choices: ['adam', 'lazy-adam', 'sgd'], default: 'adam' })
   .option('rounds', { type: 'number', default: 5, describe: 'counted rounds, each one epoch per side' })
   .strict()
   .parseSync();
@@ -55,7 +56,7 @@ for (const model of argv.models) {
     for (let round = 0; round <= argv.rounds; round++) {
       const state = initModel(dataset.nUsers, dataset.nItems, 64, round + 1, 0.1);
       const options = {
-        ...samplerDefaults, ...state, model, layers, trainIndptr: train.indptr, trainIndices: train.indices, optimizer: 'adam',
+        ...samplerDefaults, ...state, model, layers, trainIndptr: train.indptr, trainIndices: train.indices, optimizer: argv.optimizer,
         lr: 1e-3, l2: 1e-4, beta1: trainDefaults.beta1, beta2: trainDefaults.beta2, eps: trainDefaults.eps, batch: 2048, seed: round + 1, threads: 1, sampler, negs: 10, ...paths,
       } as unknown as TrainEpochOptions;
       // Each side trains its own copy of the same tables; alternate which goes first.

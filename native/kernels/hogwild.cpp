@@ -139,7 +139,7 @@ struct FailureRecord {
 TrainStats hogwildEpoch(const ModelTables& original, const PositiveSets& train, const TrainConfig& config,
                         uint64_t step) {
   const auto start = Clock::now();
-  const StagedModel staged(original);
+  const StagedModel staged(original, config.optimizer);
   const ModelTables& model = staged.tables();
   const EpochPlan plan = planEpoch(train, config.seed, config.batch, config.sampler.positives);
   const Sampler sampler(config.sampler, train);

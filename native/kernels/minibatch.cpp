@@ -254,7 +254,7 @@ class BatchTrainer {
 TrainStats minibatchEpoch(const ModelTables& original, const PositiveSets& train, const TrainConfig& config,
                       uint64_t step) {
   const auto start = Clock::now();
-  const StagedModel staged(original);
+  const StagedModel staged(original, config.optimizer);
   const EpochPlan plan = planEpoch(train, config.seed, config.batch, config.sampler.positives, config.positiveWeights);
   const Sampler sampler(config.sampler, train);
   BatchTrainer trainer(staged.tables(), train, config);

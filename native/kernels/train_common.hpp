@@ -47,13 +47,22 @@ struct LossMeans {
   }
 };
 
-// The model's tables staged in huge pages (see memory.hpp) for one call.
+// The model's tables staged in huge pages (see memory.hpp) for one call; Adam's
+// moments only when the optimizer reads them (SGD leaves them in place, untouched).
 class StagedModel {
  public:
-  explicit StagedModel(const ModelTables& m)
-      : userEmb_(m.userEmb, size_t(m.nUsers) * m.dim), itemEmb_(m.itemEmb, size_t(m.nItems) * m.dim),
-        userM_(m.userM, size_t(m.nUsers) * m.dim), userV_(m.userV, size_t(m.nUsers) * m.dim),
-        itemM_(m.itemM, size_t(m.nItems) * m.dim), itemV_(m.itemV, size_t(m.nItems) * m.dim), tables_(m) {
+  StagedModel(const ModelTables& m, const OptimizerConfig& optimizer)
+      : StagedModel(m, size_t(m.nUsers) * m.dim, size_t(m.nItems) * m.dim, optimizer.kind != Optimizer::Sgd) {}
+  const ModelTables& tables() const { return tables_; }
+  void writeBack() const {
+    for (const HugePageCopy* c : {&userEmb_, &itemEmb_, &userM_, &userV_, &itemM_, &itemV_}) c->writeBack();
+  }
+
+ private:
+  StagedModel(const ModelTables& m, size_t users, size_t items, bool moments)
+      : userEmb_(m.userEmb, users), itemEmb_(m.itemEmb, items), userM_(m.userM, moments ? users : 0),
+        userV_(m.userV, moments ? users : 0), itemM_(m.itemM, moments ? items : 0), itemV_(m.itemV, moments ? items : 0),
+        tables_(m) {
     tables_.userEmb = userEmb_.data();
     tables_.itemEmb = itemEmb_.data();
     tables_.userM = userM_.data();
@@ -61,12 +70,6 @@ class StagedModel {
     tables_.itemM = itemM_.data();
     tables_.itemV = itemV_.data();
   }
-  const ModelTables& tables() const { return tables_; }
-  void writeBack() const {
-    for (const HugePageCopy* c : {&userEmb_, &itemEmb_, &userM_, &userV_, &itemM_, &itemV_}) c->writeBack();
-  }
-
- private:
   HugePageCopy userEmb_, itemEmb_, userM_, userV_, itemM_, itemV_;
   ModelTables tables_;
 };
