@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabelStore, mergeLabelStores, readLabelStore, labelsToPositives, formatRecord } from '../src/labels/store.js';
-import { labelCandidates, labelFingerprint, parseShard } from '../src/labels/label.js';
+import { labelCandidates, labelFingerprint, parseShard, type LabelProgress } from '../src/labels/label.js';
+import { csrFromPairs } from '../src/data/csr.js';
 import { createRuleLabeler } from '../src/labels/rule.js';
 import type { LabelRecord, Labeler } from '../src/labels/types.js';
 import { labelFixture } from '../src/labels/labelFixtures.js';
@@ -167,4 +168,176 @@ test('BAD CALL - shard and job arguments', async () => {
   await assert.rejects(labelCandidates(fixture.dataset, fixture.candidates, { labeler, out: join(tmp(), 'l.jsonl'), concurrency: 0 }), { name: 'RangeError', message: /concurrency/ });
   await assert.rejects(labelCandidates(fixture.dataset, fixture.candidates, { labeler: {} as never, out: 'x' }), { name: 'TypeError', message: /labeler/ });
   await assert.rejects(labelCandidates(fixture.dataset, { ...fixture.candidates, items: Uint32Array.of(1) }, { labeler, out: 'x' }), { name: 'RangeError', message: /candidates/ });
+});
+
+test('BAD INPUT - each invalid record and header is a DataFileError naming the file, the line and why', async () => {
+  const file = join(tmp(), 'bad.jsonl');
+  const ok = formatRecord(rec(1, 2, 'positive'));
+  const cases: [string, string][] = [
+    ['[1]', 'not an object'],
+    ['null', 'not an object'],
+    ['5', 'not an object'],
+    ['{"user":-1,"item":2,"label":"positive","labeler":"rule","model":"m"}', 'user must be a non-negative integer id'],
+    ['{"user":1.5,"item":2,"label":"positive","labeler":"rule","model":"m"}', 'user must be a non-negative integer id'],
+    ['{"user":"1","item":2,"label":"positive","labeler":"rule","model":"m"}', 'user must be a non-negative integer id'],
+    ['{"user":1,"label":"positive","labeler":"rule","model":"m"}', 'item must be a non-negative integer id'],
+    ['{"user":1,"item":2,"label":"positive","labeler":7,"model":"m"}', 'labeler and model must be strings'],
+    ['{"user":1,"item":2,"label":"positive","labeler":"rule","model":null}', 'labeler and model must be strings'],
+    ['{"user":1,"item":2,"label":"positive","labeler":"rule","model":"m","score":"0.5"}', 'score must be a finite number'],
+    ['{"user":1,"item":2,"label":"positive","labeler":"rule","model":"m","score":null}', 'score must be a finite number'],
+  ];
+  for (const [line, why] of cases) {
+    writeFileSync(file, `${ok}\n${line}\n`);
+    await assert.rejects(readLabelStore(file), { name: 'DataFileError', message: `${file}, line 2: invalid label record (${why}): ${line.slice(0, 80)}` }, line);
+  }
+  const long = `{"user":1,"item":2,"label":"positive","labeler":"rule","model":"${'m'.repeat(100)}","score":"x"}`;
+  writeFileSync(file, `${long}\n`);
+  await assert.rejects(readLabelStore(file), { message: `${file}, line 1: invalid label record (score must be a finite number): ${long.slice(0, 80)}` });
+  writeFileSync(file, `${ok}\n${'x'.repeat(100)}\n`);
+  await assert.rejects(readLabelStore(file), { message: `${file}, line 2: not a JSON label record: ${'x'.repeat(80)}` });
+  // A header only on the first line; a torn one, one without string hashes.
+  writeFileSync(file, '{"fingerprint":{"a":"1"\n');
+  await assert.rejects(readLabelStore(file), { name: 'DataFileError', message: `${file}, line 1: not a JSON store header: {"fingerprint":{"a":"1"` });
+  for (const header of ['{"fingerprint":{"a":1}}', '{"fingerprint":null}', '{"fingerprint":"abc"}']) {
+    writeFileSync(file, `${header}\n${ok}\n`);
+    await assert.rejects(readLabelStore(file), { message: `${file}, line 1: invalid store header (fingerprint must map input names to hashes)` }, header);
+  }
+  writeFileSync(file, `${ok}\n{"fingerprint":{"a":"1"}}\n`);
+  await assert.rejects(readLabelStore(file), { message: /line 2: invalid label record \(user must be a non-negative integer id\)/ });
+  // Blank lines are skipped, and the header is not a record.
+  writeFileSync(file, `{"fingerprint":{"a":"1"}}\n\n  \n${ok}\n`);
+  assert.deepEqual(await readLabelStore(file), [rec(1, 2, 'positive')]);
+});
+
+test('store: opening checks unparsedTries and names every changed input; appends queue behind a flush', async () => {
+  const dir = tmp();
+  for (const tries of [0, 1.5, -1]) {
+    await assert.rejects(LabelStore.open(join(dir, 'a.jsonl'), 'rule', 'm', { unparsedTries: tries }), { name: 'RangeError', message: `Expected a positive integer for unparsedTries but received ${tries}` });
+  }
+  const file = join(dir, 'labels.jsonl');
+  const store = await LabelStore.open(file, 'rule', 'theta=0.75', { fingerprint: { dataset: 'd1', candidates: 'c1', labeler: 'l1' } });
+  const first = store.append([rec(1, 10, 'positive')]);
+  assert.equal(store.pendingBytes, 0, 'the first batch is written at once');
+  const second = store.append([rec(1, 11, 'negative'), rec(2, 10, 'unparsed')]);
+  assert.equal(store.pendingBytes, (formatRecord(rec(1, 11, 'negative')) + '\n' + formatRecord(rec(2, 10, 'unparsed')) + '\n').length);
+  assert.equal(second, first, 'one flush loop writes both batches');
+  assert.equal(store.append([]), first, 'nothing to add: the flush in progress');
+  await second;
+  assert.equal(store.pendingBytes, 0);
+  assert.equal(await store.append([]), undefined);
+  await store.close();
+  assert.deepEqual(readFileSync(file, 'utf8').split('\n'), [
+    '{"fingerprint":{"dataset":"d1","candidates":"c1","labeler":"l1"}}', formatRecord(rec(1, 10, 'positive')), formatRecord(rec(1, 11, 'negative')), formatRecord(rec(2, 10, 'unparsed')), '',
+  ]);
+  await assert.rejects(LabelStore.open(file, 'rule', 'theta=0.75', { fingerprint: { dataset: 'd1', candidates: 'c2', histories: 'h1' } }),
+    { name: 'DataFileError', message: `${file}: holds labels made from other inputs (changed: candidates, labeler, histories); start over with --fresh (fresh: true) or write to another file` });
+  await assert.rejects(LabelStore.open(file, 'rule', 'theta=0.5', { fingerprint: { dataset: 'd1', candidates: 'c1', labeler: 'l1' } }),
+    { message: `${file}: holds labels of labeler "rule" with model "theta=0.75", not "rule" with "theta=0.5"; write to another file` });
+  const reopened = await LabelStore.open(file, 'rule', 'theta=0.75', { fingerprint: { dataset: 'd1', candidates: 'c1', labeler: 'l1' }, unparsedTries: 1 });
+  assert.ok(reopened.has(1, 10) && reopened.has(1, 11) && reopened.has(2, 10), 'one try spent');
+  assert.ok(!reopened.has(10, 1) && !reopened.has(2, 11));
+  await reopened.close();
+});
+
+test('store: a failed write rejects the append and every later one, naming the file', async () => {
+  const file = join(tmp(), 'labels.jsonl');
+  const store = await LabelStore.open(file, 'rule', 'm');
+  await (store as unknown as { handle: { close(): Promise<void> } }).handle.close();
+  assert.equal(store.failed, false);
+  await assert.rejects(store.append([rec(1, 1, 'positive')]), { message: new RegExp(`^Could not write labels to ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `) });
+  assert.equal(store.failed, true);
+  await assert.rejects(store.append([rec(1, 2, 'positive')]), /^Error: Could not write labels to /);
+  await assert.rejects(store.flush(), /Could not write labels to/);
+});
+
+test('label job: the summary, the progress and the metadata file count what this run did, in its shard', async () => {
+  const { dataset } = labelFixture({ users: 1 });
+  const ids = dataset.itemIds;
+  // Users 1..5 (shard 1/2 takes 1, 3, 5); user 3 has no candidates.
+  const candidates = { users: Uint32Array.of(1, 2, 3, 4, 5), indptr: Uint32Array.of(0, 3, 5, 5, 6, 9), items: Uint32Array.of(10, 11, 12, 20, 21, 40, 50, 51, 52) };
+  const histories = csrFromPairs(dataset.nUsers, dataset.nItems, Uint32Array.of(1, 1, 5), Uint32Array.of(7, 8, 9)).csr;
+  const dir = tmp();
+  const out = join(dir, 'deeper', 'labels.jsonl');
+  let stats = { promptTokens: 100, fullPromptTokens: 200, generatedTokens: 3, retries: 1, historiesCut: 5 };
+  const seen: [number, number[], number[]][] = [];
+  const labeler: Labeler = {
+    name: 'fake', model: 'm', device: { backend: 'cpu', gpuLayers: 0, layers: 2 },
+    stats: () => ({ ...stats }),
+    labelUser: async (user, history, c) => {
+      seen.push([user, Array.from(history), Array.from(c)]);
+      await new Promise((r) => setTimeout(r, 20));
+      stats = { promptTokens: stats.promptTokens + 10, fullPromptTokens: stats.fullPromptTokens + 20, generatedTokens: stats.generatedTokens + 1, retries: stats.retries + 2, historiesCut: stats.historiesCut + 1 };
+      return Array.from(c, (item, k) => (k === 0 ? { item, label: 'positive', score: 0.75 } : { item, label: k === 1 ? 'unparsed' : 'negative' }));
+    },
+  };
+  // One pair done before, and a torn line.
+  const fingerprint = labelFingerprint(dataset, candidates, histories, labeler);
+  const store = await LabelStore.open(out.replace('deeper', ''), 'fake', 'm', { fingerprint });
+  await store.append([rec(dataset.userIds[1], ids[10], 'negative', { labeler: 'fake', model: 'm' })]);
+  await store.close();
+  mkdirSync(dirname(out));
+  writeFileSync(out, readFileSync(out.replace('deeper', ''), 'utf8') + '{"user":');
+  const progress: LabelProgress[] = [];
+  const summary = await labelCandidates(dataset, candidates, { labeler, out, shard: { index: 1, count: 2 }, histories, onProgress: (p) => progress.push(p) });
+  assert.deepEqual(seen, [[1, [7, 8], [11, 12]], [5, [9], [50, 51, 52]]]);
+  const { seconds } = summary;
+  assert.ok(seconds >= 0.04 && seconds < 10, `${seconds} s`);
+  assert.deepEqual(summary, {
+    labeler: 'fake', model: 'm', device: { backend: 'cpu', gpuLayers: 0, layers: 2 }, out, users: 2, usersLabelled: 2, pairs: 6, pairsResumed: 1,
+    counts: { positive: 2, negative: 1, unparsed: 2 }, promptTokens: 20, fullPromptTokens: 40, generatedTokens: 2, retries: 4, historiesCut: 2,
+    repairedBytes: '{"user":'.length, seconds, usersPerSecond: 2 / seconds, pairsPerSecond: 5 / seconds,
+  });
+  assert.deepEqual(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')), summary);
+  assert.deepEqual(progress.map(({ seconds: s, ...p }) => (assert.ok(s >= 0.02 && s <= seconds), p)), [
+    { usersDone: 1, usersTotal: 2, pairsDone: 2, pairsTotal: 5, counts: { positive: 1, negative: 0, unparsed: 1 } },
+    { usersDone: 2, usersTotal: 2, pairsDone: 5, pairsTotal: 5, counts: { positive: 2, negative: 1, unparsed: 2 } },
+  ]);
+  const u = (i: number) => dataset.userIds[i];
+  assert.deepEqual(await readLabelStore(out), [
+    rec(u(1), ids[10], 'negative', { labeler: 'fake', model: 'm' }), rec(u(1), ids[11], 'positive', { labeler: 'fake', model: 'm', score: 0.75 }),
+    rec(u(1), ids[12], 'unparsed', { labeler: 'fake', model: 'm' }), rec(u(5), ids[50], 'positive', { labeler: 'fake', model: 'm', score: 0.75 }),
+    rec(u(5), ids[51], 'unparsed', { labeler: 'fake', model: 'm' }), rec(u(5), ids[52], 'negative', { labeler: 'fake', model: 'm' }),
+  ]);
+  // A labeler without stats or device: zero counts, no device; the default shard takes every user.
+  const plain: Labeler = { name: 'fake', model: 'm', labelUser: async (_u, _h, c) => Array.from(c, (item) => ({ item, label: 'negative' })) };
+  const other = join(dir, 'plain.jsonl');
+  const all = await labelCandidates(dataset, candidates, { labeler: plain, out: other });
+  assert.equal(all.device, undefined);
+  assert.deepEqual([all.users, all.usersLabelled, all.pairs, all.pairsResumed, all.promptTokens, all.retries], [4, 4, 9, 0, 0, 0]);
+  // A labeler that answers for fewer candidates stops the job at that user.
+  const calls: number[] = [];
+  const short: Labeler = { name: 'short', model: 'm', labelUser: async (user, _h, c) => (calls.push(user), Array.from(c.subarray(1), (item) => ({ item, label: 'negative' }))) };
+  await assert.rejects(labelCandidates(dataset, candidates, { labeler: short, out: join(dir, 'short.jsonl') }),
+    { name: 'Error', message: `Labeler short returned 2 labels for 3 candidates of user ${u(1)}` });
+  assert.deepEqual(calls, [1]);
+});
+
+test('BAD CALL - parseShard and the job options, with the whole message', async () => {
+  assert.deepEqual(parseShard(' 2/3 '), { index: 2, count: 3 });
+  assert.deepEqual(parseShard('0/1'), { index: 0, count: 1 });
+  for (const text of ['3/3', '0/0', '-1/2', '1/2/3', '1/', 'x1/2', '1/2x']) {
+    assert.throws(() => parseShard(text), { name: 'RangeError', message: `Expected a shard "i/n" with 0 <= i < n for shard but received "${text}"` }, text);
+  }
+  const fixture = labelFixture({ users: 2 });
+  const labeler = createRuleLabeler(fixture.items.structural, fixture.items.semantic);
+  const job = (options: Partial<Parameters<typeof labelCandidates>[2]>) => labelCandidates(fixture.dataset, fixture.candidates, { labeler, out: join(tmp(), 'l.jsonl'), ...options });
+  for (const shard of [{ index: 2, count: 2 }, { index: -1, count: 2 }, { index: 0, count: 0 }, { index: 0.5, count: 2 }, { index: 0, count: 1.5 }]) {
+    await assert.rejects(job({ shard }), { name: 'RangeError', message: `Expected a shard with 0 <= index < count but received ${shard.index}/${shard.count}` });
+  }
+  for (const concurrency of [0, 1.5]) await assert.rejects(job({ concurrency }), { name: 'RangeError', message: `Expected a positive integer for concurrency but received ${concurrency}` });
+  await assert.rejects(job({ out: '' }), { name: 'TypeError', message: 'Expected a file path for out but received ' });
+  await assert.rejects(job({ out: 7 as never }), { name: 'TypeError', message: 'Expected a file path for out but received 7' });
+  await assert.rejects(job({ labeler: undefined as never }), { name: 'TypeError', message: 'Expected a Labeler for labeler but received undefined' });
+  const rows = csrFromPairs(3, fixture.dataset.nItems, Uint32Array.of(0), Uint32Array.of(1)).csr;
+  await assert.rejects(job({ histories: rows }), { name: 'RangeError', message: `Expected histories with ${fixture.dataset.nUsers} rows but received 3` });
+  // parallelUsers is the default concurrency.
+  let inFlight = 0, most = 0;
+  const parallel: Labeler = { name: 'p', model: 'm', parallelUsers: 2, labelUser: async (u, h, c) => {
+    most = Math.max(most, ++inFlight);
+    await new Promise((r) => setTimeout(r, 20));
+    inFlight--;
+    return labeler.labelUser(u, h, c);
+  } };
+  await job({ labeler: parallel });
+  assert.equal(most, 2);
 });
