@@ -341,3 +341,27 @@ test('BAD CALL - parseShard and the job options, with the whole message', async 
   await job({ labeler: parallel });
   assert.equal(most, 2);
 });
+
+test('mergeLabelStores: a parsed label replaces an unparsed one in either order, the output is sorted by user then item', async () => {
+  const dir = tmp();
+  const a = join(dir, 'a.jsonl'), b = join(dir, 'b.jsonl'), out = join(dir, 'out.jsonl');
+  writeFileSync(a, '{"fingerprint":{"x":"1"}}\n' + [rec(2, 1, 'unparsed'), rec(1, 5, 'positive', { score: 0.5 }), rec(10, 2, 'negative'), rec(1, 3, 'negative')].map(formatRecord).join('\n') + '\n');
+  writeFileSync(b, [rec(2, 1, 'positive'), rec(1, 5, 'unparsed'), rec(10, 2, 'negative'), rec(3, 3, 'unparsed')].map(formatRecord).join('\n') + '\n');
+  assert.deepEqual(await mergeLabelStores([a, b], out), { records: 5, duplicates: 3 });
+  assert.equal(readFileSync(out, 'utf8'), [rec(1, 3, 'negative'), rec(1, 5, 'positive', { score: 0.5 }), rec(2, 1, 'positive'), rec(3, 3, 'unparsed'), rec(10, 2, 'negative')].map((r) => formatRecord(r) + '\n').join(''));
+  writeFileSync(b, formatRecord(rec(2, 1, 'negative')) + '\n');
+  // The unparsed record of a does not conflict; a parsed one does.
+  assert.deepEqual(await mergeLabelStores([a, b], join(dir, 'out2.jsonl')), { records: 4, duplicates: 1 });
+  await assert.rejects(mergeLabelStores([b, a, a, out], join(dir, 'x.jsonl')), { name: 'DataFileError', message: `${out}: conflicting labels for user 2 item 1: negative in ${b}, positive here` });
+  for (const files of [[], 'a.jsonl', [a, 7], undefined]) {
+    await assert.rejects(mergeLabelStores(files as never, join(dir, 'y.jsonl')), { name: 'TypeError', message: `Expected a non-empty array of file paths for files but received ${String(files)}` });
+  }
+});
+
+test('BAD CALL - labelsToPositives names the unknown user or item and the dataset', () => {
+  const { dataset } = labelFixture({ users: 2 });
+  assert.throws(() => labelsToPositives([rec(dataset.userIds[0], 1e7, 'positive')], dataset), { name: 'RangeError', message: `Expected label records of items in dataset ${dataset.name} but item 10000000 is not one` });
+  assert.throws(() => labelsToPositives([rec(1e7, dataset.itemIds[0], 'positive')], dataset), { name: 'RangeError', message: `Expected label records of users in dataset ${dataset.name} but user 10000000 is not one` });
+  assert.equal(labelsToPositives([rec(1e7, 1e7, 'negative')], dataset).indices.length, 0);
+  assert.throws(() => labelsToPositives('x' as never, dataset), { name: 'TypeError', message: 'Expected an array of label records for records but received x' });
+});
