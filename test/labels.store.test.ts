@@ -5,7 +5,9 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LabelStore, mergeLabelStores, readLabelStore, labelsToPositives, formatRecord } from '../src/labels/store.js';
+import { LabelStore, mergeLabelStores, readLabelStore, labelsToPositives, labelConfidence, formatRecord } from '../src/labels/store.js';
+import { open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { labelCandidates, labelFingerprint, parseShard, type LabelProgress } from '../src/labels/label.js';
 import { csrFromPairs } from '../src/data/csr.js';
 import { createRuleLabeler } from '../src/labels/rule.js';
@@ -364,4 +366,118 @@ test('BAD CALL - labelsToPositives names the unknown user or item and the datase
   assert.throws(() => labelsToPositives([rec(1e7, dataset.itemIds[0], 'positive')], dataset), { name: 'RangeError', message: `Expected label records of users in dataset ${dataset.name} but user 10000000 is not one` });
   assert.equal(labelsToPositives([rec(1e7, 1e7, 'negative')], dataset).indices.length, 0);
   assert.throws(() => labelsToPositives('x' as never, dataset), { name: 'TypeError', message: 'Expected an array of label records for records but received x' });
+});
+
+test('store: one record per pair when read (a parsed label is kept over a later unparsed one), conflicts name both labelers', async () => {
+  const dir = tmp();
+  const file = join(dir, 'l.jsonl');
+  writeFileSync(file, [rec(1, 1, 'unparsed'), rec(1, 1, 'positive', { score: 0.5 }), rec(1, 1, 'unparsed'), rec(2, 1, 'negative')].map(formatRecord).join('\n') + '\n');
+  assert.deepEqual(await readLabelStore(file), [rec(1, 1, 'positive', { score: 0.5 }), rec(2, 1, 'negative')]);
+  const store = await LabelStore.open(file, 'rule', 'theta=0.75');
+  assert.ok(store.has(1, 1) && store.has(2, 1));
+  await store.close();
+  writeFileSync(file, [rec(1, 1, 'unparsed'), rec(1, 1, 'positive'), rec(1, 1, 'negative', { score: 0.1 })].map(formatRecord).join('\n') + '\n');
+  await assert.rejects(LabelStore.open(file, 'rule', 'theta=0.75'), { name: 'DataFileError', message: `${file}: conflicting labels for user 1 item 1: positive (rule) and negative (rule)` });
+  writeFileSync(file, formatRecord(rec(1, 1, 'positive', { labeler: 'llama' })) + '\n');
+  await assert.rejects(LabelStore.open(file, 'rule', 'theta=0.75'), { message: `${file}: holds labels of labeler "llama" with model "theta=0.75", not "rule" with "theta=0.75"; write to another file` });
+  await assert.rejects(LabelStore.open(file, 'llama', 'theta=0.75', { fingerprint: { a: '1' } }),
+    { message: `${file}: has labels but no fingerprint of the inputs they were made from (an older store); start over with --fresh (fresh: true) or write to another file` });
+  // After a close, nothing to append is no write.
+  const empty = await LabelStore.open(join(dir, 'e.jsonl'), 'rule', 'm');
+  const idle = empty.append([]);
+  assert.ok(idle instanceof Promise);
+  await idle;
+  await empty.close();
+  assert.equal(await empty.append([]), undefined);
+});
+
+test('store: after a failed write every append rejects with that same error', async () => {
+  const store = await LabelStore.open(join(tmp(), 'labels.jsonl'), 'rule', 'm');
+  await (store as unknown as { handle: { close(): Promise<void> } }).handle.close();
+  const first = await store.append([rec(1, 1, 'positive')]).catch((e: Error) => e);
+  assert.equal(await store.append([rec(1, 2, 'positive')]).catch((e: Error) => e), first);
+  assert.equal(await store.flush().catch((e: Error) => e), first);
+});
+
+test('labelConfidence: the positive records\' scores aligned with the Csr, undefined unless every pair has one', () => {
+  const { dataset } = labelFixture({ users: 2 });
+  const u = dataset.userIds, i = dataset.itemIds;
+  const positives = labelsToPositives([rec(u[0], i[3], 'positive'), rec(u[0], i[1], 'positive'), rec(u[2], i[0], 'positive')], dataset);
+  const scored = [
+    rec(u[2], i[0], 'positive', { score: 0.25 }), rec(u[0], i[3], 'positive', { score: 0.5 }), rec(u[0], i[1], 'positive', { score: 0.75 }),
+    rec(u[0], i[1], 'negative', { score: 0.125 }), rec(u[1], i[1], 'positive', { score: 0.375 }), rec(1e7, i[1], 'positive', { score: 1 }), rec(u[0], 1e7, 'positive', { score: 1 }),
+  ];
+  assert.deepEqual(Array.from(labelConfidence(scored, positives, dataset)!), [0.75, 0.5, 0.25]);
+  assert.equal(labelConfidence(scored.slice(1), positives, dataset), undefined, 'one pair without a score');
+  assert.equal(labelConfidence([rec(u[2], i[0], 'positive'), ...scored.slice(1)], positives, dataset), undefined, 'a positive record without a score');
+  const none = labelsToPositives([], dataset);
+  assert.equal(labelConfidence(scored, none, dataset), undefined, 'no pairs');
+});
+
+test('labelFingerprint: sha256 of each input\'s parts (typed arrays as bytes, the rest as JSON, each followed by a NUL), 16 hex digits', () => {
+  const dataset = { nUsers: 2, nItems: 3, userIds: [5, 6], itemIds: [7, 8, 9], train: undefined } as never as Parameters<typeof labelFingerprint>[0];
+  const histories = { rows: 2, cols: 3, indptr: Uint32Array.of(0, 1, 2), indices: Uint32Array.of(2, 0) } as never as Parameters<typeof labelFingerprint>[2];
+  const candidates = { users: Uint32Array.of(1), indptr: Uint32Array.of(0, 2), items: Uint32Array.of(1, 2) };
+  const labeler: Labeler = { name: 'rule', model: 'theta=1', labelUser: async () => [] };
+  const h = (...parts: (string | Uint8Array)[]) => {
+    const x = createHash('sha256');
+    for (const p of parts) x.update(p).update('\0');
+    return x.digest('hex').slice(0, 16);
+  };
+  const bytes = (...words: number[]) => new Uint8Array(Uint32Array.from(words).buffer);
+  assert.deepEqual(labelFingerprint(dataset, candidates, histories, labeler), {
+    dataset: h('2', '3', '[5,6]', '[7,8,9]'),
+    histories: h(bytes(0, 1, 2), bytes(2, 0)),
+    candidates: h(bytes(1), bytes(0, 2), bytes(1, 2)),
+    labeler: h('"rule"', '"theta=1"', 'null'),
+  });
+  assert.equal(labelFingerprint(dataset, candidates, histories, { ...labeler, settings: { a: 1 } }).labeler, h('"rule"', '"theta=1"', '{"a":1}'));
+  // A typed array's own bytes, not its whole buffer.
+  const shared = Uint32Array.of(9, 1, 2);
+  assert.equal(labelFingerprint(dataset, { ...candidates, users: shared.subarray(1, 2) }, histories, labeler).candidates, h(bytes(1), bytes(0, 2), bytes(1, 2)));
+});
+
+test('label job: unparsedTries reaches the store; a failed write stops the job at the next user; a failure stops the other workers', async () => {
+  const { dataset } = labelFixture({ users: 1 });
+  const candidates = { users: Uint32Array.of(1, 2, 3, 4), indptr: Uint32Array.of(0, 1, 2, 3, 4), items: Uint32Array.of(10, 11, 12, 13) };
+  const dir = tmp();
+  let calls: number[] = [];
+  const unparsed: Labeler = { name: 'u', model: 'm', labelUser: async (user, _h, c) => (calls.push(user), Array.from(c, (item) => ({ item, label: 'unparsed' }))) };
+  const out = join(dir, 'u.jsonl');
+  for (let run = 0; run < 3; run++) await labelCandidates(dataset, candidates, { labeler: unparsed, out, unparsedTries: 2 });
+  assert.equal(calls.length, 8, 'two runs of four users, the third none');
+  // A write that fails while user 1 is labelled is seen when user 2's records are queued.
+  const handle = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(handle) as { write: (...a: unknown[]) => Promise<unknown> };
+  await handle.close();
+  const write = proto.write;
+  let failing = false;
+  calls = [];
+  const breaking: Labeler = { name: 'b', model: 'm', labelUser: async (user, _h, c) => {
+    calls.push(user);
+    failing = true;
+    await new Promise((r) => setTimeout(r, 10));
+    return Array.from(c, (item) => ({ item, label: 'negative' }));
+  } };
+  proto.write = function (this: unknown, ...args: unknown[]) {
+    return failing ? Promise.reject(new Error('disk full')) : write.apply(this, args);
+  };
+  try {
+    await assert.rejects(labelCandidates(dataset, candidates, { labeler: breaking, out: join(dir, 'b.jsonl') }), { message: `Could not write labels to ${join(dir, 'b.jsonl')}: disk full` });
+  } finally {
+    proto.write = write;
+  }
+  assert.deepEqual(calls, [1, 2]);
+  // Two workers: the one that fails stops the other after its current user.
+  calls = [];
+  const failsFirst: Labeler = { name: 'f', model: 'm', labelUser: async (user, _h, c) => {
+    calls.push(user);
+    if (user === 1) throw new Error('boom');
+    await new Promise((r) => setTimeout(r, 20));
+    return Array.from(c, (item) => ({ item, label: 'negative' }));
+  } };
+  await assert.rejects(labelCandidates(dataset, candidates, { labeler: failsFirst, out: join(dir, 'f.jsonl'), concurrency: 2 }), { message: 'boom' });
+  assert.deepEqual(calls, [1, 2]);
+  await assert.rejects(labelCandidates(dataset, candidates, { labeler: {} as never, out: join(dir, 'x.jsonl') }), { name: 'TypeError', message: 'Expected a Labeler for labeler but received [object Object]' });
+  assert.deepEqual(parseShard('12/13'), { index: 12, count: 13 });
 });
