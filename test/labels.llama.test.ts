@@ -9,10 +9,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLlamaLabeler, getSharedLlama, type LlamaLabelerOptions } from '../src/labels/llama.js';
+import type { Token } from 'node-llama-cpp';
 import { PromptRenderer } from '../src/labels/llamaPrompt.js';
 import { labelCandidates } from '../src/labels/label.js';
 import { readLabelStore } from '../src/labels/store.js';
-import { systemPrompt } from '../src/labels/prompt.js';
+import { candidateText, historyText, systemPrompt } from '../src/labels/prompt.js';
 import type { Labeler } from '../src/labels/types.js';
 import { writeTinyGguf } from '../src/labels/gguf-writer.js';
 import { labelFixture, promptWords } from '../src/labels/labelFixtures.js';
@@ -93,6 +94,16 @@ test('score mode: reading the answer tokens only gives the full distribution\'s 
   try {
     const renderer = new PromptRenderer(lib, model, lib.resolveChatWrapper(model), fixture.items, 4096 - 256);
     const answers = renderer.answerTokens();
+    // The tiny vocabulary: 'Yes' in place after the cue, 'Yes' alone; 'No' in place, 'No', 'no' ('yes' is two tokens).
+    assert.deepEqual(answers, { positive: [451, 453], negative: [454, 455, 546] });
+    assert.deepEqual([...answers.positive, ...answers.negative].map((t) => model.detokenize([t]).trim()), ['Yes', 'Yes', 'No', 'No', 'no']);
+    // Prefix ++ tail is the whole ChatML prompt: system, the history, the candidate, the assistant cue.
+    const shown = renderer.forUser(history(0));
+    // (The tiny tokenizer writes a space after each special token.)
+    const text = (tokens: Token[]) => model.detokenize(tokens, true).replace(/(<\|im_(start|end)\|>) /g, '$1');
+    assert.equal(text([...shown.prefix, ...shown.tail(5)]),
+      `<s><|im_start|>system\n${systemPrompt}<|im_end|>\n<|im_start|>user\n${historyText(fixture.items, history(0))}${candidateText(fixture.items, 5)}<|im_end|>\n<|im_start|>assistant\n`);
+    assert.equal(text(shown.tail(5)), `${candidateText(fixture.items, 5)}<|im_end|>\n<|im_start|>assistant\n`);
     const sequence = context.getSequence();
     const { user, items } = row(3);
     const few = items.subarray(0, 4);
