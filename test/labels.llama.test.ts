@@ -184,3 +184,33 @@ test('BAD CALL - llama labeler options', async () => {
   await assert.rejects(createLlamaLabeler({ modelPath, items: fixture.items, sequences: 0 }), { name: 'RangeError', message: /sequences/ });
   await assert.rejects(createLlamaLabeler({ modelPath, items: fixture.items, gpuLayers: -1 }), { name: 'RangeError', message: /gpuLayers/ });
 });
+
+test('PromptRenderer refuses a template that alters the user message, and answers it cannot tell apart', async () => {
+  const lib = await import('node-llama-cpp');
+  // A character-level tokenizer; the template puts the turn between [user] and [/user].
+  const chars = (text: string) => Array.from(text, (c) => c.charCodeAt(0)) as Token[];
+  const tokenizer = Object.assign((text: string) => chars(text), {}) as never;
+  const model = (filename?: string, word = (t: string) => chars(t)) => ({
+    filename, tokenizer, tokenize: (text: string) => word(text), detokenize: (tokens: Token[]) => String.fromCharCode(...(tokens as number[])),
+  }) as never;
+  const wrapper = (alter: boolean) => ({
+    wrapperName: 'Fake',
+    generateContextState: ({ chatHistory }: { chatHistory: { type: string; text?: string }[] }) => ({
+      contextText: lib.LlamaText(['[user]', alter ? chatHistory[1].text!.replace(/\u0000/g, '') : chatHistory[1].text!, '[/user]']),
+    }),
+  }) as never;
+  assert.throws(() => new PromptRenderer(lib, model('m.gguf'), wrapper(true), fixture.items, 100).forUser(Uint32Array.of(1)),
+    { name: 'Error', message: 'The chat template of m.gguf (Fake) altered the user message; cannot split the prompt' });
+  assert.throws(() => new PromptRenderer(lib, model(), wrapper(true), fixture.items, 100).answerTokens(),
+    { message: 'The chat template of the model (Fake) altered the user message; cannot split the prompt' });
+  // Per character, each answer starts with its first letter: 'Y' (and 'y' alone is not the word).
+  assert.deepEqual(new PromptRenderer(lib, model(), wrapper(false), fixture.items, 100).answerTokens(), { positive: [89], negative: [78] });
+  // A vocabulary where 'Yes' and 'No' after the cue are the same token: refused.
+  const last7 = (text: string) => {
+    const m = /(yes|no)$/i.exec(text);
+    return m ? [...chars(text.slice(0, m.index)), 7 as Token] : chars(text);
+  };
+  const same = { ...(model('m.gguf') as object), tokenizer: last7 } as never;
+  assert.throws(() => new PromptRenderer(lib, same, wrapper(false), fixture.items, 100).answerTokens(),
+    { name: 'Error', message: 'Cannot tell the answers "Yes" and "No" apart by their first token with the vocabulary of m.gguf' });
+});
