@@ -210,7 +210,11 @@ test('PromptRenderer refuses a template that alters the user message, and answer
     const m = /(yes|no)$/i.exec(text);
     return m ? [...chars(text.slice(0, m.index)), 7 as Token] : chars(text);
   };
-  const same = { ...(model('m.gguf') as object), tokenizer: last7 } as never;
+  // ('Yes' alone is token 8, so only one of its tokens is shared.)
+  const same = {
+    ...(model('m.gguf', (t) => (/^ ?yes$/i.test(t) ? [8 as Token] : chars(t))) as object), tokenizer: last7,
+    detokenize: (tokens: Token[]) => (tokens[0] === 8 ? 'Yes' : String.fromCharCode(...(tokens as number[]))),
+  } as never;
   assert.throws(() => new PromptRenderer(lib, same, wrapper(false), fixture.items, 100).answerTokens(),
     { name: 'Error', message: 'Cannot tell the answers "Yes" and "No" apart by their first token with the vocabulary of m.gguf' });
 });
