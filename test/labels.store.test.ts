@@ -200,7 +200,10 @@ test('BAD INPUT - each invalid record and header is a DataFileError naming the f
   // A header only on the first line; a torn one, one without string hashes.
   writeFileSync(file, '{"fingerprint":{"a":"1"\n');
   await assert.rejects(readLabelStore(file), { name: 'DataFileError', message: `${file}, line 1: not a JSON store header: {"fingerprint":{"a":"1"` });
-  for (const header of ['{"fingerprint":{"a":1}}', '{"fingerprint":null}', '{"fingerprint":"abc"}']) {
+  const longHeader = `{"fingerprint":{"a":"${'x'.repeat(100)}`;
+  writeFileSync(file, `${longHeader}\n`);
+  await assert.rejects(readLabelStore(file), { message: `${file}, line 1: not a JSON store header: ${longHeader.slice(0, 80)}` });
+  for (const header of ['{"fingerprint":{"a":1}}', '{"fingerprint":{"a":"1","b":2}}', '{"fingerprint":null}', '{"fingerprint":"abc"}']) {
     writeFileSync(file, `${header}\n${ok}\n`);
     await assert.rejects(readLabelStore(file), { message: `${file}, line 1: invalid store header (fingerprint must map input names to hashes)` }, header);
   }
@@ -349,6 +352,7 @@ test('mergeLabelStores: a parsed label replaces an unparsed one in either order,
   const a = join(dir, 'a.jsonl'), b = join(dir, 'b.jsonl'), out = join(dir, 'out.jsonl');
   writeFileSync(a, '{"fingerprint":{"x":"1"}}\n' + [rec(2, 1, 'unparsed'), rec(1, 5, 'positive', { score: 0.5 }), rec(10, 2, 'negative'), rec(1, 3, 'negative')].map(formatRecord).join('\n') + '\n');
   writeFileSync(b, [rec(2, 1, 'positive'), rec(1, 5, 'unparsed'), rec(10, 2, 'negative'), rec(3, 3, 'unparsed')].map(formatRecord).join('\n') + '\n');
+  assert.deepEqual(await mergeLabelStores([a, b, b], out), { records: 5, duplicates: 7 }, 'a pair seen after its replacement');
   assert.deepEqual(await mergeLabelStores([a, b], out), { records: 5, duplicates: 3 });
   assert.equal(readFileSync(out, 'utf8'), [rec(1, 3, 'negative'), rec(1, 5, 'positive', { score: 0.5 }), rec(2, 1, 'positive'), rec(3, 3, 'unparsed'), rec(10, 2, 'negative')].map((r) => formatRecord(r) + '\n').join(''));
   writeFileSync(b, formatRecord(rec(2, 1, 'negative')) + '\n');
@@ -389,6 +393,8 @@ test('store: one record per pair when read (a parsed label is kept over a later 
   await idle;
   await empty.close();
   assert.equal(await empty.append([]), undefined);
+  assert.equal(empty.repairedBytes, 0, 'a new store has nothing to repair');
+  await assert.rejects(empty.append([rec(1, 1, 'positive')]), /^Error: Could not write labels to /, 'closed');
 });
 
 test('store: after a failed write every append rejects with that same error', async () => {
