@@ -9,10 +9,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLlamaLabeler, getSharedLlama, type LlamaLabelerOptions } from '../src/labels/llama.js';
+import type { Token } from 'node-llama-cpp';
 import { PromptRenderer } from '../src/labels/llamaPrompt.js';
 import { labelCandidates } from '../src/labels/label.js';
 import { readLabelStore } from '../src/labels/store.js';
-import { systemPrompt } from '../src/labels/prompt.js';
+import { candidateText, historyText, systemPrompt } from '../src/labels/prompt.js';
 import type { Labeler } from '../src/labels/types.js';
 import { writeTinyGguf } from '../src/labels/gguf-writer.js';
 import { labelFixture, promptWords } from '../src/labels/labelFixtures.js';
@@ -93,6 +94,16 @@ test('score mode: reading the answer tokens only gives the full distribution\'s 
   try {
     const renderer = new PromptRenderer(lib, model, lib.resolveChatWrapper(model), fixture.items, 4096 - 256);
     const answers = renderer.answerTokens();
+    // The tiny vocabulary: 'Yes' in place after the cue, 'Yes' alone; 'No' in place, 'No', 'no' ('yes' is two tokens).
+    assert.deepEqual(answers, { positive: [451, 453], negative: [454, 455, 546] });
+    assert.deepEqual([...answers.positive, ...answers.negative].map((t) => model.detokenize([t]).trim()), ['Yes', 'Yes', 'No', 'No', 'no']);
+    // Prefix ++ tail is the whole ChatML prompt: system, the history, the candidate, the assistant cue.
+    const shown = renderer.forUser(history(0));
+    // (The tiny tokenizer writes a space after each special token.)
+    const text = (tokens: Token[]) => model.detokenize(tokens, true).replace(/(<\|im_(start|end)\|>) /g, '$1');
+    assert.equal(text([...shown.prefix, ...shown.tail(5)]),
+      `<s><|im_start|>system\n${systemPrompt}<|im_end|>\n<|im_start|>user\n${historyText(fixture.items, history(0))}${candidateText(fixture.items, 5)}<|im_end|>\n<|im_start|>assistant\n`);
+    assert.equal(text(shown.tail(5)), `${candidateText(fixture.items, 5)}<|im_end|>\n<|im_start|>assistant\n`);
     const sequence = context.getSequence();
     const { user, items } = row(3);
     const few = items.subarray(0, 4);
@@ -172,4 +183,38 @@ test('BAD CALL - llama labeler options', async () => {
   await assert.rejects(createLlamaLabeler({ modelPath, items: fixture.items, threshold: 2 }), { name: 'RangeError', message: /threshold/ });
   await assert.rejects(createLlamaLabeler({ modelPath, items: fixture.items, sequences: 0 }), { name: 'RangeError', message: /sequences/ });
   await assert.rejects(createLlamaLabeler({ modelPath, items: fixture.items, gpuLayers: -1 }), { name: 'RangeError', message: /gpuLayers/ });
+});
+
+test('PromptRenderer refuses a template that alters the user message, and answers it cannot tell apart', async () => {
+  const lib = await import('node-llama-cpp');
+  // A character-level tokenizer; the template puts the turn between [user] and [/user].
+  const chars = (text: string) => Array.from(text, (c) => c.charCodeAt(0)) as Token[];
+  const tokenizer = Object.assign((text: string) => chars(text), {}) as never;
+  const model = (filename?: string, word = (t: string) => chars(t)) => ({
+    filename, tokenizer, tokenize: (text: string) => word(text), detokenize: (tokens: Token[]) => String.fromCharCode(...(tokens as number[])),
+  }) as never;
+  const wrapper = (alter: boolean) => ({
+    wrapperName: 'Fake',
+    generateContextState: ({ chatHistory }: { chatHistory: { type: string; text?: string }[] }) => ({
+      contextText: lib.LlamaText(['[user]', alter ? chatHistory[1].text!.replace(/\u0000/g, '') : chatHistory[1].text!, '[/user]']),
+    }),
+  }) as never;
+  assert.throws(() => new PromptRenderer(lib, model('m.gguf'), wrapper(true), fixture.items, 100).forUser(Uint32Array.of(1)),
+    { name: 'Error', message: 'The chat template of m.gguf (Fake) altered the user message; cannot split the prompt' });
+  assert.throws(() => new PromptRenderer(lib, model(), wrapper(true), fixture.items, 100).answerTokens(),
+    { message: 'The chat template of the model (Fake) altered the user message; cannot split the prompt' });
+  // Per character, each answer starts with its first letter: 'Y' (and 'y' alone is not the word).
+  assert.deepEqual(new PromptRenderer(lib, model(), wrapper(false), fixture.items, 100).answerTokens(), { positive: [89], negative: [78] });
+  // A vocabulary where 'Yes' and 'No' after the cue are the same token: refused.
+  const last7 = (text: string) => {
+    const m = /(yes|no)$/i.exec(text);
+    return m ? [...chars(text.slice(0, m.index)), 7 as Token] : chars(text);
+  };
+  // ('Yes' alone is token 8, so only one of its tokens is shared.)
+  const same = {
+    ...(model('m.gguf', (t) => (/^ ?yes$/i.test(t) ? [8 as Token] : chars(t))) as object), tokenizer: last7,
+    detokenize: (tokens: Token[]) => (tokens[0] === 8 ? 'Yes' : String.fromCharCode(...(tokens as number[]))),
+  } as never;
+  assert.throws(() => new PromptRenderer(lib, same, wrapper(false), fixture.items, 100).answerTokens(),
+    { name: 'Error', message: 'Cannot tell the answers "Yes" and "No" apart by their first token with the vocabulary of m.gguf' });
 });

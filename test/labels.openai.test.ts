@@ -15,7 +15,8 @@ import { createOpenAiLabeler, EndpointError } from '../src/labels/openai.js';
 import { getSharedLlama } from '../src/labels/llama.js';
 import { labelCandidates } from '../src/labels/label.js';
 import { readLabelStore } from '../src/labels/store.js';
-import { systemPrompt } from '../src/labels/prompt.js';
+import { keepLastFitting, parseAnswer, systemPrompt, userMessage } from '../src/labels/prompt.js';
+import { packPaths } from '../src/trees/path-codes.js';
 import { writeTinyGguf } from '../src/labels/gguf-writer.js';
 import { labelFixture, promptWords } from '../src/labels/labelFixtures.js';
 
@@ -169,4 +170,33 @@ test('BAD CALL - openai labeler options', () => {
   assert.throws(() => createOpenAiLabeler(options('http://127.0.0.1:1/v1', { modelName: '' })), { name: 'TypeError', message: /modelName/ });
   assert.throws(() => createOpenAiLabeler(options('http://127.0.0.1:1/v1', { concurrency: 0 })), { name: 'RangeError', message: /concurrency/ });
   assert.throws(() => createOpenAiLabeler(options('http://127.0.0.1:1/v1', { retries: -1 })), { name: 'RangeError', message: /retries/ });
+});
+
+test('prompt: the user message lists the history as records, then the candidate', () => {
+  const items = { itemIds: [10, 11, 12], structural: packPaths([[0, 1], [0, 2], []]), semantic: packPaths([[1], [1, 0], [2]]) };
+  assert.equal(userMessage(items, Uint32Array.of(0, 2), 1), [
+    "The user's history (2 items):",
+    '{"item_id": 10, "co_path": "0-1", "emb_path": "1"}',
+    '{"item_id": 12, "co_path": "", "emb_path": "2"}',
+    'Would the user like the candidate below? Answer Yes or No.',
+    'Candidate: {"item_id": 11, "co_path": "0-2", "emb_path": "1-0"}',
+  ].join('\n'));
+});
+
+test('prompt: parseAnswer reads the first word, any case, past leading punctuation', () => {
+  const cases: [string, 'positive' | 'negative' | undefined][] = [
+    ['Yes', 'positive'], [' yes.', 'positive'], ['**YES**', 'positive'], ['1. Yes', 'positive'], ['No', 'negative'], ['no, yes', 'negative'],
+    ['"No"', 'negative'], ['Yesterday', undefined], ['Nope', undefined], ['Maybe yes', undefined], ['', undefined], ['...', undefined],
+  ];
+  for (const [text, label] of cases) assert.equal(parseAnswer(text), label, JSON.stringify(text));
+});
+
+test('prompt: keepLastFitting keeps the longest suffix within the budget', () => {
+  const history = Uint32Array.of(5, 1, 2, 1);
+  const sum = (kept: Uint32Array): number => kept.reduce((s, x) => s + x, 0);
+  assert.equal(keepLastFitting(history, 9, sum), history, 'the whole history when it fits exactly');
+  for (const [budget, kept] of [[8, [1, 2, 1]], [4, [1, 2, 1]], [3, [2, 1]], [2, [1]], [1, [1]], [0, []]] as const) {
+    assert.deepEqual(Array.from(keepLastFitting(history, budget, sum)), kept, `budget ${budget}`);
+  }
+  assert.deepEqual(Array.from(keepLastFitting(Uint32Array.of(7), 6, sum)), []);
 });

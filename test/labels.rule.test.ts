@@ -8,7 +8,10 @@ import { packPaths, pathOf } from '../src/trees/path-codes.js';
 import { createRuleLabeler, createTopNLabeler, createNoneLabeler, ruleEvidence, ruleViews, type RuleOptions } from '../src/labels/rule.js';
 import { labelDefaults } from '../src/defaults.js';
 import { mulberry32 } from '../src/util/random.js';
-import { createLabeler } from '../src/labels/labelers.js';
+import { createLabeler, labelSettings, codeControlInnerKinds } from '../src/labels/labelers.js';
+import { Xoshiro128ss } from '../src/data/rng.js';
+import { systemPrompt } from '../src/labels/prompt.js';
+import { createHash } from 'node:crypto';
 import { labelerCatalogue } from '../src/labels/labeler-catalogue.js';
 import { labelCandidates } from '../src/labels/label.js';
 import { readLabelStore } from '../src/labels/store.js';
@@ -252,4 +255,65 @@ test('labelHeldOut counts the positives that are valid or test interactions, aga
   assert.deepEqual(h, { pairs: 8, positives: 4, heldOutAmongPairs: 3, heldOutPositives: 2, acceptance: 0.5, precisionProxy: 0.5, baseRate: 3 / 8, recallProxy: 2 / 3 });
   assert.throws(() => labelHeldOut([rec(12, 101, 'positive')], dataset), { name: 'RangeError', message: /user 12/ });
   assert.throws(() => labelHeldOut([], { ...dataset, valid: undefined, test: undefined }), { name: 'RangeError', message: /valid or test/ });
+});
+
+test('permutePaths is the Fisher-Yates shuffle of Xoshiro128ss(seed); randomPaths draws each level below its branching, in item order', () => {
+  const c = codes([[0, 5], [3], [], [1, 0, 2], [2, 1]]);
+  // Fisher-Yates from the last position, j uniform in [0, i].
+  const rng = new Xoshiro128ss(11);
+  const order = [0, 1, 2, 3, 4];
+  for (let i = 4; i > 0; i--) {
+    const j = rng.below(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const shuffled = permutePaths(c, 11);
+  assert.deepEqual(Array.from({ length: 5 }, (_, i) => pathOf(shuffled, i)), order.map((from) => pathOf(c, from)));
+  assert.deepEqual([shuffled.nItems, shuffled.maxDepth, shuffled.paths.length], [5, 3, 15]);
+  assert.deepEqual(Array.from(shuffled.paths).filter((d) => d === -1).length, 7, 'padding kept');
+  // Branching per level: largest index + 1 = [4, 6, 3].
+  const draws = new Xoshiro128ss(11);
+  const expected = [[0, 5], [3], [], [1, 0, 2], [2, 1]].map((p) => p.map((_, d) => draws.below([4, 6, 3][d])));
+  const random = randomPaths(c, 11);
+  assert.deepEqual(Array.from({ length: 5 }, (_, i) => pathOf(random, i)), expected);
+  assert.deepEqual(Array.from(random.paths).filter((d) => d === -1).length, 7, 'padding kept');
+  assert.deepEqual(Array.from(random.lengths), [2, 1, 0, 3, 2]);
+  assert.notEqual(random.lengths, c.lengths, 'a copy');
+  for (const recode of [permutePaths, randomPaths]) {
+    assert.throws(() => recode({ nItems: 1 } as never, 1), { name: 'TypeError', message: 'Expected path codes {nItems, maxDepth, paths: Int32Array, lengths: Int32Array} for codes but received [object Object]' });
+  }
+});
+
+test('createLabeler: refusals with the whole message, the settings it records, and each kind it builds', async () => {
+  const fixture = labelFixture({ users: 1 });
+  await assert.rejects(createLabeler(undefined as never), { name: 'RangeError', message: `Expected one of ${labelerKinds.join(', ')} for kind but received undefined` });
+  await assert.rejects(createLabeler({ kind: 'magic' as never }), { name: 'RangeError', message: `Expected one of ${labelerKinds.join(', ')} for kind but received magic` });
+  await assert.rejects(createLabeler({ kind: 'file' }), { name: 'TypeError', message: 'Expected imported labels (importLabels) for imported with labeler file' });
+  await assert.rejects(createLabeler({ kind: 'rule' }), { name: 'TypeError', message: 'Expected prompt items (item ids and both path codes) for items with labeler rule' });
+  await assert.rejects(createLabeler({ kind: 'llama', items: fixture.items }), { name: 'TypeError', message: 'Expected llama options (modelPath, ...) for llama with labeler llama' });
+  await assert.rejects(createLabeler({ kind: 'openai', items: fixture.items }), { name: 'TypeError', message: 'Expected openai options (url, modelName, ...) for openai with labeler openai' });
+  await assert.rejects(createLabeler({ kind: 'random-codes', items: fixture.items, inner: 'topn' as never }), { name: 'RangeError', message: `Expected one of ${codeControlInnerKinds.join(', ')} for inner but received topn` });
+  // Given its options, llama goes on to the model file, openai to its own checks.
+  await assert.rejects(createLabeler({ kind: 'llama', items: fixture.items, llama: { modelPath: '/nonexistent/m.gguf' } }), { name: 'DataFileError', message: /^\/nonexistent\/m\.gguf/ });
+  const openai = await createLabeler({ kind: 'random-codes', inner: 'openai', items: fixture.items, openai: { url: 'http://127.0.0.1:9/v1', modelName: 'qwen' } });
+  assert.deepEqual([openai.name, openai.model], ['random-codes(openai)', `qwen seed=${labelDefaults.codeControlSeed}`]);
+  const imported = { provenance: { file: 'l.jsonl', sha256: 'ab'.repeat(32) } } as never;
+  const file = await createLabeler({ kind: 'file', imported });
+  assert.deepEqual([file.name, file.model], ['file', `l.jsonl@${'ab'.repeat(8)}`]);
+  // The settings: an enumerable property (a labeler copied with {...labeler} keeps them).
+  assert.deepEqual({ ...file }.settings, file.settings);
+  const onToken = () => undefined;
+  const spec = {
+    kind: 'openai' as const, items: fixture.items, theta: 0.5,
+    openai: { url: 'http://x/v1', modelName: 'qwen', maxPromptTokens: 900, concurrency: 2, timeoutMs: 1, retries: 1, retryBaseMs: 1, maxRetryWaitMs: 1, maxRetryTotalMs: 1, maxResponseBytes: 1, apiKey: 'k' },
+    llama: { modelPath: 'm.gguf', mode: 'generate' as const, threads: 2, sequences: 2, gpuLayers: 3, gpu: 'cpu' as const, onToken } as never,
+  };
+  const hash = (x: string) => createHash('sha256').update(x).digest('hex');
+  const array = (_k: string, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Int32Array) : v);
+  assert.deepEqual(labelSettings(spec), {
+    kind: 'openai', rule: { ...labelDefaults.rule, theta: 0.5 }, inner: undefined, seed: undefined,
+    items: hash(JSON.stringify([fixture.items.itemIds, fixture.items.structural, fixture.items.semantic], array)), prompt: hash(systemPrompt),
+    llama: { modelPath: 'm.gguf', mode: 'generate' }, openai: { url: 'http://x/v1', modelName: 'qwen', maxPromptTokens: 900 },
+  });
+  assert.match(labelSettings(spec).items as string, /^[0-9a-f]{64}$/);
+  assert.deepEqual(labelSettings({ kind: 'topn' }), { kind: 'topn', rule: labelDefaults.rule, inner: undefined, seed: undefined, items: undefined, prompt: hash(systemPrompt), llama: undefined, openai: undefined });
 });
