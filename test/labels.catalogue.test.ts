@@ -17,8 +17,8 @@ import { parseExperimentConfig, expandCells } from '../src/experiment/grid.js';
 import { cellFingerprint, cellLabeler } from '../src/experiment/cells.js';
 import { fingerprint } from '../src/pipeline/stages.js';
 import {
-  labelerArg, labelerCatalogue, labelerFieldNames, labelerFieldSpecs, labelerFieldsOf, labelerFlag, labelerKinds, labelerMethodKey,
-  type LabelerEntry, type LabelerFieldName, type LabelerKind,
+  checkLabelerField, labelerArg, labelerArgValue, labelerCatalogue, labelerFieldNames, labelerFieldSpecs, labelerFieldsFromArgs, labelerFieldsOf, labelerFlag,
+  labelerKinds, labelerMethodKey, missingLabelerInputs, parseGpuLayers, topLevelLabelerFields, type LabelerEntry, type LabelerFieldName, type LabelerKind,
 } from '../src/labels/labeler-catalogue.js';
 
 const builderOf = (command: CommandModule<object, never>) => command.builder as (y: Argv) => Argv;
@@ -193,5 +193,54 @@ test("the LLM labelers refuse each integer option below its field's minimum, nam
       await assert.rejects(create, (e: Error) => e instanceof RangeError && e.message.includes(name), `${kind} ${name} = ${labelerFieldSpecs[name].min! - 1}`);
     }
     if (kind === 'openai') for (const name of integers) createOpenAiLabeler({ ...base, [name]: labelerFieldSpecs[name].min! });
+  }
+});
+
+test('--gpu-layers takes auto, max or a non-negative integer, and refuses anything else by its text', () => {
+  assert.deepEqual(['auto', 'max', '0', '12', ' 3 '].map(parseGpuLayers), ['auto', 'max', 0, 12, 3]);
+  // '' and blanks would be 0 to Number().
+  for (const text of ['', '  ', '-1', '1.5', 'abc', 'Max', '-0x1']) {
+    assert.throws(() => parseGpuLayers(text), { name: 'RangeError', message: `Expected "auto", "max" or a non-negative integer for --gpu-layers but received "${text}"` });
+  }
+  // Only CLI text is parsed; an API value passes as it is (checked by the labeler).
+  assert.deepEqual([labelerArgValue('gpuLayers', '7'), labelerArgValue('gpuLayers', 7), labelerArgValue('gpuLayers', 'max'), labelerArgValue('theta', '0.5')], [7, 7, 'max', '0.5']);
+});
+
+test('flags are the kebab case of the option unless the field names one; parsed arguments are their camel case', () => {
+  const names = ['maxPrefixTokens', 'minSupport', 'modelPath', 'file', 'theta'] as const;
+  assert.deepEqual(names.map(labelerFlag), ['max-prefix-tokens', 'min-support', 'llm-model', 'labels', 'theta']);
+  assert.deepEqual(names.map(labelerArg), ['maxPrefixTokens', 'minSupport', 'llmModel', 'labels', 'theta']);
+});
+
+test("labelerFieldsFromArgs keeps the options the command declares and the arguments give, by option name", () => {
+  const args = { threshold: 0.7, llmModel: 'm.gguf', retryBaseMs: 5, mode: undefined, theta: 0.5 };
+  const names = ['threshold', 'modelPath', 'retryBaseMs', 'mode', 'gpu', 'theta'] as const;
+  assert.deepEqual(labelerFieldsFromArgs(names, args, 'run'), { modelPath: 'm.gguf', theta: 0.5 });
+  assert.deepEqual(labelerFieldsFromArgs(names, args, 'label'), { threshold: 0.7, modelPath: 'm.gguf', theta: 0.5 });
+  assert.deepEqual(labelerFieldsFromArgs(['gpuLayers'], { gpuLayers: '2' }, 'label'), { gpuLayers: 2 });
+});
+
+test('the options on a LabelerSpec itself are those of the rule, the code controls and file', () => {
+  assert.deepEqual(topLevelLabelerFields, ['theta', 'views', 'minSupport', 'cap', 'inner', 'seed', 'file']);
+});
+
+test('missingLabelerInputs names every flag a labeler needs, with its hint, when one is missing', () => {
+  assert.equal(missingLabelerInputs('llama', {}), '--labeler llama needs --llm-model PATH.gguf');
+  assert.equal(missingLabelerInputs('llama', { llmModel: '' }), '--labeler llama needs --llm-model PATH.gguf');
+  assert.equal(missingLabelerInputs('llama', { llmModel: 'm.gguf' }), undefined);
+  assert.equal(missingLabelerInputs('openai', { llmUrl: 'http://127.0.0.1:9/v1' }, '--inner openai'), '--inner openai needs --llm-url and --llm-model-name');
+  assert.equal(missingLabelerInputs('openai', { llmUrl: 'http://127.0.0.1:9/v1', llmModelName: 'qwen' }), undefined);
+  assert.equal(missingLabelerInputs('file', { labels: undefined }), '--labeler file needs --labels FILE');
+  assert.equal(missingLabelerInputs('rule', {}), undefined);
+  // Not a labeler: left to the kind check, which names the choices.
+  assert.equal(missingLabelerInputs('bogus', {}), undefined);
+});
+
+test('checkLabelerField checks booleans and strings too, naming the option', () => {
+  assert.equal(checkLabelerField('prefixReuse', false), false);
+  assert.throws(() => checkLabelerField('prefixReuse', 'no'), { name: 'TypeError', message: 'Expected a boolean for prefixReuse but received "no"' });
+  assert.deepEqual([checkLabelerField('url', 'http://127.0.0.1:9/v1'), checkLabelerField('modelPath', 'm.gguf')], ['http://127.0.0.1:9/v1', 'm.gguf']);
+  for (const [value, shown] of [['', ''], [3, '3'], [undefined, 'undefined']] as const) {
+    assert.throws(() => checkLabelerField('url', value), { name: 'TypeError', message: `Expected a non-empty string for url but received ${shown}` });
   }
 });

@@ -218,3 +218,64 @@ test('PromptRenderer refuses a template that alters the user message, and answer
   assert.throws(() => new PromptRenderer(lib, same, wrapper(false), fixture.items, 100).answerTokens(),
     { name: 'Error', message: 'Cannot tell the answers "Yes" and "No" apart by their first token with the vocabulary of m.gguf' });
 });
+
+/**
+ * A fake model over a vocabulary of whole strings (greedy longest match); any other character is
+ * its char code, or dropped (a vocabulary that cannot write some text at all).
+ */
+function vocabularyModel(vocabulary: Record<string, number>, other: 'chars' | 'drop', filename?: string) {
+  const byId = new Map(Object.entries(vocabulary).map(([text, id]) => [id, text]));
+  const longestFirst = Object.keys(vocabulary).sort((a, b) => b.length - a.length);
+  const tokenize = (text: string): Token[] => {
+    const out: number[] = [];
+    for (let i = 0; i < text.length;) {
+      const hit = longestFirst.find((s) => text.startsWith(s, i));
+      if (hit !== undefined) out.push(vocabulary[hit]);
+      else if (other === 'chars') out.push(text.charCodeAt(i));
+      i += hit?.length ?? 1;
+    }
+    return out as Token[];
+  };
+  return {
+    filename, tokenizer: Object.assign((text: string) => tokenize(text), {}), tokenize: (text: string) => tokenize(text),
+    detokenize: (tokens: Token[]) => tokens.map((t) => byId.get(t) ?? String.fromCharCode(t)).join(''),
+  } as never;
+}
+
+/** A template that writes only the user turn, between [user] and [/user]. */
+const userOnlyWrapper = (lib: typeof import('node-llama-cpp')) => ({
+  wrapperName: 'Fake',
+  generateContextState: ({ chatHistory }: { chatHistory: { type: string; text?: string }[] }) => ({ contextText: lib.LlamaText(['[user]', chatHistory[1].text!, '[/user]']) }),
+}) as never;
+
+test('PromptRenderer.answerTokens: the token in place after the cue and each whole-word token, any case, with or without a space', async () => {
+  const lib = await import('node-llama-cpp');
+  // The cue '[/user]' merges with the answer in place (']Yes'), as BPE merges do; each spelling of a word is one token.
+  const model = vocabularyModel({
+    ']Yes': 1009, Yes: 1001, yes: 1002, ' Yes': 1003, ' yes': 1004, ']No': 1010, No: 1005, no: 1006, ' No': 1007, ' no': 1008,
+  }, 'chars');
+  assert.deepEqual(new PromptRenderer(lib, model, userOnlyWrapper(lib), fixture.items, 100).answerTokens(),
+    { positive: [1009, 1001, 1002, 1003, 1004], negative: [1010, 1005, 1006, 1007, 1008] });
+});
+
+test('PromptRenderer.answerTokens refuses a vocabulary that cannot write an answer', async () => {
+  const lib = await import('node-llama-cpp');
+  for (const [vocabulary, filename] of [[{ No: 5 }, undefined], [{ Yes: 4 }, 'm.gguf']] as const) {
+    const model = vocabularyModel(vocabulary, 'drop', filename);
+    assert.throws(() => new PromptRenderer(lib, model, userOnlyWrapper(lib), fixture.items, 100).answerTokens(),
+      { name: 'Error', message: `Cannot tell the answers "Yes" and "No" apart by their first token with the vocabulary of ${filename ?? 'the model'}` });
+  }
+});
+
+test('PromptRenderer with a Jinja template: the model turn after the user turn gives the assistant cue', async () => {
+  const lib = await import('node-llama-cpp');
+  // ChatML written as a Jinja chat template (a GGUF's tokenizer.chat_template that node-llama-cpp does not recognise).
+  const template = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{% endfor %}"
+    + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  const model = vocabularyModel({}, 'chars');
+  const renderer = new PromptRenderer(lib, model, new lib.JinjaTemplateChatWrapper({ template }), fixture.items, 10_000);
+  const shown = renderer.forUser(Uint32Array.of(1, 2));
+  const text = (tokens: Token[]) => String.fromCharCode(...(tokens as number[]));
+  assert.equal(text(shown.prefix), `<|im_start|>system\n${systemPrompt}<|im_end|>\n<|im_start|>user\n${historyText(fixture.items, Uint32Array.of(1, 2))}`);
+  assert.equal(text(shown.tail(5)), `${candidateText(fixture.items, 5)}<|im_end|>\n<|im_start|>assistant\n`);
+});
