@@ -99,6 +99,9 @@ test('arrays are skipped by their element width, across the 1 MiB reading window
   assert.ok(bytes.length > 1.5 * (1 << 20));
   const summary = validateGguf(write(bytes));
   assert.deepEqual([summary.kvCount, summary.blockCount, summary.contextLength], [arrays.length + 8, 2, 777]);
+  // An array skipped right up to the end of the file.
+  const last = gguf([...required(), kv('a.last', 9, Buffer.concat([u32(4), u64(3), Buffer.alloc(12)]))]);
+  assert.equal(validateGguf(write(last)).fileBytes, last.length);
 });
 
 test('a string as long as the 1 MiB window is read; a longer one is skipped (read as empty)', () => {
@@ -144,7 +147,7 @@ test('BAD INPUT - missing keys listed in order, a non-string architecture, a bad
   refused(gguf([arch, tokens, ff, blocks]), 'missing required metadata tokenizer.ggml.model, llama.embedding_length, llama.attention.head_count; llama.cpp cannot load this model');
   refused(gguf([model, tokens]), 'missing required metadata general.architecture; llama.cpp cannot load this model');
   refused(gguf([kvU32('general.architecture', 1), model, tokens, blocks, heads]), 'general.architecture is not a string');
-  for (const [value, shown] of [[kvU32('general.alignment', 0), '0'], [kvU32('general.alignment', 48), '48'], [kvString('general.alignment', '32'), '32']] as const) {
+  for (const [value, shown] of [[kvU32('general.alignment', 0), '0'], [kvU32('general.alignment', 48), '48'], [kvString('general.alignment', '32'), '32'], [kv('general.alignment', 7, Buffer.from([1])), 'true'], [kv('general.alignment', 7, Buffer.from([0])), 'false']] as const) {
     refused(gguf([...required(), value]), `invalid general.alignment ${shown}`);
   }
   assert.equal(validateGguf(write(gguf([...required(), kvU32('general.alignment', 1)]))).kvCount, 8);
