@@ -118,13 +118,14 @@ test('name, model, parallel users and the token counts read from each reply', as
 
 test('replies that are not a readable answer: retried once, then unparsed, each retry counted', async () => {
   const bodies = ['null', JSON.stringify({ choices: [] }), completion(42), completion(null), '[]', completion('Yes')];
-  const server = await serve((res, call) => ok(res, bodies[call - 1] ?? completion('No')));
+  // The fourth item's replies are 204s: no body at all.
+  const server = await serve((res, call) => (call === 7 || call === 8 ? res.writeHead(204).end() : ok(res, bodies[call - 1] ?? completion('No'))));
   const l = labeler(`${server.base}/v1`);
   const out = [];
-  for (const item of [1, 2, 3]) out.push(...(await l.labelUser(0, Uint32Array.of(0), Uint32Array.of(item))));
-  assert.deepEqual(out, [{ item: 1, label: 'unparsed' }, { item: 2, label: 'unparsed' }, { item: 3, label: 'positive' }]);
-  assert.equal(server.seen.length, 6);
-  assert.equal(l.stats!().retries, 3);
+  for (const item of [1, 2, 3, 4]) out.push(...(await l.labelUser(0, Uint32Array.of(0), Uint32Array.of(item))));
+  assert.deepEqual(out, [{ item: 1, label: 'unparsed' }, { item: 2, label: 'unparsed' }, { item: 3, label: 'positive' }, { item: 4, label: 'unparsed' }]);
+  assert.equal(server.seen.length, 8);
+  assert.equal(l.stats!().retries, 4);
 });
 
 test('a history over maxPromptTokens keeps the longest suffix whose estimate fits, counted once per user', async () => {
@@ -249,6 +250,8 @@ test('BAD CALL - each option refused with its whole message; the minimum of each
   assert.throws(() => createOpenAiLabeler({ ...base, url: 'see http://x' }), { name: 'RangeError', message: 'Expected an http(s) URL for url but received see http://x' });
   assert.throws(() => createOpenAiLabeler({ ...base, url: 'http:/x' }), { name: 'RangeError', message: 'Expected an http(s) URL for url but received http:/x' });
   assert.throws(() => createOpenAiLabeler({ ...base, url: 7 as never }), { name: 'RangeError', message: 'Expected an http(s) URL for url but received 7' });
+  // A URL object is not a string, even though its text would pass.
+  assert.throws(() => createOpenAiLabeler({ ...base, url: new URL('http://127.0.0.1:1/v1') as never }), { name: 'RangeError', message: 'Expected an http(s) URL for url but received http://127.0.0.1:1/v1' });
   assert.throws(() => createOpenAiLabeler({ ...base, modelName: '' }), { name: 'TypeError', message: 'Expected a model name for modelName but received ' });
   assert.throws(() => createOpenAiLabeler({ ...base, modelName: 3 as never }), { name: 'TypeError', message: 'Expected a model name for modelName but received 3' });
   assert.equal(createOpenAiLabeler({ ...base, url: 'https://example.invalid' }).name, 'openai');
