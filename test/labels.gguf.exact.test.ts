@@ -78,6 +78,7 @@ test('every scalar value type is read as its own width and signedness', () => {
     [6, le((b) => b.writeFloatLE(1.5), 4), 1.5],
     [7, Buffer.from([1]), 0], // a boolean is not a number
     [10, u64(2n ** 40n), 2 ** 40],
+    [10, u64(2n ** 63n), 2 ** 63], // unsigned: not read as a negative I64
     [11, le((b) => b.writeBigInt64LE(-(2n ** 40n)), 8), -(2 ** 40)],
     [12, le((b) => b.writeDoubleLE(2.25), 8), 2.25],
   ];
@@ -114,6 +115,7 @@ test('a string as long as the 1 MiB window is read; a longer one is skipped (rea
 
 test('BAD INPUT - each refusal of a corrupt header, with its whole message', () => {
   refused(Buffer.from('GGU'), 'not a GGUF model file (the first bytes are not "GGUF")');
+  refused(Buffer.from('GGUF'), 'truncated or corrupt GGUF header (the header runs past the end of the file at 4 bytes)');
   refused(Buffer.concat([Buffer.from('GGUX'), u32(3)]), 'not a GGUF model file (the first bytes are not "GGUF")');
   refused(gguf(required(), [], 0, { version: 1 }), 'unsupported GGUF version 1 (2 and 3 are supported)');
   refused(gguf(required(), [], 0, { version: 4 }), 'unsupported GGUF version 4 (2 and 3 are supported)');
@@ -138,6 +140,10 @@ test('BAD INPUT - each refusal of a corrupt header, with its whole message', () 
   refused(withPair(kv('arr', 9, Buffer.concat([u32(9), u64(1)]))), 'corrupt GGUF header: the array arr has an unknown element type 9');
   refused(withPair(kv('arr', 9, Buffer.concat([u32(13), u64(1)]))), 'corrupt GGUF header: the array arr has an unknown element type 13');
   refused(withPair(kv('odd', 13, u32(0))), 'corrupt GGUF header: the key odd has an unknown value type 13');
+  // An array that claims more bytes than are left, as the last pair.
+  const short = gguf([...required(), kv('a.cut', 9, Buffer.concat([u32(0), u64(10), Buffer.alloc(5)]))]);
+  refused(short, truncated(short.length));
+  refused(gguf(required(), [Buffer.concat([u64(2 ** 30 + 1), Buffer.from('w')])]), 'corrupt GGUF header: a tensor name has an impossible length 1073741825');
   const cut = gguf(required());
   refused(cut.subarray(0, cut.length - 1), truncated(cut.length - 1));
 });

@@ -44,10 +44,10 @@ function labeler(url: string, extra: Partial<OpenAiLabelerOptions> = {}) {
   return createOpenAiLabeler({ url, modelName: 'm', items: fixture.items, retryBaseMs: 1, timeoutMs: 5000, concurrency: 1, ...extra });
 }
 
-/** Runs `body` with Math.random() fixed at 0.5: the backoff's jitter factor is then exactly 1. */
-async function withoutJitter<T>(body: () => Promise<T>): Promise<T> {
+/** Runs `body` with Math.random() fixed at `value`: at 0.5 the backoff's jitter factor 0.75 + 0.5 * value is exactly 1. */
+async function withoutJitter<T>(body: () => Promise<T>, value = 0.5): Promise<T> {
   const random = Math.random;
-  Math.random = () => 0.5;
+  Math.random = () => value;
   try {
     return await body();
   } finally {
@@ -64,6 +64,7 @@ test('the request: endpoint path from each URL form, JSON body, content type and
     ['', '/chat/completions'],
     ['/v1/chat/completions', '/v1/chat/completions'],
     ['/v1/chat/completions/', '/v1/chat/completions/'],
+    ['/chat/completions/v1', '/chat/completions/v1/chat/completions'],
   ];
   for (const [path, expected] of forms) {
     const before = server.seen.length;
@@ -117,7 +118,7 @@ test('name, model, parallel users and the token counts read from each reply', as
 });
 
 test('replies that are not a readable answer: retried once, then unparsed, each retry counted', async () => {
-  const bodies = ['null', JSON.stringify({ choices: [] }), completion(42), completion(null), '[]', completion('Yes')];
+  const bodies = ['null', JSON.stringify({ choices: [] }), completion(42), JSON.stringify({ choices: [{}] }), '[]', completion('Yes')];
   // The fourth item's replies are 204s: no body at all.
   const server = await serve((res, call) => (call === 7 || call === 8 ? res.writeHead(204).end() : ok(res, bodies[call - 1] ?? completion('No'))));
   const l = labeler(`${server.base}/v1`);
@@ -167,9 +168,9 @@ test('concurrency: exactly that many requests in flight, shared by the users', a
 test('backoff: retryBaseMs * 2^attempt, capped by maxRetryWaitMs, stopped by maxRetryTotalMs', async () => {
   const server = await serve((res) => res.writeHead(503).end('busy'));
   const endpoint = `${server.base}/v1/chat/completions`;
-  const attempts = async (extra: Partial<OpenAiLabelerOptions>) => {
+  const attempts = async (extra: Partial<OpenAiLabelerOptions>, random = 0.5) => {
     const before = server.seen.length;
-    const error = await withoutJitter(() => labeler(`${server.base}/v1`, { retries: 50, ...extra }).labelUser(0, Uint32Array.of(1), Uint32Array.of(2)))
+    const error = await withoutJitter(() => labeler(`${server.base}/v1`, { retries: 50, ...extra }).labelUser(0, Uint32Array.of(1), Uint32Array.of(2)), random)
       .then(() => assert.fail('expected an EndpointError'), (e: Error) => e);
     assert.ok(error instanceof EndpointError);
     assert.equal(server.seen.length - before, Number(/\((\d+) attempts\)/.exec(error.message)?.[1]));
@@ -181,6 +182,12 @@ test('backoff: retryBaseMs * 2^attempt, capped by maxRetryWaitMs, stopped by max
   assert.equal(await attempts({ retryBaseMs: 10, maxRetryTotalMs: 70 }), stopped(70, 4), 'a total of exactly maxRetryTotalMs is allowed');
   // Capped at 15: 10, 15, 15, 15: sums 10, 25, 40, 55.
   assert.equal(await attempts({ retryBaseMs: 10, maxRetryWaitMs: 15, maxRetryTotalMs: 50 }), stopped(50, 4));
+  // Jitter 0.75 (Math.random() = 0): 7.5, 15, 30: sums 7.5, 22.5, 52.5.
+  assert.equal(await attempts({ retryBaseMs: 10, maxRetryTotalMs: 30 }, 0), stopped(30, 3));
+  // The waits are slept: 50 + 100 ms before the third attempt.
+  const started = performance.now();
+  await assert.rejects(withoutJitter(() => labeler(`${server.base}/v1`, { retries: 2, retryBaseMs: 50 }).labelUser(0, Uint32Array.of(1), Uint32Array.of(2))), { name: 'EndpointError' });
+  assert.ok(performance.now() - started >= 145, `${performance.now() - started} ms`);
   // No total budget left: the first retry is refused at once.
   assert.equal(await attempts({ retryBaseMs: 10, maxRetryTotalMs: 0 }), stopped(0, 1));
   // retries bounds the attempts first.
@@ -220,6 +227,10 @@ test('errors name the endpoint, the status and the first 200 characters of the b
   const port = new URL(gone.base).port;
   const server2 = servers.pop()!;
   await new Promise((resolve) => server2.close(resolve));
+  // A redirect loop: fetch fails with a cause that has no error code.
+  const looping = await serve((res) => res.writeHead(302, { location: '/v1/chat/completions' }).end());
+  await assert.rejects(labeler(`${looping.base}/v1`, { retries: 0 }).labelUser(0, Uint32Array.of(1), Uint32Array.of(2)),
+    { name: 'EndpointError', message: `Could not get an answer from ${looping.base}/v1/chat/completions after 1 attempts: fetch failed` });
   await assert.rejects(labeler(`${gone.base}/v1`, { retries: 0 }).labelUser(0, Uint32Array.of(1), Uint32Array.of(2)),
     { name: 'EndpointError', message: `Could not get an answer from ${gone.base}/v1/chat/completions after 1 attempts: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${port})` });
 });
