@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTinyGguf, writeGguf, writeTinyGguf } from '../src/labels/gguf-writer.js';
@@ -41,4 +41,16 @@ test('a tensor larger than one generation chunk continues the stream; the stream
   assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'small.gguf'))), buildTinyGguf());
   // 64 x 20,000 + the norms and the layer's matrices.
   assert.equal(written.parameters, 64 * 20_000 + 64 + 64 + 4 * 64 * 64 + 64 + 3 * 64 * 64);
+});
+
+test('writeGguf pads each tensor to 32 bytes, times itself, and closes its file', () => {
+  // Embedding 4: the norms take 16 bytes, so padding follows them.
+  const options = { embedding: 4, heads: 1, feedForward: 4, seed: 3 };
+  const open = readdirSync('/proc/self/fd').length;
+  const started = performance.now();
+  const written = writeGguf(join(dir, 'padded.gguf'), options);
+  const elapsed = performance.now() - started;
+  assert.equal(readdirSync('/proc/self/fd').length, open);
+  assert.ok(written.seconds >= 0 && written.seconds * 1000 <= elapsed + 1, `${written.seconds} s in ${elapsed} ms`);
+  assert.deepEqual(new Uint8Array(readFileSync(written.path)), buildTinyGguf(options));
 });

@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Token } from 'node-llama-cpp';
-import { createLlamaLabeler, getSharedLlama, type LlamaLabeler, type LlamaLabelerOptions } from '../src/labels/llama.js';
+import { createLlamaLabeler, getSharedLlama, missingBuildError, type LlamaLabeler, type LlamaLabelerOptions } from '../src/labels/llama.js';
 import { PromptRenderer } from '../src/labels/llamaPrompt.js';
 import { systemPrompt } from '../src/labels/prompt.js';
 import { writeTinyGguf } from '../src/labels/gguf-writer.js';
@@ -65,6 +65,27 @@ test('BAD CALL - each option refused with its whole message before the model fil
   ]) {
     await assert.rejects(createLlamaLabeler({ ...base, ...options }), { name: 'DataFileError', message: notFound }, JSON.stringify(options));
   }
+});
+
+test('a backend without a build: what to install on each platform, or how to build it offline', () => {
+  const message = (backend: string, gpu: string, pkg: string, build: string) =>
+    `node-llama-cpp has no ${backend} build of llama.cpp that runs on this machine (--gpu ${gpu}). Install the prebuilt one, \`npm install @node-llama-cpp/${pkg}\` ` +
+    `at node-llama-cpp's version, or build it offline from the llama.cpp source node-llama-cpp ships: \`npx --no node-llama-cpp source download --gpu ${build}\` ` +
+    '(see the README, "Install as a dependency")';
+  const cases: [Parameters<typeof missingBuildError>, string][] = [
+    [['cuda', 'linux', 'x64'], message('CUDA', 'cuda', 'linux-x64-cuda', 'cuda')],
+    [['vulkan', 'win32', 'x64'], message('VULKAN', 'vulkan', 'win-x64-vulkan', 'vulkan')],
+    [['auto', 'darwin', 'arm64'], message('usable', 'auto', 'mac-arm64-metal', 'false')],
+    [['metal', 'darwin', 'arm64'], message('METAL', 'metal', 'mac-arm64-metal', 'metal')],
+    [['cpu', 'darwin', 'x64'], message('CPU', 'cpu', 'mac-x64', 'false')],
+    [['cpu', 'linux', 'arm64'], message('CPU', 'cpu', 'linux-arm64', 'false')],
+    [['auto', 'win32', 'arm64'], message('usable', 'auto', 'win-arm64', 'false')],
+  ];
+  for (const [args, expected] of cases) {
+    const error = missingBuildError(...args);
+    assert.deepEqual([error.name, error.dependency, error.message], ['MissingDependencyError', 'node-llama-cpp', expected], args.join(' '));
+  }
+  assert.equal(missingBuildError('cuda').message, missingBuildError('cuda', process.platform, process.arch).message);
 });
 
 test('the one Llama per process: a backend without a build is not cached, a second backend is refused, the thread cap only grows', async () => {
