@@ -7,57 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTinyGguf, float16Bits, writeGguf, type TinyGgufOptions } from '../src/labels/gguf-writer.js';
 import { shapeOptions } from '../bench/gpu-labelling/shapes.js';
+import { expectedStream, parseGguf } from './support/gguf-read.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dtlns-gguf-writer-'));
-
-interface ParsedTensor { name: string; shape: number[]; type: number; data: Uint8Array }
-
-/** A minimal GGUF v3 reader: metadata (scalars, strings, arrays) and tensor data. */
-function parseGguf(bytes: Uint8Array): { kv: Map<string, unknown>; tensors: Map<string, ParsedTensor> } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 0;
-  const u32 = (): number => { const v = view.getUint32(at, true); at += 4; return v; };
-  const u64 = (): number => { const v = Number(view.getBigUint64(at, true)); at += 8; return v; };
-  const str = (): string => { const n = u64(); const s = Buffer.from(bytes.subarray(at, at + n)).toString('utf8'); at += n; return s; };
-  const value = (type: number): unknown => {
-    switch (type) {
-      case 4: return u32();
-      case 5: { const v = view.getInt32(at, true); at += 4; return v; }
-      case 6: { const v = view.getFloat32(at, true); at += 4; return v; }
-      case 7: return bytes[at++] !== 0;
-      case 8: return str();
-      case 9: { const itemType = u32(); const n = u64(); return Array.from({ length: n }, () => value(itemType)); }
-      default: throw new Error(`unexpected metadata type ${type}`);
-    }
-  };
-  assert.equal(Buffer.from(bytes.subarray(0, 4)).toString('latin1'), 'GGUF');
-  at = 4;
-  assert.equal(u32(), 3);
-  const nTensors = u64();
-  const nKv = u64();
-  const kv = new Map<string, unknown>();
-  for (let k = 0; k < nKv; k++) { const key = str(); kv.set(key, value(u32())); }
-  const infos = Array.from({ length: nTensors }, () => {
-    const name = str();
-    const dims = u32();
-    const shape = Array.from({ length: dims }, u64);
-    return { name, shape, type: u32(), offset: u64() };
-  });
-  const start = Math.ceil(at / 32) * 32;
-  const tensors = new Map<string, ParsedTensor>();
-  for (const t of infos) {
-    const elements = t.shape.reduce((a, b) => a * b, 1);
-    const size = t.type === 8 ? (elements / 32) * 34 : elements * 4;
-    tensors.set(t.name, { ...t, data: bytes.subarray(start + t.offset, start + t.offset + size) });
-  }
-  return { kv, tensors };
-}
 
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
@@ -79,19 +36,6 @@ function dequantizeQ8_0(data: Uint8Array): { values: Float64Array; scales: numbe
     for (let k = 0; k < 32; k++) values[32 * b + k] = d * ((data[34 * b + 2 + k] << 24) >> 24);
   }
   return { values, scales };
-}
-
-/** The documented random stream, re-derived: xorshift32 words from SHA-256(`seed:name`), as bytes. */
-function expectedStream(seed: number, name: string, bytes: number): Uint8Array {
-  let s = createHash('sha256').update(`${seed}:${name}`).digest().readUInt32LE(0) || 1;
-  const words = new Uint32Array(Math.ceil(bytes / 4));
-  for (let k = 0; k < words.length; k++) {
-    s = (s ^ (s << 13)) >>> 0;
-    s = (s ^ (s >>> 17)) >>> 0;
-    s = (s ^ (s << 5)) >>> 0;
-    words[k] = s;
-  }
-  return new Uint8Array(words.buffer, 0, bytes);
 }
 
 const q8Options: TinyGgufOptions = { embedding: 64, layers: 2, heads: 4, headsKv: 1, feedForward: 96, vocabSize: 2000, weightType: 'q8_0', outputMatrix: false, seed: 7 };

@@ -104,11 +104,26 @@ export async function getSharedLlama(threads: number, gpu: LlamaGpu = labelDefau
   return llama;
 }
 
-/** node-llama-cpp's name of this platform's prebuilt binary packages (@node-llama-cpp/<name>). */
-function prebuiltPackage(gpu: LlamaGpu): string {
-  const os = process.platform === 'darwin' ? 'mac' : process.platform === 'win32' ? 'win' : process.platform;
-  const suffix = gpu === 'cuda' || gpu === 'vulkan' ? `-${gpu}` : os === 'mac' && process.arch === 'arm64' ? '-metal' : '';
-  return `@node-llama-cpp/${os}-${process.arch}${suffix}`;
+/** node-llama-cpp's name of a platform's prebuilt binary packages (@node-llama-cpp/<name>). */
+function prebuiltPackage(gpu: LlamaGpu, platform: string, arch: string): string {
+  const os = platform === 'darwin' ? 'mac' : platform === 'win32' ? 'win' : platform;
+  const suffix = gpu === 'cuda' || gpu === 'vulkan' ? `-${gpu}` : os === 'mac' && arch === 'arm64' ? '-metal' : '';
+  return `@node-llama-cpp/${os}-${arch}${suffix}`;
+}
+
+/**
+ * @internal The error for a backend without a working build of llama.cpp: what to install on
+ * `platform`/`arch` (this process's by default), or how to build it offline. A function of its
+ * arguments so that every platform's message can be tested on one.
+ */
+export function missingBuildError(gpu: LlamaGpu, platform: string = process.platform, arch: string = process.arch): MissingDependencyError {
+  const backend = gpu === 'auto' ? 'usable' : gpu === 'cpu' ? 'CPU' : gpu.toUpperCase();
+  return new MissingDependencyError(
+    'node-llama-cpp',
+    `node-llama-cpp has no ${backend} build of llama.cpp that runs on this machine (--gpu ${gpu}). Install the prebuilt one, ` +
+      `\`npm install ${prebuiltPackage(gpu, platform, arch)}\` at node-llama-cpp's version, or build it offline from the llama.cpp source node-llama-cpp ships: ` +
+      `\`npx --no node-llama-cpp source download --gpu ${gpu === 'auto' || gpu === 'cpu' ? 'false' : gpu}\` (see the README, "Install as a dependency")`,
+  );
 }
 
 async function loadLlama(threads: number, gpu: LlamaGpu): Promise<Llama> {
@@ -118,13 +133,7 @@ async function loadLlama(threads: number, gpu: LlamaGpu): Promise<Llama> {
     return await getLlama({ gpu: gpu === 'cpu' ? false : gpu, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error });
   } catch (error) {
     if (!(error instanceof NoBinaryFoundError)) throw error;
-    const backend = gpu === 'auto' ? 'usable' : gpu === 'cpu' ? 'CPU' : gpu.toUpperCase();
-    throw new MissingDependencyError(
-      'node-llama-cpp',
-      `node-llama-cpp has no ${backend} build of llama.cpp that runs on this machine (--gpu ${gpu}). Install the prebuilt one, ` +
-        `\`npm install ${prebuiltPackage(gpu)}\` at node-llama-cpp's version, or build it offline from the llama.cpp source node-llama-cpp ships: ` +
-        `\`npx --no node-llama-cpp source download --gpu ${gpu === 'auto' || gpu === 'cpu' ? 'false' : gpu}\` (see the README, "Install as a dependency")`,
-    );
+    throw missingBuildError(gpu);
   }
 }
 
