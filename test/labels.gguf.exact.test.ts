@@ -1,7 +1,7 @@
 /**
  * validateGguf on hand-encoded GGUF files (an encoder written here, independent of gguf-writer):
- * the summary of each value type, the reading window, every refusal with its whole message, the
- * bounds at their edges, and the ggml type sizes against the ones llama.cpp itself reports.
+ * the summary of each value type, the reading window, every refusal with its whole message and the
+ * bounds at their edges. The ggml type sizes against llama.cpp's own are in labels.gguf.types.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
