@@ -17,7 +17,7 @@ const areas = {
   },
   labels: {
     mutate: ['src/labels/**/*.ts'],
-    tests: ['gguf', 'gguf.exact', 'heldout', 'evidence', 'usecases', 'fingerprint', 'openai.bounds', 'openai.exact', 'import', 'candidates', 'store', 'rule', 'gguf-writer.exact', 'gguf-writer.big', 'gguf-writer', 'gguf.types', 'openai', 'llama.exact', 'llama', 'use', 'device', 'cli'].map(
+    tests: ['gguf', 'gguf.exact', 'heldout', 'evidence', 'usecases', 'fingerprint', 'openai.bounds', 'openai.exact', 'import', 'catalogue', 'candidates', 'store', 'rule', 'gguf-writer.exact', 'gguf-writer.big', 'gguf-writer', 'gguf.types', 'openai', 'llama.exact', 'llama', 'use', 'device', 'cli'].map(
       (name) => `dist/test/labels.${name}.test.js`,
     ),
   },

@@ -6,26 +6,23 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../src/data/types.js';
+import type { SamplerFields } from '../src/native.js';
+import type { PathCodes } from '../src/trees/path-codes.js';
 import { readPaths } from '../src/trees/path-file.js';
+import { semanticPathsFile, structuralPathsFile } from '../src/trees/build.js';
+import { taxonomyPaths } from '../src/benchmarks/sampling.js';
 
-export interface PathOptions {
-  pathsCo?: Int32Array;
-  pathsCoLengths?: Int32Array;
-  pathsSe?: Int32Array;
-  pathsSeLengths?: Int32Array;
-}
+export type PathOptions = Pick<SamplerFields, 'pathsCo' | 'pathsCoLengths' | 'pathsSe' | 'pathsSeLengths'>;
+
+const bothTrees = (co: PathCodes, se: PathCodes): PathOptions => ({ pathsCo: co.paths, pathsCoLengths: co.lengths, pathsSe: se.paths, pathsSeLengths: se.lengths });
 
 export async function benchPathOptions(data: string, dataset: Dataset, samplers: readonly string[]): Promise<PathOptions> {
-  const struct = join(data, 'paths-struct.txt'), semantic = join(data, 'paths-semantic.txt');
-  if (existsSync(struct) && existsSync(semantic)) {
-    const co = await readPaths(struct, dataset), se = await readPaths(semantic, dataset);
-    return { pathsCo: co.paths, pathsCoLengths: co.lengths, pathsSe: se.paths, pathsSeLengths: se.lengths };
-  }
-  const taxonomy = dataset.taxonomy;
-  if (!taxonomy) {
-    if (samplers.includes('dtlns')) throw new Error(`--data ${data}: dtlns needs paths-struct.txt and paths-semantic.txt in the folder, or a synthetic dataset's taxonomy`);
+  const struct = join(data, structuralPathsFile), semantic = join(data, semanticPathsFile);
+  if (existsSync(struct) && existsSync(semantic)) return bothTrees(await readPaths(struct, dataset), await readPaths(semantic, dataset));
+  if (!dataset.taxonomy) {
+    if (samplers.includes('dtlns')) throw new Error(`--data ${data}: dtlns needs ${structuralPathsFile} and ${semanticPathsFile} in the folder, or a synthetic dataset's taxonomy`);
     return {};
   }
-  const lengths = new Int32Array(dataset.nItems).fill(taxonomy.depth);
-  return { pathsCo: taxonomy.paths, pathsCoLengths: lengths, pathsSe: taxonomy.paths, pathsSeLengths: lengths };
+  const codes = taxonomyPaths(dataset);
+  return bothTrees(codes, codes);
 }

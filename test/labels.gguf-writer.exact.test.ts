@@ -1,8 +1,8 @@
 /**
  * The GGUF writer's small-model output, exactly, read back by the independent parser of
  * test/support/gguf-read: every metadata key with its value type and default, the vocabulary, the
- * tensor list with offsets, the F32 weights re-derived from the documented random stream (across
- * a generation chunk), float16Bits at its edges, and each refused option's whole message. No model
+ * tensor list with offsets, the F32 weights re-derived from the documented random stream,
+ * float16Bits at its edges, and each refused option's whole message. No model
  * is loaded; labels.gguf-writer.big holds the tests of bigger files.
  */
 import { test } from 'node:test';

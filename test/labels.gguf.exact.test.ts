@@ -1,7 +1,7 @@
 /**
- * validateGguf on hand-encoded GGUF files (an encoder written here, independent of gguf-writer):
- * the summary of each value type, the reading window, every refusal with its whole message, the
- * bounds at their edges, and the ggml type sizes against the ones llama.cpp itself reports.
+ * validateGguf on hand-encoded GGUF files (test/support/gguf-encode, independent of gguf-writer):
+ * the summary of each value type, the reading window, every refusal with its whole message and the
+ * bounds at their edges. The ggml type sizes against llama.cpp's own are in labels.gguf.types.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,32 +9,9 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateGguf } from '../src/labels/gguf.js';
+import { gguf, kv, kvString, kvStrings, kvU32, required, str, tensorInfo, u32, u64 } from './support/gguf-encode.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dtlns-gguf-exact-'));
-
-const u32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
-const u64 = (n: number | bigint): Buffer => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
-const str = (s: string): Buffer => Buffer.concat([u64(Buffer.byteLength(s)), Buffer.from(s)]);
-/** One metadata pair: key, value type, value bytes. */
-const kv = (key: string, type: number, value: Buffer): Buffer => Buffer.concat([str(key), u32(type), value]);
-const kvString = (key: string, s: string) => kv(key, 8, str(s));
-const kvU32 = (key: string, n: number) => kv(key, 4, u32(n));
-const kvStrings = (key: string, list: string[]) => kv(key, 9, Buffer.concat([u32(8), u64(list.length), ...list.map(str)]));
-const tensorInfo = (name: string, dims: number[], type: number, offset: number | bigint) =>
-  Buffer.concat([str(name), u32(dims.length), ...dims.map((d) => u64(d)), u32(type), u64(offset)]);
-
-/** The keys llama.cpp needs, for architecture `arch`. */
-const required = (arch = 'llama'): Buffer[] => [
-  kvString('general.architecture', arch), kvString('tokenizer.ggml.model', 'llama'), kvStrings('tokenizer.ggml.tokens', ['a', 'b']),
-  kvU32(`${arch}.block_count`, 2), kvU32(`${arch}.embedding_length`, 8), kvU32(`${arch}.feed_forward_length`, 16), kvU32(`${arch}.attention.head_count`, 2),
-];
-
-/** A whole file: header, pairs, tensor infos, padding to `alignment`, then `data` bytes. */
-function gguf(pairs: Buffer[], tensors: Buffer[] = [], data = 0, { version = 3, alignment = 32 } = {}): Buffer {
-  const head = Buffer.concat([Buffer.from('GGUF'), u32(version), u64(tensors.length), u64(pairs.length), ...pairs, ...tensors]);
-  const padded = tensors.length > 0 ? Math.ceil(head.length / alignment) * alignment : head.length;
-  return Buffer.concat([head, Buffer.alloc(padded - head.length + data)]);
-}
 
 let n = 0;
 function write(bytes: Buffer | Uint8Array, name = `f${n++}.gguf`): string {

@@ -15,7 +15,7 @@ import { labelCandidates } from '../src/labels/label.js';
 import { readLabelStore } from '../src/labels/store.js';
 import { candidateText, historyText, systemPrompt } from '../src/labels/prompt.js';
 import type { Labeler } from '../src/labels/types.js';
-import { writeTinyGguf } from '../src/labels/gguf-writer.js';
+import { chatMlTemplate, writeTinyGguf } from '../src/labels/gguf-writer.js';
 import { labelFixture, promptWords } from '../src/labels/labelFixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dtlns-llama-'));
@@ -185,6 +185,14 @@ test('BAD CALL - llama labeler options', async () => {
   await assert.rejects(createLlamaLabeler({ modelPath, items: fixture.items, gpuLayers: -1 }), { name: 'RangeError', message: /gpuLayers/ });
 });
 
+/** A template that writes only the user turn, between [user] and [/user]; `alter` drops its NUL characters. */
+const userOnlyWrapper = (lib: typeof import('node-llama-cpp'), alter = false) => ({
+  wrapperName: 'Fake',
+  generateContextState: ({ chatHistory }: { chatHistory: { type: string; text?: string }[] }) => ({
+    contextText: lib.LlamaText(['[user]', alter ? chatHistory[1].text!.replace(/\u0000/g, '') : chatHistory[1].text!, '[/user]']),
+  }),
+}) as never;
+
 test('PromptRenderer refuses a template that alters the user message, and answers it cannot tell apart', async () => {
   const lib = await import('node-llama-cpp');
   // A character-level tokenizer; the template puts the turn between [user] and [/user].
@@ -193,18 +201,12 @@ test('PromptRenderer refuses a template that alters the user message, and answer
   const model = (filename?: string, word = (t: string) => chars(t)) => ({
     filename, tokenizer, tokenize: (text: string) => word(text), detokenize: (tokens: Token[]) => String.fromCharCode(...(tokens as number[])),
   }) as never;
-  const wrapper = (alter: boolean) => ({
-    wrapperName: 'Fake',
-    generateContextState: ({ chatHistory }: { chatHistory: { type: string; text?: string }[] }) => ({
-      contextText: lib.LlamaText(['[user]', alter ? chatHistory[1].text!.replace(/\u0000/g, '') : chatHistory[1].text!, '[/user]']),
-    }),
-  }) as never;
-  assert.throws(() => new PromptRenderer(lib, model('m.gguf'), wrapper(true), fixture.items, 100).forUser(Uint32Array.of(1)),
+  assert.throws(() => new PromptRenderer(lib, model('m.gguf'), userOnlyWrapper(lib, true), fixture.items, 100).forUser(Uint32Array.of(1)),
     { name: 'Error', message: 'The chat template of m.gguf (Fake) altered the user message; cannot split the prompt' });
-  assert.throws(() => new PromptRenderer(lib, model(), wrapper(true), fixture.items, 100).answerTokens(),
+  assert.throws(() => new PromptRenderer(lib, model(), userOnlyWrapper(lib, true), fixture.items, 100).answerTokens(),
     { message: 'The chat template of the model (Fake) altered the user message; cannot split the prompt' });
   // Per character, each answer starts with its first letter: 'Y' (and 'y' alone is not the word).
-  assert.deepEqual(new PromptRenderer(lib, model(), wrapper(false), fixture.items, 100).answerTokens(), { positive: [89], negative: [78] });
+  assert.deepEqual(new PromptRenderer(lib, model(), userOnlyWrapper(lib), fixture.items, 100).answerTokens(), { positive: [89], negative: [78] });
   // A vocabulary where 'Yes' and 'No' after the cue are the same token: refused.
   const last7 = (text: string) => {
     const m = /(yes|no)$/i.exec(text);
@@ -215,7 +217,7 @@ test('PromptRenderer refuses a template that alters the user message, and answer
     ...(model('m.gguf', (t) => (/^ ?yes$/i.test(t) ? [8 as Token] : chars(t))) as object), tokenizer: last7,
     detokenize: (tokens: Token[]) => (tokens[0] === 8 ? 'Yes' : String.fromCharCode(...(tokens as number[]))),
   } as never;
-  assert.throws(() => new PromptRenderer(lib, same, wrapper(false), fixture.items, 100).answerTokens(),
+  assert.throws(() => new PromptRenderer(lib, same, userOnlyWrapper(lib), fixture.items, 100).answerTokens(),
     { name: 'Error', message: 'Cannot tell the answers "Yes" and "No" apart by their first token with the vocabulary of m.gguf' });
 });
 
@@ -242,11 +244,6 @@ function vocabularyModel(vocabulary: Record<string, number>, other: 'chars' | 'd
   } as never;
 }
 
-/** A template that writes only the user turn, between [user] and [/user]. */
-const userOnlyWrapper = (lib: typeof import('node-llama-cpp')) => ({
-  wrapperName: 'Fake',
-  generateContextState: ({ chatHistory }: { chatHistory: { type: string; text?: string }[] }) => ({ contextText: lib.LlamaText(['[user]', chatHistory[1].text!, '[/user]']) }),
-}) as never;
 
 test('PromptRenderer.answerTokens: the token in place after the cue and each whole-word token, any case, with or without a space', async () => {
   const lib = await import('node-llama-cpp');
@@ -269,11 +266,9 @@ test('PromptRenderer.answerTokens refuses a vocabulary that cannot write an answ
 
 test('PromptRenderer with a Jinja template: the model turn after the user turn gives the assistant cue', async () => {
   const lib = await import('node-llama-cpp');
-  // ChatML written as a Jinja chat template (a GGUF's tokenizer.chat_template that node-llama-cpp does not recognise).
-  const template = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{% endfor %}"
-    + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  // The tiny model's ChatML template run as Jinja (as for a GGUF's tokenizer.chat_template that node-llama-cpp does not recognise).
   const model = vocabularyModel({}, 'chars');
-  const renderer = new PromptRenderer(lib, model, new lib.JinjaTemplateChatWrapper({ template }), fixture.items, 10_000);
+  const renderer = new PromptRenderer(lib, model, new lib.JinjaTemplateChatWrapper({ template: chatMlTemplate }), fixture.items, 10_000);
   const shown = renderer.forUser(Uint32Array.of(1, 2));
   const text = (tokens: Token[]) => String.fromCharCode(...(tokens as number[]));
   assert.equal(text(shown.prefix), `<|im_start|>system\n${systemPrompt}<|im_end|>\n<|im_start|>user\n${historyText(fixture.items, Uint32Array.of(1, 2))}`);

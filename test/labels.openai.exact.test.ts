@@ -7,35 +7,14 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type ServerResponse, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { createOpenAiLabeler, EndpointError, type OpenAiLabelerOptions } from '../src/labels/openai.js';
 import { historyText, systemPrompt, userMessage } from '../src/labels/prompt.js';
 import { labelFixture } from '../src/labels/labelFixtures.js';
+import { closeServers, serve } from './support/http.js';
 
 const fixture = labelFixture({ users: 2, perUser: 4 });
-const servers: Server[] = [];
-after(() => servers.forEach((s) => {
-  s.closeAllConnections();
-  s.close();
-}));
-
-interface Seen { url: string; headers: IncomingHttpHeaders; body: string }
-
-/** A server that records every request and answers with `handler`. */
-async function serve(handler: (res: ServerResponse, call: number, seen: Seen) => void): Promise<{ base: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    const request = { url: req.url!, headers: req.headers, body };
-    seen.push(request);
-    handler(res, seen.length, request);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
+after(closeServers);
 
 const completion = (content: unknown, usage?: object) => JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content } }], ...(usage ? { usage } : {}) });
 const ok = (res: ServerResponse, body: string) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
@@ -225,8 +204,7 @@ test('errors name the endpoint, the status and the first 200 characters of the b
   // The connection refused: the error code and the socket's message.
   const gone = await serve(() => undefined);
   const port = new URL(gone.base).port;
-  const server2 = servers.pop()!;
-  await new Promise((resolve) => server2.close(resolve));
+  await gone.stop();
   // A redirect loop: fetch fails with a cause that has no error code.
   const looping = await serve((res) => res.writeHead(302, { location: '/v1/chat/completions' }).end());
   await assert.rejects(labeler(`${looping.base}/v1`, { retries: 0 }).labelUser(0, Uint32Array.of(1), Uint32Array.of(2)),

@@ -38,7 +38,6 @@ const argv = yargs(hideBin(process.argv))
 
 const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'pytorch', 'lightgcn_pytorch.py');
 
-
 interface Row {
   dataset: string;
   threads: number;

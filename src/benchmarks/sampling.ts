@@ -21,7 +21,8 @@ import { adamDefaults } from '../defaults.js';
 const dim = 64;
 const batch = 2048;
 
-function taxonomyPaths(d: Dataset): PathCodes {
+/** The planted taxonomy of a synthetic dataset as path codes (every item at full depth). */
+export function taxonomyPaths(d: Dataset): PathCodes {
   const t = d.taxonomy!;
   return { nItems: d.nItems, maxDepth: t.depth, paths: t.paths, lengths: new Int32Array(d.nItems).fill(t.depth) };
 }
