@@ -6,6 +6,10 @@ import { availableParallelism } from 'node:os';
 import { samplerCatalogueDefaults } from './sampling/catalogue.js';
 import { labelerCatalogueDefaults, type LabelerKind } from './labels/labeler-catalogue.js';
 
+/** The optimizers of `train`, `--optimizer` and the grid's `optimizer`. */
+export const optimizerNames = ['adam', 'lazy-adam', 'sgd'] as const;
+export type OptimizerName = (typeof optimizerNames)[number];
+
 export const trainDefaults = {
   /** 'mf' or 'lightgcn'. */
   model: 'lightgcn' as 'mf' | 'lightgcn',
@@ -26,7 +30,7 @@ export const trainDefaults = {
   /** Stop after this many evaluations without a better validation Recall@20. */
   patience: 10,
   /** 'adam' (PyTorch's dense semantics), 'lazy-adam' (only touched rows) or 'sgd'. */
-  optimizer: 'adam' as 'adam' | 'lazy-adam' | 'sgd',
+  optimizer: 'adam' as OptimizerName,
   beta1: 0.9,
   beta2: 0.999,
   eps: 1e-8,

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { samplerDefaults } from './defaults.js';
+import { samplerDefaults, type OptimizerName } from './defaults.js';
 import type { SamplerFieldValues, SamplerName } from './sampling/catalogue.js';
 
 /** Typed arrays that may be pinned and read by a kernel without a copy. */
@@ -157,7 +157,7 @@ export type TrainModel = 'mf' | 'lightgcn';
  * (like SparseAdam) and 'sgd' update only rows with a nonzero gradient; with
  * MF (or 0 layers) they run the Hogwild path, one update per sample.
  */
-export type TrainOptimizer = 'adam' | 'lazy-adam' | 'sgd';
+export type TrainOptimizer = OptimizerName;
 
 /** Negative sampler names and fields: declared in src/sampling/catalogue.ts. */
 export type { SamplerName } from './sampling/catalogue.js';

@@ -63,7 +63,7 @@ test('train: every option refused one step past its bound, with the whole messag
     [{ timeBudget: 0 }, 'RangeError: Expected a positive number of seconds for timeBudget but received 0'],
     [{ timeBudget: '5' as never }, 'RangeError: Expected a positive number of seconds for timeBudget but received 5'],
     [{ model: 'gcn' as never }, "RangeError: Expected 'mf' or 'lightgcn' for model but received gcn"],
-    [{ optimizer: 'rmsprop' as never }, "RangeError: Expected 'adam', 'lazy-adam' or 'sgd' for optimizer but received rmsprop"],
+    [{ optimizer: 'rmsprop' as never }, 'RangeError: Expected one of adam, lazy-adam, sgd for optimizer but received "rmsprop"'],
     [{ evalMask: 'none' as never }, "RangeError: Expected 'original' or 'augmented' for evalMask but received none"],
     [{ ks: [5, 10] }, 'RangeError: Expected ks to include 20 (early stopping selects on recall@20) but received 5,10'],
     [{ labelUse: 'exclude' }, 'TypeError: Expected labels (extraPositives) for labelUse to act on but received none'],

@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { native, type NativeBinding, type TrainEpochOptions } from '../../src/native.js';
-import { samplerDefaults, trainDefaults } from '../../src/defaults.js';
+import { optimizerNames, samplerDefaults, trainDefaults } from '../../src/defaults.js';
 import { loadDataset } from '../../src/data/load.js';
 import { initModel } from '../../src/model/state.js';
 import { benchPathOptions } from '../dataset-paths.js';
@@ -27,7 +27,7 @@ const argv = yargs(hideBin(process.argv))
   .option('data', { type: 'string', default: 'synthetic:medium', describe: 'a dataset folder or synthetic:<size>' })
   .option('samplers', { type: 'string', array: true, default: ['rns', 'dns', 'mixgcf', 'dtlns'] })
   .option('models', { type: 'string', array: true, default: ['mf', 'lightgcn'] })
-  .option('optimizer', { type: 'string', choices: ['adam', 'lazy-adam', 'sgd'], default: 'adam' })
+  .option('optimizer', { type: 'string', choices: optimizerNames, default: trainDefaults.optimizer })
   .option('rounds', { type: 'number', default: 5, describe: 'counted rounds, each one epoch per side' })
   .strict()
   .parseSync();

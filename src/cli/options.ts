@@ -1,6 +1,6 @@
 /** Option groups shared by several commands, with their defaults from src/defaults.ts. */
 import type { Argv } from 'yargs';
-import { defaultThreads, evalDefaults, labelUseDefaults, samplerDefaults, trainDefaults } from '../defaults.js';
+import { defaultThreads, evalDefaults, labelUseDefaults, optimizerNames, samplerDefaults, trainDefaults } from '../defaults.js';
 import { samplerCatalogue, samplerFieldNames, samplerFieldSpecs, samplerFlag, samplerNames, type SamplerFieldValues, type SamplerName } from '../sampling/catalogue.js';
 import { labelUses } from '../labels/use.js';
 import { labelerFieldNames, labelerFieldSpecs, labelerFlag } from '../labels/labeler-catalogue.js';
@@ -40,7 +40,7 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('patience', { type: 'number', default: trainDefaults.patience, describe: 'Stop after N evaluations without a better valid Recall@20' })
     .option('time-budget', { type: 'number', describe: 'Seconds of training (evaluations included) after which it stops like an early stop, keeping the best model' })
     .option('optimizer', {
-      type: 'string', choices: ['adam', 'lazy-adam', 'sgd'], default: trainDefaults.optimizer,
+      type: 'string', choices: optimizerNames, default: trainDefaults.optimizer,
       describe: "adam: PyTorch's dense Adam; lazy-adam/sgd: the fast row-sparse options (MF, lock-free over threads)",
     })
     .option('eval-mask', {

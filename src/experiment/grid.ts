@@ -12,6 +12,7 @@ import {
 import { syntheticPresetNames } from '../data/synthetic.js';
 import type { TrainOptions } from '../train/train.js';
 import { spectralScalings } from '../trees/options.js';
+import { optimizerNames } from '../defaults.js';
 import { expectInteger, expectNumber, expectOptions } from '../data/validate.js';
 import { labelUses, type LabelUseOptions } from '../labels/use.js';
 import { heldOutPolicies, type HeldOutPolicy } from '../labels/heldout.js';
@@ -153,7 +154,6 @@ export function usesPrep(method: Pick<MethodSpec, 'labeler' | 'paths' | 'candida
 }
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.+]*(-[A-Za-z0-9_.+]+)*$/;
-const optimizers = ['adam', 'lazy-adam', 'sgd'] as const;
 
 type Check = (value: unknown, field: string) => unknown;
 
@@ -218,7 +218,7 @@ export const trainOptionsElsewhere: Record<string, string> = {
 
 const trainingFields = (c: ReturnType<typeof checkers>): Record<string, Check> => ({
   epochs: c.integer(1, 1e7), evalEvery: c.integer(1, 1e7), patience: c.integer(1, 1e7), timeBudget: c.number(0, Infinity, true),
-  lr: c.number(0), batch: c.integer(1, 1 << 24), l2: c.number(0), optimizer: c.oneOf(optimizers), initStd: c.number(0, Infinity, true),
+  lr: c.number(0), batch: c.integer(1, 1 << 24), l2: c.number(0), optimizer: c.oneOf(optimizerNames), initStd: c.number(0, Infinity, true),
 });
 
 /** The nearest ancestor of a missing path that is missing itself: "/work/shared" rather than the whole path. */
@@ -254,7 +254,7 @@ function readModels(value: unknown, c: ReturnType<typeof checkers>): ModelSpec[]
     const field = `models[${i}]`;
     const m = c.object(entry, field, {
       name: c.name, model: c.oneOf(['mf', 'lightgcn']), layers: c.integer(0, 4), dim: c.integer(1, 4096), lr: c.number(0), batch: c.integer(1, 1 << 24),
-      l2: c.number(0), optimizer: c.oneOf(optimizers), initStd: c.number(0, Infinity, true),
+      l2: c.number(0), optimizer: c.oneOf(optimizerNames), initStd: c.number(0, Infinity, true),
     }, ['model']) as Omit<ModelSpec, 'name'> & { name?: string };
     if (m.model === 'mf' && m.layers !== undefined && m.layers !== 0) c.fail(`${field}.layers`, `mf has no propagation layers; received ${m.layers}`);
     return { ...m, name: m.name ?? m.model };

@@ -14,6 +14,8 @@
  * positive (K-pair loss) that may be MixGCF mixtures of per-layer rows.
  */
 import type { ModelState, PropagateOptions, TrainModel, TrainOptimizer } from '../native.js';
+import { optimizerNames } from '../defaults.js';
+import { expectOneOf } from '../data/validate.js';
 
 export interface ReferenceStepOptions {
   model: TrainModel;
@@ -163,9 +165,7 @@ function sgdRow(row: Row, g: ArrayLike<number>, lr: number): void {
 
 function checkStep(state: ModelState, o: ReferenceStepOptions, users: Uint32Array, pos: Uint32Array): number {
   const layers = effectiveLayers(o.model, o.layers);
-  if (!['adam', 'lazy-adam', 'sgd'].includes(o.optimizer)) {
-    throw new RangeError(`Expected 'adam', 'lazy-adam' or 'sgd' for optimizer but received ${String(o.optimizer)}`);
-  }
+  expectOneOf(o.optimizer, 'optimizer', optimizerNames);
   for (const name of ['lr', 'beta1', 'beta2', 'eps', 'l2'] as const) {
     if (!Number.isFinite(o[name])) throw new RangeError(`Expected a finite number for ${name} but received ${o[name]}`);
   }

@@ -7,10 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Csr, Dataset } from '../data/types.js';
-import { expectDataset, expectOptions, show } from '../data/validate.js';
+import { expectDataset, expectOneOf, expectOptions, show } from '../data/validate.js';
 import { checkKs, evaluateEmbeddings } from '../eval/evaluate.js';
 import { callNative, native } from '../native.js';
-import { adamDefaults, defaultThreads, evalDefaults, trainDefaults } from '../defaults.js';
+import { adamDefaults, defaultThreads, evalDefaults, optimizerNames, trainDefaults } from '../defaults.js';
 import { initModel, loadState, saveState, type ModelState } from '../model/state.js';
 import { writeNpy } from '../model/npy.js';
 import type { Metrics } from '../eval/metrics.js';
@@ -128,7 +128,7 @@ function resolveOptions(options: TrainOptions): Resolved {
   if (budget !== undefined && (typeof budget !== 'number' || !(budget > 0))) {
     throw new RangeError(`Expected a positive number of seconds for timeBudget but received ${String(budget)}`);
   }
-  if (!['adam', 'lazy-adam', 'sgd'].includes(o.optimizer)) throw new RangeError(`Expected 'adam', 'lazy-adam' or 'sgd' for optimizer but received ${String(o.optimizer)}`);
+  expectOneOf(o.optimizer, 'optimizer', optimizerNames);
   if (o.evalMask !== 'original' && o.evalMask !== 'augmented') throw new RangeError(`Expected 'original' or 'augmented' for evalMask but received ${String(o.evalMask)}`);
   checkKs(o.ks);
   // Checked before training, not after it: early stopping and the summary read this metric.
