@@ -5,11 +5,10 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { Token } from 'node-llama-cpp';
 import { createOpenAiLabeler, EndpointError } from '../src/labels/openai.js';
 import { getSharedLlama } from '../src/labels/llama.js';
@@ -19,34 +18,20 @@ import { keepLastFitting, parseAnswer, systemPrompt, userMessage } from '../src/
 import { packPaths } from '../src/trees/path-codes.js';
 import { writeTinyGguf } from '../src/labels/gguf-writer.js';
 import { labelFixture, promptWords } from '../src/labels/labelFixtures.js';
+import { closeServers, serve, type TestServer } from './support/http.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dtlns-openai-'));
 const fixture = labelFixture({ users: 3, perUser: 6 });
-const servers: Server[] = [];
-after(() => servers.forEach((s) => {
-  s.closeAllConnections();
-  s.close();
-}));
+after(closeServers);
 
 type Handler = (body: { model: string; messages: { role: string; content: string }[]; max_tokens: number; temperature: number }, res: ServerResponse) => void | Promise<void>;
 
-async function serve(handler: Handler): Promise<{ url: string; requests: number; maxInFlight: number }> {
-  const state = { url: '', requests: 0, maxInFlight: 0 };
-  let inFlight = 0;
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    state.requests++;
-    inFlight++;
-    state.maxInFlight = Math.max(state.maxInFlight, inFlight);
-    res.on('close', () => inFlight--);
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
-    assert.equal(req.url, '/v1/chat/completions');
-    await handler(JSON.parse(raw), res);
+/** A chat-completions endpoint (support/http.ts's recording server) answering through handler. */
+function serveChat(handler: Handler): Promise<TestServer> {
+  return serve(async (res, _call, seen) => {
+    assert.equal(seen.url, '/v1/chat/completions');
+    await handler(JSON.parse(seen.body), res);
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  return state;
 }
 
 function reply(res: ServerResponse, content: string, status = 200, headers: Record<string, string> = {}): void {
@@ -67,7 +52,7 @@ test('openai labeler against a server backed by the tiny GGUF model', async () =
   const chatWrapper = lib.resolveChatWrapper(model);
   const grammar = await llama.createGrammar({ grammar: 'root ::= " "? ("Yes" | "No")' });
   let queue = Promise.resolve();
-  const server = await serve((body, res) => {
+  const server = await serveChat((body, res) => {
     // One sequence: requests take turns.
     queue = queue.then(async () => {
       const system = body.messages.find((m) => m.role === 'system')!.content;
@@ -92,7 +77,7 @@ test('openai labeler against a server backed by the tiny GGUF model', async () =
     const records = await readLabelStore(out);
     assert.equal(records.length, fixture.candidates.items.length);
     assert.ok(records.every((r) => r.labeler === 'openai' && r.model === 'tiny' && r.label !== 'unparsed'));
-    assert.equal(server.requests, records.length);
+    assert.equal(server.seen.length, records.length);
     assert.ok(server.maxInFlight <= 3);
     assert.equal(summary.promptTokens, 100 * records.length);
   } finally {
@@ -103,7 +88,7 @@ test('openai labeler against a server backed by the tiny GGUF model', async () =
 
 test('429 and 500 answers are retried with backoff, then the answer is used', async () => {
   let calls = 0;
-  const server = await serve((_body, res) => {
+  const server = await serveChat((_body, res) => {
     calls++;
     if (calls === 1) return reply(res, 'overloaded', 500);
     if (calls === 2) return reply(res, 'slow down', 429, { 'retry-after': '0' });
@@ -113,13 +98,13 @@ test('429 and 500 answers are retried with backoff, then the answer is used', as
   const labeler = createOpenAiLabeler(options(server.url, { concurrency: 1 }));
   const results = await labeler.labelUser(0, Uint32Array.of(1, 2), Uint32Array.of(5));
   assert.deepEqual(results, [{ item: 5, label: 'positive' }]);
-  assert.equal(server.requests, 4);
+  assert.equal(server.seen.length, 4);
 });
 
 test('garbage output is retried once, then recorded as unparsed and counted', async () => {
   const answers = ['Perhaps', 'Maybe', 'no', 'not json at all'];
   let calls = 0;
-  const server = await serve((_body, res) => {
+  const server = await serveChat((_body, res) => {
     const answer = answers[calls++ % answers.length];
     if (answer.startsWith('not json')) {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -142,10 +127,8 @@ test('garbage output is retried once, then recorded as unparsed and counted', as
 });
 
 test('BAD INPUT - unreachable endpoint, persistent 500s, refusals and timeouts are clear errors', async () => {
-  const closed = await serve(() => undefined);
-  const gone = servers.pop()!;
-  gone.closeAllConnections();
-  gone.close();
+  const closed = await serveChat(() => undefined);
+  await closed.stop();
   await new Promise((resolve) => setTimeout(resolve, 20));
   const unreachable = createOpenAiLabeler(options(closed.url, { retries: 2 }));
   await assert.rejects(unreachable.labelUser(0, Uint32Array.of(1), Uint32Array.of(2)), (error: Error) => {
@@ -153,13 +136,13 @@ test('BAD INPUT - unreachable endpoint, persistent 500s, refusals and timeouts a
     assert.match(error.message, new RegExp(`Could not get an answer from ${closed.url}/chat/completions after 3 attempts: ECONNREFUSED`));
     return true;
   });
-  const failing = await serve((_b, res) => reply(res, 'down', 500));
+  const failing = await serveChat((_b, res) => reply(res, 'down', 500));
   await assert.rejects(createOpenAiLabeler(options(failing.url, { retries: 1 })).labelUser(0, Uint32Array.of(1), Uint32Array.of(2)), { name: 'EndpointError', message: /after 2 attempts: HTTP 500/ });
-  assert.equal(failing.requests, 2);
-  const refusing = await serve((_b, res) => reply(res, 'bad key', 401));
+  assert.equal(failing.seen.length, 2);
+  const refusing = await serveChat((_b, res) => reply(res, 'bad key', 401));
   await assert.rejects(createOpenAiLabeler(options(refusing.url)).labelUser(0, Uint32Array.of(1), Uint32Array.of(2)), { name: 'EndpointError', message: /refused the request: HTTP 401/ });
-  assert.equal(refusing.requests, 1, 'not retried');
-  const silent = await serve(() => new Promise(() => undefined));
+  assert.equal(refusing.seen.length, 1, 'not retried');
+  const silent = await serveChat(() => new Promise(() => undefined));
   await assert.rejects(createOpenAiLabeler(options(silent.url, { timeoutMs: 50, retries: 1 })).labelUser(0, Uint32Array.of(1), Uint32Array.of(2)), { name: 'EndpointError', message: /after 2 attempts: timed out/ });
   // The job stops with the endpoint's error; what was labelled stays in the store.
   await assert.rejects(labelCandidates(fixture.dataset, fixture.candidates, { labeler: unreachable, out: join(dir, 'unreachable.jsonl') }), { name: 'EndpointError' });
