@@ -77,11 +77,11 @@ EpochPlan planEpoch(const PositiveSets& positives, uint64_t seed, size_t batch, 
     }
     return plan;
   }
-  std::vector<uint32_t> order(n);
+  CachedVector<uint32_t> order(n);
   for (size_t k = 0; k < n; ++k) order[k] = uint32_t(k);
   Rng rng(seed, 0);
   for (size_t k = n; k > 1; --k) std::swap(order[k - 1], order[rng.below(uint32_t(k))]);
-  std::vector<uint32_t> rowOf(n);
+  CachedVector<uint32_t> rowOf(n);
   for (uint32_t u = 0; u < positives.nUsers; ++u)
     for (uint32_t p = positives.indptr[u]; p < positives.indptr[u + 1]; ++p) rowOf[p] = u;
   plan.users.resize(n);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/alias.hpp"
+#include "kernels/memory.hpp"
 #include "kernels/rng.hpp"
 
 namespace dtlns {
@@ -76,9 +77,9 @@ enum class PositiveOrder { Interactions, UserUniform };
 
 // The positives of one epoch, drawn from Rng(seed, 0), cut into batches; each batch into chunks.
 struct EpochPlan {
-  std::vector<uint32_t> users;  // permuted interactions
-  std::vector<uint32_t> items;
-  std::vector<float> weights;  // loss weight of each planned positive; empty when every weight is 1
+  CachedVector<uint32_t> users;  // permuted interactions
+  CachedVector<uint32_t> items;
+  CachedVector<float> weights;  // loss weight of each planned positive; empty when every weight is 1
   size_t batch = 0;
   size_t nBatches = 0;
   size_t chunksPerBatch = 0;

@@ -9,8 +9,12 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <new>
 #include <utility>
+#include <vector>
+#include <algorithm>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -37,34 +41,133 @@ inline void prefetchWord(const void* address) {
 #endif
 }
 
-// An uninitialised float array, backed by transparent huge pages when it is
-// at least one huge page long (Linux), else 64-byte aligned.
+// Freed HugeBuffer blocks, kept for the next allocation of the same size. Every
+// epoch is one native call that allocates the same staged tables, layers and
+// gradients again, and fresh memory costs a page fault per page when first
+// written: in the microVM the benchmarks run in about 15 us per 4 KiB page, which
+// made a Gowalla epoch's planning 14x slower than its work. At most kKeptBytes
+// are kept (freed beyond that); the memory stays with the process, as a caching
+// allocator's does.
+class BlockCache {
+ public:
+  static constexpr size_t kKeptBytes = size_t(512) << 20;
+
+  static BlockCache& instance() {
+    static BlockCache cache;
+    return cache;
+  }
+  // A kept block of exactly this alignment and size, or null.
+  void* take(size_t align, size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = blocks_.find({align, bytes});
+    if (it == blocks_.end()) return nullptr;
+    void* p = it->second;
+    blocks_.erase(it);
+    kept_ -= bytes;
+    return p;
+  }
+  // Keeps p for a later take(); false (the caller frees it) when the cache is full.
+  bool keep(void* p, size_t align, size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (kept_ + bytes > kKeptBytes) return false;
+    blocks_.emplace(std::make_pair(align, bytes), p);
+    kept_ += bytes;
+    return true;
+  }
+  ~BlockCache() {
+    for (auto& [key, p] : blocks_) free(p);
+  }
+
+  static void free(void* p) {
+#if defined(_WIN32)
+    _aligned_free(p);
+#else
+    std::free(p);
+#endif
+  }
+
+ private:
+  std::mutex mutex_;
+  std::multimap<std::pair<size_t, size_t>, void*> blocks_;
+  size_t kept_ = 0;
+};
+
+// A std::allocator for the arrays rebuilt at every call (an epoch's plan): blocks of
+// at least kMinBytes come from and go back to the BlockCache.
+template <class T>
+struct CachedAllocator {
+  using value_type = T;
+  static constexpr size_t kMinBytes = size_t(64) << 10;
+  static constexpr size_t kAlign = 64;
+
+  CachedAllocator() = default;
+  template <class U>
+  CachedAllocator(const CachedAllocator<U>&) noexcept {}
+
+  T* allocate(size_t n) {
+    const size_t bytes = rounded(n);
+    void* p = bytes >= kMinBytes ? BlockCache::instance().take(kAlign, bytes) : nullptr;
+    if (!p) p = allocateAligned(bytes);
+    if (!p) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) noexcept {
+    const size_t bytes = rounded(n);
+    if (bytes < kMinBytes || !BlockCache::instance().keep(p, kAlign, bytes)) BlockCache::free(p);
+  }
+  template <class U>
+  bool operator==(const CachedAllocator<U>&) const noexcept { return true; }
+  template <class U>
+  bool operator!=(const CachedAllocator<U>&) const noexcept { return false; }
+
+ private:
+  static size_t rounded(size_t n) { return std::max<size_t>(kAlign, (n * sizeof(T) + kAlign - 1) / kAlign * kAlign); }
+  static void* allocateAligned(size_t bytes) {
+#if defined(_WIN32)
+    return _aligned_malloc(bytes, kAlign);
+#else
+    return std::aligned_alloc(kAlign, bytes);
+#endif
+  }
+};
+
+template <class T>
+using CachedVector = std::vector<T, CachedAllocator<T>>;
+
+// An uninitialised float array (its memory may have held another buffer's values),
+// backed by transparent huge pages when it is at least one huge page long (Linux),
+// else 64-byte aligned.
 class HugeBuffer {
  public:
   HugeBuffer() = default;
   explicit HugeBuffer(size_t n) : n_(n) {
     constexpr size_t kHuge = size_t(2) << 20;
     const size_t bytes = n * sizeof(float);
-    const size_t align = bytes >= kHuge ? kHuge : 64;
-    const size_t rounded = (bytes + align - 1) / align * align;
-    data_ = static_cast<float*>(allocate(align, rounded ? rounded : align));
+    align_ = bytes >= kHuge ? kHuge : 64;
+    bytes_ = bytes ? (bytes + align_ - 1) / align_ * align_ : align_;
+    data_ = static_cast<float*>(BlockCache::instance().take(align_, bytes_));
+    if (data_) return;
+    data_ = static_cast<float*>(allocate(align_, bytes_));
     if (!data_) throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align == kHuge) madvise(data_, rounded, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
+    if (align_ == kHuge) madvise(data_, bytes_, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
 #endif
   }
-  HugeBuffer(HugeBuffer&& other) noexcept : data_(other.data_), n_(other.n_) {
-    other.data_ = nullptr;
-    other.n_ = 0;
-  }
+  HugeBuffer(HugeBuffer&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), n_(std::exchange(other.n_, 0)), align_(other.align_),
+        bytes_(other.bytes_) {}
   HugeBuffer& operator=(HugeBuffer&& other) noexcept {
     std::swap(data_, other.data_);
     std::swap(n_, other.n_);
+    std::swap(align_, other.align_);
+    std::swap(bytes_, other.bytes_);
     return *this;
   }
   HugeBuffer(const HugeBuffer&) = delete;
   HugeBuffer& operator=(const HugeBuffer&) = delete;
-  ~HugeBuffer() { release(data_); }
+  ~HugeBuffer() {
+    if (data_ && !BlockCache::instance().keep(data_, align_, bytes_)) BlockCache::free(data_);
+  }
 
   float* data() const { return data_; }
   size_t size() const { return n_; }
@@ -73,13 +176,12 @@ class HugeBuffer {
  private:
   float* data_ = nullptr;
   size_t n_ = 0;
+  size_t align_ = 64, bytes_ = 0;
 
 #if defined(_WIN32)
   static void* allocate(size_t align, size_t bytes) { return _aligned_malloc(bytes, align); }
-  static void release(void* p) { _aligned_free(p); }
 #else
   static void* allocate(size_t align, size_t bytes) { return std::aligned_alloc(align, bytes); }
-  static void release(void* p) { std::free(p); }
 #endif
 };
 
