@@ -52,9 +52,11 @@ class BlockCache {
  public:
   static constexpr size_t kKeptBytes = size_t(512) << 20;
 
+  // Never destroyed: a call still running on a worker thread when the process exits
+  // may free its buffers after static destructors have run.
   static BlockCache& instance() {
-    static BlockCache cache;
-    return cache;
+    static BlockCache* cache = new BlockCache;
+    return *cache;
   }
   // A kept block of exactly this alignment and size, or null.
   void* take(size_t align, size_t bytes) {
@@ -74,10 +76,6 @@ class BlockCache {
     kept_ += bytes;
     return true;
   }
-  ~BlockCache() {
-    for (auto& [key, p] : blocks_) free(p);
-  }
-
   static void free(void* p) {
 #if defined(_WIN32)
     _aligned_free(p);
