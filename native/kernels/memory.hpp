@@ -76,6 +76,14 @@ class BlockCache {
     kept_ += bytes;
     return true;
   }
+  // Plain aligned memory, and its release (blocks the cache does not keep).
+  static void* allocate(size_t align, size_t bytes) {
+#if defined(_WIN32)
+    return _aligned_malloc(bytes, align);
+#else
+    return std::aligned_alloc(align, bytes);
+#endif
+  }
   static void free(void* p) {
 #if defined(_WIN32)
     _aligned_free(p);
@@ -105,7 +113,7 @@ struct CachedAllocator {
   T* allocate(size_t n) {
     const size_t bytes = rounded(n);
     void* p = bytes >= kMinBytes ? BlockCache::instance().take(kAlign, bytes) : nullptr;
-    if (!p) p = allocateAligned(bytes);
+    if (!p) p = BlockCache::allocate(kAlign, bytes);
     if (!p) throw std::bad_alloc();
     return static_cast<T*>(p);
   }
@@ -120,13 +128,6 @@ struct CachedAllocator {
 
  private:
   static size_t rounded(size_t n) { return std::max<size_t>(kAlign, (n * sizeof(T) + kAlign - 1) / kAlign * kAlign); }
-  static void* allocateAligned(size_t bytes) {
-#if defined(_WIN32)
-    return _aligned_malloc(bytes, kAlign);
-#else
-    return std::aligned_alloc(kAlign, bytes);
-#endif
-  }
 };
 
 template <class T>
@@ -145,7 +146,7 @@ class HugeBuffer {
     bytes_ = bytes ? (bytes + align_ - 1) / align_ * align_ : align_;
     data_ = static_cast<float*>(BlockCache::instance().take(align_, bytes_));
     if (data_) return;
-    data_ = static_cast<float*>(allocate(align_, bytes_));
+    data_ = static_cast<float*>(BlockCache::allocate(align_, bytes_));
     if (!data_) throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (align_ == kHuge) madvise(data_, bytes_, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
@@ -175,12 +176,6 @@ class HugeBuffer {
   float* data_ = nullptr;
   size_t n_ = 0;
   size_t align_ = 64, bytes_ = 0;
-
-#if defined(_WIN32)
-  static void* allocate(size_t align, size_t bytes) { return _aligned_malloc(bytes, align); }
-#else
-  static void* allocate(size_t align, size_t bytes) { return std::aligned_alloc(align, bytes); }
-#endif
 };
 
 // A caller's array staged in a HugeBuffer for one call; small or absent
