@@ -84,24 +84,33 @@ test('a user whose positives cover every item is skipped and counted, without lo
   assertStatesEqual(state, before, 'no step taken');
 });
 
-test('trainEpoch is exactly trainStep over sampleUniform batches', async () => {
-  // Deferred dense Adam catches rows up at the end of every call, so it agrees to
-  // float rounding only (test/train.adam.test.ts); here every row moves every step.
-  const triples = await native.sampleUniform({ ...graph, seed: 9, batch: 300, threads: 2 });
-  for (const [model, layers, optimizer] of [['lightgcn', 2, 'adam'], ['mf', 0, 'adam'], ['mf', 0, 'sgd'], ['lightgcn', 1, 'lazy-adam']] as const) {
-    const a = randomState(graph, dim, 2), b = cloneState(a);
-    const epoch = await native.trainEpoch({ ...epochOptions(a, graph, model, layers, optimizer, 1, 9), deferAdam: false });
-    let loss = 0;
-    for (let start = 0, step = 0; start < triples.users.length; start += 300, step++) {
-      const slice = { users: triples.users.subarray(start, start + 300), pos: triples.pos.subarray(start, start + 300), neg: triples.neg.subarray(start, start + 300) };
-      const s = await native.trainStep({ ...epochOptions(b, graph, model, layers, optimizer, 1), step, ...slice, deferAdam: false });
-      loss += s.loss;
+// On the small graph every backward layer gathers; small batches of the larger,
+// sparser one take the bucketed first backward layer, whose buffers one epoch reuses.
+const sparse = randomGraph(400, 300, 4, 11);
+const exactCases = [
+  { name: 'dense layers', g: graph, batch: 300, runs: [['lightgcn', 2, 'adam'], ['mf', 0, 'adam'], ['mf', 0, 'sgd'], ['lightgcn', 1, 'lazy-adam']] },
+  { name: 'bucketed first backward layer', g: sparse, batch: 20, runs: [['lightgcn', 3, 'adam'], ['lightgcn', 2, 'lazy-adam']] },
+] as const;
+for (const { name, g, batch, runs } of exactCases) {
+  test(`trainEpoch is exactly trainStep over sampleUniform batches (${name})`, async () => {
+    // Deferred dense Adam catches rows up at the end of every call, so it agrees to
+    // float rounding only (test/train.adam.test.ts); here every row moves every step.
+    const triples = await native.sampleUniform({ ...g, seed: 9, batch, threads: 2 });
+    for (const [model, layers, optimizer] of runs) {
+      const a = randomState(g, dim, 2), b = cloneState(a);
+      const epoch = await native.trainEpoch({ ...epochOptions(a, g, model, layers, optimizer, 1, 9), batch, deferAdam: false });
+      let loss = 0;
+      for (let start = 0, step = 0; start < triples.users.length; start += batch, step++) {
+        const slice = { users: triples.users.subarray(start, start + batch), pos: triples.pos.subarray(start, start + batch), neg: triples.neg.subarray(start, start + batch) };
+        const s = await native.trainStep({ ...epochOptions(b, g, model, layers, optimizer, 1), step, ...slice, deferAdam: false });
+        loss += s.loss;
+      }
+      assert.equal(epoch.steps, Math.ceil(triples.users.length / batch));
+      assert.ok(Math.abs(epoch.loss - loss / epoch.steps) < 1e-9 * loss, `${model} ${optimizer} loss`);
+      assertStatesEqual(a, b, `${model}-${layers} ${optimizer}`);
     }
-    assert.equal(epoch.steps, Math.ceil(triples.users.length / 300));
-    assert.ok(Math.abs(epoch.loss - loss / epoch.steps) < 1e-9 * loss, `${model} ${optimizer} loss`);
-    assertStatesEqual(a, b, `${model}-${layers} ${optimizer}`);
-  }
-});
+  });
+}
 
 test('same seed and threads give identical epochs; dense adam is identical at 1 and 2 threads', async () => {
   // Large enough (batch 16384, dim 64) that every stage of a step goes multi-threaded at 2 threads.

@@ -10,7 +10,8 @@
  * epoch, sampling and warm-up excluded), so machine load hits both alike. Round 0 warms the native
  * side up and is not counted. Reports medians of wall seconds and of CPU seconds per epoch (CPU
  * time stays meaningful on a machine shared with other jobs; at 2 threads it adds both threads'
- * time) and their ratios, with the machine and its load average.
+ * time) and, as the speed-up, the median of each round's ratio (the machine's speed drifts between
+ * rounds), with the machine and its load average. `--layers 0` compares MF-BPR epochs the same way.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -89,10 +90,12 @@ for (const folder of argv.data) {
         `pytorch ${peer.wall.toFixed(1)} s wall ${peer.cpu.toFixed(1)} s cpu per epoch`);
     }
     rows.push(ours, theirs);
-    const w = median(theirs.wall) / median(ours.wall), c = median(theirs.cpu) / median(ours.cpu);
+    // The machine's speed drifts between rounds: each round's two epochs form a pair, and the ratio is the median of the pairs'.
+    const paired = (key: 'wall' | 'cpu') => median(theirs[key].map((x, k) => x / ours[key][k]));
+    const w = paired('wall'), c = paired('cpu');
     console.log(`  ${name} ${threads}t: native ${median(ours.wall).toFixed(2)} s/epoch (cpu ${median(ours.cpu).toFixed(2)} s), ` +
       `${framework} ${median(theirs.wall).toFixed(1)} s/epoch (cpu ${median(theirs.cpu).toFixed(1)} s): ` +
-      `native is ${w.toFixed(1)}x faster by wall time, ${c.toFixed(1)}x by CPU time (medians of ${ours.wall.length})`);
+      `native is ${w.toFixed(1)}x faster by wall time, ${c.toFixed(1)}x by CPU time (medians of ${ours.wall.length} rounds' ratios)`);
   }
   for (const side of ['native', 'pytorch'] as const) {
     const one = rows.find((r) => r.dataset === name && r.side === side && r.threads === 1);

@@ -29,6 +29,7 @@ const argv = yargs(hideBin(process.argv))
   .option('models', { type: 'string', array: true, default: ['mf', 'lightgcn'] })
   .option('optimizer', { type: 'string', choices: optimizerNames, default: trainDefaults.optimizer })
   .option('rounds', { type: 'number', default: 5, describe: 'counted rounds, each one epoch per side' })
+  .option('threads', { type: 'number', default: 1, describe: 'threads per epoch, both sides' })
   .strict()
   .parseSync();
 
@@ -37,27 +38,30 @@ const dataset = await loadDataset(argv.data, { seed: 1 });
 const train = dataset.train;
 const paths = await benchPathOptions(argv.data, dataset, argv.samplers);
 
-async function cpuSeconds(run: () => Promise<unknown>): Promise<[number, unknown]> {
-  const start = process.cpuUsage();
+async function timed(run: () => Promise<unknown>): Promise<[{ cpu: number; wall: number }, unknown]> {
+  const start = process.cpuUsage(), wallStart = performance.now();
   const result = await run();
   const used = process.cpuUsage(start);
-  return [(used.user + used.system) / 1e6, result];
+  return [{ cpu: (used.user + used.system) / 1e6, wall: (performance.now() - wallStart) / 1000 }, result];
 }
 
 console.log(`seam comparison: ${dataset.name}, ${dataset.nUsers} users x ${dataset.nItems} items, ${train.indices.length} interactions; ` +
   `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} hardware threads, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-console.log('| model | sampler | new CPU s/epoch | old CPU s/epoch | new / old | losses equal |');
-console.log('|---|---|---:|---:|---:|---|');
+// The machine's speed drifts between rounds, so each round's two epochs form a pair and the
+// ratio reported is the median of the pairs' ratios.
+console.log(`${argv.threads} thread(s) per epoch`);
+console.log('| model | sampler | new CPU s/epoch | old CPU s/epoch | new / old CPU | new / old wall | losses equal |');
+console.log('|---|---|---:|---:|---:|---:|---|');
 for (const model of argv.models) {
   const layers = model === 'lightgcn' ? 3 : 0;
   for (const sampler of argv.samplers) {
-    const sides = { new: [] as number[], old: [] as number[] };
+    const sides = { new: [] as { cpu: number; wall: number }[], old: [] as { cpu: number; wall: number }[] };
     let equal = true;
     for (let round = 0; round <= argv.rounds; round++) {
       const state = initModel(dataset.nUsers, dataset.nItems, 64, round + 1, 0.1);
       const options = {
         ...samplerDefaults, ...state, model, layers, trainIndptr: train.indptr, trainIndices: train.indices, optimizer: argv.optimizer,
-        lr: 1e-3, l2: 1e-4, beta1: trainDefaults.beta1, beta2: trainDefaults.beta2, eps: trainDefaults.eps, batch: 2048, seed: round + 1, threads: 1, sampler, negs: 10, ...paths,
+        lr: 1e-3, l2: 1e-4, beta1: trainDefaults.beta1, beta2: trainDefaults.beta2, eps: trainDefaults.eps, batch: 2048, seed: round + 1, threads: argv.threads, sampler, negs: 10, ...paths,
       } as unknown as TrainEpochOptions;
       // Each side trains its own copy of the same tables; alternate which goes first.
       const copy = () => ({
@@ -68,13 +72,14 @@ for (const model of argv.models) {
       const losses: Record<string, number> = {};
       for (const side of order) {
         const binding = side === 'new' ? native : old;
-        const [seconds, stats] = await cpuSeconds(() => binding.trainEpoch(copy()));
+        const [seconds, stats] = await timed(() => binding.trainEpoch(copy()));
         losses[side] = (stats as { bprLoss: number }).bprLoss;
         if (round > 0) sides[side].push(seconds);
       }
       if (losses.new !== losses.old) equal = false;
     }
-    const n = median(sides.new), o = median(sides.old);
-    console.log(`| ${model} | ${sampler} | ${n.toFixed(3)} | ${o.toFixed(3)} | ${(n / o).toFixed(2)} | ${equal ? 'yes' : 'no'} |`);
+    const ratio = (key: 'cpu' | 'wall') => median(sides.new.map((x, k) => x[key] / sides.old[k][key])).toFixed(2);
+    const n = median(sides.new.map((x) => x.cpu)), o = median(sides.old.map((x) => x.cpu));
+    console.log(`| ${model} | ${sampler} | ${n.toFixed(3)} | ${o.toFixed(3)} | ${ratio('cpu')} | ${ratio('wall')} | ${equal ? 'yes' : 'no'} |`);
   }
 }

@@ -12,9 +12,11 @@ namespace {
 
 // Neighbour rows are scattered over tables of tens of MB: fetch a few edges ahead.
 constexpr uint64_t kPrefetchEdges = 8;
-// The backward pass scatters from its input rows when their edges times this
-// are fewer than the adjacency's (see Propagation::backward).
-constexpr double kScatterEdgeCost = 3;
+// The backward pass gathers from its input rows' own edges (gatherFromRows)
+// when they times this are fewer than the adjacency's (see Propagation::backward).
+constexpr double kBucketEdgeCost = 3;
+// A backward gather drops its mask when all but 1/kDenseShare of the rows carry input.
+constexpr size_t kDenseShare = 8;
 
 // One output row: acc = base + Σ_{e in [begin, end), !kMasked or mask[col]} w_e x(col).
 // The neighbours of a user row are all items and vice versa, so the source
@@ -88,48 +90,72 @@ void markNeighbours(const NormalizedAdjacency& adj, const uint8_t* from, const u
   });
 }
 
-// The scatter form of the masked gather when few rows carry input:
-//   out[r] = base(r) + Σ_{c ∈ N(r), inFlags[c]} Â_rc in(c)
-// on every neighbour of an input row and every base row, for the input rows
-// in ascending order. Every CSR row lists its neighbours ascending, so each
-// output row receives the same terms in the same order as gatherRows() adds
-// them: the results are bit-identical, at a cost of the input rows' edges
-// instead of every edge of the output rows. outFlags (all zero on entry) marks
-// the rows written; each thread writes only the output rows of its own slice
-// of node ids.
-void scatterRows(const NormalizedAdjacency& adj, const NodeRows& in, const std::vector<uint32_t>& inRows,
-                 const float* base, const uint32_t* baseSlot, const std::vector<uint32_t>& baseRows, float* out,
-                 uint8_t* outFlags, size_t dim, int threads) {
-  const size_t nodes = adj.nodes();
-  double edges = 0;
-  for (uint32_t c : inRows) edges += double(adj.indptr[c + 1] - adj.indptr[c]);
-  const int slices = threadsFor(threads, edges * double(dim));
-  parallelFor(slices, slices, [&](int64_t first, int64_t last, int) {
-    for (int64_t slice = first; slice < last; ++slice) {
-      const uint32_t lo = uint32_t(nodes * size_t(slice) / size_t(slices));
-      const uint32_t hi = uint32_t(nodes * size_t(slice + 1) / size_t(slices));
-      for (uint32_t r : baseRows) {
-        if (r < lo || r >= hi) continue;
-        std::memcpy(out + size_t(r) * dim, base + size_t(baseSlot[r]) * dim, dim * sizeof(float));
-        outFlags[r] = 1;
-      }
-      for (uint32_t c : inRows) {
-        const float* __restrict x = in.row(c);
-        for (uint64_t e = adj.indptr[c], stop = adj.indptr[c + 1]; e < stop; ++e) {
-          if (e + kPrefetchEdges < stop) prefetchRow(out + size_t(adj.cols[e + kPrefetchEdges]) * dim, dim, true);
-          const uint32_t r = adj.cols[e];
-          if (r < lo || r >= hi) continue;
-          float* __restrict o = out + size_t(r) * dim;
-          if (!outFlags[r]) {
-            std::fill(o, o + dim, 0.f);
-            outFlags[r] = 1;
-          }
-          const float w = adj.weights[e];
+// gatherRow() over an output row's bucketed entries: acc = base + Σ_k w_k in(c_k).
+template <size_t kDim>
+inline void sumEntries(const InEdge* entries, uint32_t count, const NodeRows& in, const float* base,
+                       float* __restrict out, size_t dimRuntime) {
+  const size_t dim = kDim ? kDim : dimRuntime;
+  float acc[kDim ? kDim : 1];
+  float* __restrict o = kDim ? acc : out;
+  if (base)
+    std::memcpy(o, base, dim * sizeof(float));
+  else
+    std::fill(o, o + dim, 0.f);
+  for (uint32_t k = 0; k < count; ++k) {
+    if (k + kPrefetchEdges < count) prefetchRow(in.row(entries[k + kPrefetchEdges].col), dim, false);
+    const float w = entries[k].weight;
+    const float* __restrict x = in.row(entries[k].col);
 #pragma omp simd
-          for (size_t d = 0; d < dim; ++d) o[d] += w * x[d];
-        }
-      }
-    }
+    for (size_t d = 0; d < dim; ++d) o[d] += w * x[d];
+  }
+  if (kDim) std::memcpy(out, acc, dim * sizeof(float));
+}
+
+// The masked gather when few rows carry input:
+//   out[r] = base(r) + Σ_{c ∈ N(r) ∩ inRows} Â_rc in(c)
+// on every neighbour of an input row and every base row (baseFlags), listed
+// ascending in outRows and flagged in outFlags. The input rows' edges are
+// first regrouped by output row, a counting sort that keeps c ascending (inRows
+// is sorted and every CSR row lists its neighbours ascending), so each output
+// row receives the same terms in the same order as gatherRows() adds them (the
+// results are bit-identical) at a cost of the input rows' edges instead of
+// every edge of the output rows; each row is then summed in registers and
+// written once, and the rows split freely among threads.
+void gatherFromRows(const NormalizedAdjacency& adj, const NodeRows& in, const std::vector<uint32_t>& inRows,
+                    const float* base, const uint32_t* baseSlot, const uint8_t* baseFlags, float* out,
+                    std::vector<uint8_t>& outFlags, std::vector<uint32_t>& outRows, RowBuckets& buckets, size_t dim,
+                    int threads) {
+  const size_t nodes = adj.nodes();
+  std::vector<uint32_t>& begin = buckets.begin;
+  std::vector<uint32_t>& end = buckets.end;  // all zero between calls
+  if (end.size() != nodes) {
+    begin.assign(nodes, 0);
+    end.assign(nodes, 0);
+  }
+  for (uint32_t c : inRows)
+    for (uint64_t e = adj.indptr[c], stop = adj.indptr[c + 1]; e < stop; ++e) ++end[adj.cols[e]];
+  outRows.clear();
+  uint32_t total = 0;
+  for (size_t r = 0; r < nodes; ++r) {
+    outFlags[r] = end[r] || baseFlags[r];
+    if (!outFlags[r]) continue;
+    outRows.push_back(uint32_t(r));
+    begin[r] = total;
+    total += end[r];
+    end[r] = begin[r];
+  }
+  buckets.entries.resize(total);
+  for (uint32_t c : inRows)
+    for (uint64_t e = adj.indptr[c], stop = adj.indptr[c + 1]; e < stop; ++e)
+      buckets.entries[end[adj.cols[e]]++] = InEdge{c, adj.weights[e]};
+  forEachRow(threadsFor(threads, double(total + outRows.size()) * double(dim)), outRows, [&](uint32_t r) {
+    const InEdge* entries = buckets.entries.data() + begin[r];
+    const float* b = baseFlags[r] ? base + size_t(baseSlot[r]) * dim : nullptr;
+    if (dim == 64)
+      sumEntries<64>(entries, end[r] - begin[r], in, b, out + size_t(r) * dim, dim);
+    else
+      sumEntries<0>(entries, end[r] - begin[r], in, b, out + size_t(r) * dim, dim);
+    end[r] = 0;
   });
 }
 
@@ -300,20 +326,27 @@ void Propagation::backward(int threads) {
     std::vector<uint32_t>& inRows = gradRows_[from];
     double inEdges = 0;
     for (uint32_t c : inRows) inEdges += double(adj_->indptr[c + 1] - adj_->indptr[c]);
-    // A scattered edge costs about two gathered ones (the output row is read
-    // and written), and the gather visits every edge of the output rows,
-    // most of them masked when few rows carry input.
-    if (kScatterEdgeCost * inEdges < allEdges) {
+    // A bucketed edge costs about three gathered ones (it is counted, moved
+    // and summed), and the gather visits every edge of the output rows, most
+    // of them masked when few rows carry input.
+    if (kBucketEdgeCost * inEdges < allEdges) {
       std::sort(inRows.begin(), inRows.end());
-      std::fill(gradFlags_[to].begin(), gradFlags_[to].end(), uint8_t(0));
-      scatterRows(*adj_, h, inRows, base(l), slot.data(), seeds, grad_[to].data(), gradFlags_[to].data(), dim_,
-                  threads);
-      listFlagged(gradFlags_[to], gradRows_[to]);
+      gatherFromRows(*adj_, h, inRows, base(l), slot.data(), seedFlags.data(), grad_[to].data(), gradFlags_[to],
+                     gradRows_[to], buckets_, dim_, threads);
     } else {
       markNeighbours(*adj_, gradFlags_[from].data(), seedFlags.data(), gradFlags_[to].data(), threads);
       listFlagged(gradFlags_[to], gradRows_[to]);
-      gatherRows(*adj_, h, gradFlags_[from].data(), base(l), slot.data(), seedFlags.data(), grad_[to].data(),
-                 gradRows_[to], dim_, threads);
+      // When nearly every row carries input, zeroing the few others is cheaper
+      // than testing the mask at every edge (adding w * 0 changes no sum).
+      const bool dense = inRows.size() * kDenseShare >= nodes_ * (kDenseShare - 1);
+      if (dense) {
+        const uint8_t* carries = gradFlags_[from].data();
+        float* g = grad_[from].data();
+        for (size_t r = 0; r < nodes_; ++r)
+          if (!carries[r]) std::fill(g + r * dim_, g + (r + 1) * dim_, 0.f);
+      }
+      gatherRows(*adj_, h, dense ? nullptr : gradFlags_[from].data(), base(l), slot.data(), seedFlags.data(),
+                 grad_[to].data(), gradRows_[to], dim_, threads);
     }
     gradBuffer_ = to;
   }

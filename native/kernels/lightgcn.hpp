@@ -29,6 +29,17 @@ struct NormalizedAdjacency {
 
 NormalizedAdjacency buildNormalizedAdjacency(const PositiveSets& train);
 
+// The input rows' edges of a sparse backward pass, regrouped by output row:
+// row r's are entries[begin[r], end[r]).
+struct InEdge {
+  uint32_t col;
+  float weight;
+};
+struct RowBuckets {
+  std::vector<uint32_t> begin, end;
+  std::vector<InEdge> entries;
+};
+
 // Row r of a node table held as a user block and an item block (the layer-0
 // parameters) or as one stacked buffer (users = buffer, items = buffer + nUsers*dim).
 struct NodeRows {
@@ -111,6 +122,7 @@ class Propagation {
   std::vector<uint8_t> gradFlags_[2];
   std::vector<uint32_t> gradRows_[2];
   int gradBuffer_ = 0;
+  RowBuckets buckets_;
 
   void setTargets(const std::vector<uint32_t>& targets);
   void computeLayers(int threads);
