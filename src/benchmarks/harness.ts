@@ -26,6 +26,8 @@ export interface BenchRow {
   /** Relative margin of error, percent. */
   rme: number;
   samples: number;
+  /** Seconds of each counted round, for cases run by runInterleaved (pairs with the other cases' rounds). */
+  rounds?: number[];
 }
 
 export interface BenchSettings {
@@ -92,11 +94,26 @@ export function formatRate(v: number): string {
   return v.toFixed(2);
 }
 
+/**
+ * How many times a's throughput is b's. For two cases of one runInterleaved call, the median of
+ * the rounds' own ratios: a machine whose speed drifts between rounds (a cloud VM) moves both
+ * runs of a round alike, but not the medians of the two cases, which may come from different rounds.
+ */
+export function throughputRatio(a: BenchRow, b: BenchRow): { ratio: number; pairedRounds: number } {
+  if (a.rounds && b.rounds && a.rounds.length === b.rounds.length && a.rounds.length > 0) {
+    const unitsA = a.perSecond * a.secondsPerRun, unitsB = b.perSecond * b.secondsPerRun;
+    const ratios = a.rounds.map((seconds, k) => (unitsA / seconds) / (unitsB / b.rounds![k]));
+    return { ratio: median(ratios), pairedRounds: ratios.length };
+  }
+  return { ratio: a.perSecond / b.perSecond, pairedRounds: 0 };
+}
+
 /** "a is N.NNx b" lines for the pairs that compare implementations on the same input. */
 export function ratioLine(rows: BenchRow[], fast: string, slow: string): string | undefined {
   const a = rows.find((r) => r.name === fast), b = rows.find((r) => r.name === slow);
   if (!a || !b) return undefined;
-  return `  ${fast} / ${slow} = ${(a.perSecond / b.perSecond).toFixed(2)}x`;
+  const { ratio, pairedRounds } = throughputRatio(a, b);
+  return `  ${fast} / ${slow} = ${ratio.toFixed(2)}x${pairedRounds ? ` (median of ${pairedRounds} paired rounds)` : ''}`;
 }
 
 /** The middle value (the mean of the two middle ones for an even count). */
@@ -107,15 +124,17 @@ export function median(values: number[]): number {
 }
 
 /**
- * Cases run in interleaved rounds (one run of each per round, after one warm-up round) and reported
- * by their median run: on a shared machine, load that comes and goes hits every case alike, so the
- * ratios between them hold better than with cases run one after the other. rme is the half range
- * of the runs relative to the median.
+ * Cases run in interleaved rounds (one run of each per round, after one warm-up round; the order
+ * reverses every other round, so no case always runs first) and reported by their median run: on a
+ * shared machine, load that comes and goes hits every case alike, so the ratios between them hold
+ * better than with cases run one after the other, and throughputRatio() pairs the rounds. rme is
+ * the half range of the runs relative to the median.
  */
 export async function runInterleaved(suite: string, cases: BenchCase[], rounds: number, log: (line: string) => void): Promise<BenchRow[]> {
   const seconds: number[][] = cases.map(() => []);
   for (let round = 0; round <= rounds; round++) {
-    for (let c = 0; c < cases.length; c++) {
+    for (let step = 0; step < cases.length; step++) {
+      const c = round % 2 ? cases.length - 1 - step : step;
       const start = performance.now();
       await cases[c].fn();
       if (round > 0) seconds[c].push((performance.now() - start) / 1000);
@@ -124,7 +143,9 @@ export async function runInterleaved(suite: string, cases: BenchCase[], rounds: 
   return cases.map((c, k) => {
     const s = median(seconds[k]);
     const rme = (Math.max(...seconds[k]) - Math.min(...seconds[k])) / 2 / s * 100;
-    const row: BenchRow = { suite, name: c.name, unit: c.unit, perSecond: c.unitsPerRun / s, secondsPerRun: s, rme, samples: seconds[k].length };
+    const row: BenchRow = {
+      suite, name: c.name, unit: c.unit, perSecond: c.unitsPerRun / s, secondsPerRun: s, rme, samples: seconds[k].length, rounds: seconds[k],
+    };
     log(`  ${row.name.padEnd(40)} ${formatRate(row.perSecond).padStart(12)} ${row.unit}/s  ${(s * 1000).toFixed(2).padStart(10)} ms/run  median of ${row.samples} interleaved, ±${rme.toFixed(1)}%`);
     return row;
   });

@@ -14,7 +14,7 @@ import { initModel } from '../model/state.js';
 import type { Dataset } from '../data/types.js';
 import type { PathCodes } from '../trees/path-codes.js';
 import { referenceMineNegatives } from '../sampling/sampler-reference.js';
-import { ratioLine, runCases, type BenchCase, type BenchRow, type BenchSettings } from './harness.js';
+import { ratioLine, runCases, runInterleaved, type BenchCase, type BenchRow, type BenchSettings } from './harness.js';
 import { benchDataset } from './data.js';
 import { adamDefaults } from '../defaults.js';
 
@@ -70,11 +70,13 @@ export async function benchSampling(settings: BenchSettings, log: (line: string)
     });
   }
   const samplers: SamplerName[] = ['rns', 'ahns', 'mixgcf', 'dtlns'];
+  // Epochs in interleaved rounds, so that each sampler's ratio to rns pairs epochs run back to back.
+  const epochCases: BenchCase[] = [];
   for (const threads of [1, 2]) {
     for (const sampler of samplers) {
       const state: ModelState = initModel(dataset.nUsers, dataset.nItems, dim, 3, 0.1);
       let epoch = 0;
-      cases.push({
+      epochCases.push({
         name: `native-epoch-${threads}t-lightgcn3-${sampler}-${input}`, unitsPerRun: nnz, unit: 'samples',
         fn: async () => {
           const stats = await native.trainEpoch({
@@ -86,7 +88,7 @@ export async function benchSampling(settings: BenchSettings, log: (line: string)
       });
     }
   }
-  const rows = await runCases('sampling', cases, settings, log);
+  const rows = [...await runCases('sampling', cases, settings, log), ...await runInterleaved('sampling', epochCases, settings.minSamples, log)];
   for (const negs of [10, 64]) {
     for (const threads of [1, 2]) {
       const line = ratioLine(rows, `native-mine-${threads}t-dtlns-negs${negs}-${input}`, `ts-mine-dtlns-negs${negs}-${input}`);
