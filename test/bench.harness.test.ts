@@ -33,3 +33,15 @@ test('throughputRatio falls back to the medians when the rows were not interleav
   assert.deepEqual(throughputRatio(row('a', 10, [1, 1]), row('b', 10, [3, 3, 3])), { ratio: 3, pairedRounds: 0 });
   assert.equal(ratioLine([row('a', 10)], 'a', 'b'), undefined);
 });
+
+test('runInterleaved counts the seconds a kernelTimed case resolves to, not its wall time, and rejects anything else', async () => {
+  let k = 0;
+  const timed = { name: 'k', unit: 'x', unitsPerRun: 10, kernelTimed: true, fn: async () => [0.5, 0.25, 2][k++ % 3] };
+  const [r] = await runInterleaved('t', [timed], 3, () => {});
+  // Round 0 (0.5 s) warms up; the counted rounds resolve to 0.25, 2 and 0.5 s.
+  assert.deepEqual(r.rounds, [0.25, 2, 0.5]);
+  assert.equal(r.secondsPerRun, 0.5);
+  assert.equal(r.perSecond, 20);
+  const silent = { ...timed, name: 'silent', fn: async () => undefined };
+  await assert.rejects(runInterleaved('t', [silent], 1, () => {}), /Expected benchmark case silent to resolve to its kernel's seconds, but it gave undefined/);
+});

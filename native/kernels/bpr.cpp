@@ -5,6 +5,19 @@ namespace {
 constexpr int kRejectionTries = 64;
 }
 
+PairFilter::PairFilter(const PositiveSets& sets) {
+  const size_t wanted = std::min(std::max<size_t>(sets.nnz(), 8), kMaxBytes) * 8;  // bits
+  int log2Bits = 6;
+  while ((size_t(1) << log2Bits) < wanted) ++log2Bits;
+  shift_ = 64 - log2Bits;
+  bits_.assign((size_t(1) << log2Bits) / 64, 0);
+  for (uint32_t u = 0; u < sets.nUsers; ++u)
+    for (uint32_t p = sets.indptr[u]; p < sets.indptr[u + 1]; ++p) {
+      const uint64_t h = slot(u, sets.indices[p]);
+      bits_[h >> 6] |= uint64_t(1) << (h & 63);
+    }
+}
+
 uint32_t PositiveSets::nthNonPositive(uint32_t u, uint32_t r) const {
   // Below row[k] lie row[k] - k non-positives; find the first k where that exceeds r.
   const uint32_t* row = indices + indptr[u];

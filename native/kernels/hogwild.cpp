@@ -143,8 +143,21 @@ TrainStats hogwildEpoch(const ModelTables& original, const PositiveSets& train, 
   const ModelTables& model = staged.tables();
   const EpochPlan plan = planEpoch(train, config.seed, config.batch, config.sampler.positives);
   const Sampler sampler(config.sampler, train);
-  const PositiveSets& nonNegatives = config.rejection(train);
+  const PairFilter filter(config.rejection(train));
+  const PositiveSets nonNegatives = config.rejection(train).filteredBy(filter);
   const size_t nBatches = plan.nBatches;
+  // Every negative of the epoch first, all threads taking chunks: drawn apart from
+  // the updates, the draws' lookups keep their cache lines (drawn chunk by chunk
+  // between updates, they took 2-3x as long).
+  CachedVector<uint32_t> negatives(plan.size());
+  const int64_t chunks = int64_t(nBatches * plan.chunksPerBatch);
+  parallelFor(threadsFor(config.threads, 40.0 * double(plan.size())), chunks, [&](int64_t first, int64_t last, int) {
+    for (int64_t k = first; k < last; ++k) {
+      const size_t b = size_t(k) / plan.chunksPerBatch, c = size_t(k) % plan.chunksPerBatch;
+      if (plan.chunkBegin(b, c) < plan.chunkEnd(b, c))
+        drawChunkNegatives(plan, nonNegatives, b, c, negatives.data() + plan.chunkBegin(b, c), sampler.popularity());
+    }
+  });
   // Adam's t of each batch: one step per batch that has a sample with a negative.
   std::vector<uint64_t> stepsBefore(nBatches + 1, 0);
   for (size_t b = 0; b < nBatches; ++b) {
@@ -158,24 +171,26 @@ TrainStats hogwildEpoch(const ModelTables& original, const PositiveSets& train, 
   std::vector<uint64_t> skipped(size_t(slots), 0);
   FailureRecord failure;
   parallelFor(slots, slots, [&](int64_t firstSlot, int64_t lastSlot, int) {
-    std::vector<uint32_t> negatives(kSampleChunk);
     for (int64_t slot = firstSlot; slot < lastSlot; ++slot) {
+      uint64_t slotSkipped = 0;
       for (size_t b = 0; b < nBatches && !failure.failedBy(int64_t(b)); ++b) {
         const size_t chunks = (plan.batchEnd(b) - plan.batchBegin(b) + kSampleChunk - 1) / kSampleChunk;
         const size_t c0 = chunks * size_t(slot) / size_t(slots), c1 = chunks * size_t(slot + 1) / size_t(slots);
         const AdamStep a(config.optimizer, step + stepsBefore[b] + 1);
+        BatchLoss batchLoss;  // local: the slots' records share cache lines
         for (size_t c = c0; c < c1; ++c) {
-          drawChunkNegatives(plan, nonNegatives, b, c, negatives.data(), sampler.popularity());
           const size_t begin = plan.chunkBegin(b, c);
           const SampleResult r =
-              hogwildRange(model, config, a, plan.users.data() + begin, plan.items.data() + begin, negatives.data(),
-                           plan.chunkEnd(b, c) - begin, losses[size_t(slot) * nBatches + b], skipped[size_t(slot)]);
+              hogwildRange(model, config, a, plan.users.data() + begin, plan.items.data() + begin, negatives.data() + begin,
+                           plan.chunkEnd(b, c) - begin, batchLoss, slotSkipped);
           if (r != SampleResult::Ok) {
             failure.record(int64_t(b), r);
             break;
           }
         }
+        losses[size_t(slot) * nBatches + b] = batchLoss;
       }
+      skipped[size_t(slot)] = slotSkipped;
     }
   });
   staged.writeBack();
@@ -212,8 +227,12 @@ TrainStats hogwildStep(const ModelTables& model, const TrainConfig& config, uint
   parallelFor(slots, slots, [&](int64_t firstSlot, int64_t lastSlot, int) {
     for (int64_t slot = firstSlot; slot < lastSlot; ++slot) {
       const size_t begin = n * size_t(slot) / size_t(slots), end = n * size_t(slot + 1) / size_t(slots);
-      const SampleResult r = hogwildRange(model, config, a, users + begin, pos + begin, neg + begin, end - begin,
-                                          losses[size_t(slot)], skipped[size_t(slot)]);
+      BatchLoss loss;  // local: the slots' records share cache lines
+      uint64_t slotSkipped = 0;
+      const SampleResult r =
+          hogwildRange(model, config, a, users + begin, pos + begin, neg + begin, end - begin, loss, slotSkipped);
+      losses[size_t(slot)] = loss;
+      skipped[size_t(slot)] = slotSkipped;
       if (r != SampleResult::Ok) failure.record(0, r);
     }
   });

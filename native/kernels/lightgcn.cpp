@@ -159,6 +159,17 @@ void gatherFromRows(const NormalizedAdjacency& adj, const NodeRows& in, const st
   });
 }
 
+// Every value +0 or -0 (either adds nothing to a sum but the sign of a zero).
+bool isZeroRow(const float* row, size_t dim) {
+  uint32_t bits = 0;
+  for (size_t d = 0; d < dim; ++d) {
+    uint32_t b;
+    std::memcpy(&b, row + d, sizeof b);
+    bits |= b & 0x7fffffffu;
+  }
+  return bits == 0;
+}
+
 void listFlagged(const std::vector<uint8_t>& flags, std::vector<uint32_t>& rows) {
   rows.clear();
   for (size_t r = 0; r < flags.size(); ++r)
@@ -311,12 +322,25 @@ void Propagation::backward(int threads) {
       gradFlags_[b].assign(nodes_, 0);
     }
   }
-  // H = G_L on the gradient rows.
+  // H = G_L on the gradient rows. With layer gradients, a row may carry none at
+  // layer L (MixGCF's candidates chosen at other layers only): such rows are
+  // left out, and the first pass often gathers from the input rows' own edges
+  // instead of scanning every edge. An all-zero row adds nothing to any sum.
   gradBuffer_ = 0;
-  gradFlags_[0] = seedFlags;
-  gradRows_[0] = seeds;
   const float* last = base(layers_);
-  forEachRow(threadsFor(threads, double(seeds.size() * dim_)), seeds, [&](uint32_t r) {
+  if (layerGradients_) {
+    std::fill(gradFlags_[0].begin(), gradFlags_[0].end(), 0);
+    gradRows_[0].clear();
+    for (uint32_t r : seeds)
+      if (!isZeroRow(last + size_t(slot[r]) * dim_, dim_)) {
+        gradFlags_[0][r] = 1;
+        gradRows_[0].push_back(r);
+      }
+  } else {
+    gradFlags_[0] = seedFlags;
+    gradRows_[0] = seeds;
+  }
+  forEachRow(threadsFor(threads, double(gradRows_[0].size() * dim_)), gradRows_[0], [&](uint32_t r) {
     std::memcpy(grad_[0].data() + size_t(r) * dim_, last + size_t(slot[r]) * dim_, dim_ * sizeof(float));
   });
   for (int l = layers_ - 1; l >= 0; --l) {

@@ -258,11 +258,13 @@ TrainStats minibatchEpoch(const ModelTables& original, const PositiveSets& train
   const EpochPlan plan = planEpoch(train, config.seed, config.batch, config.sampler.positives, config.positiveWeights);
   const Sampler sampler(config.sampler, train);
   BatchTrainer trainer(staged.tables(), train, config);
+  const PairFilter filter(config.rejection(train));
+  const PositiveSets nonNegatives = config.rejection(train).filteredBy(filter);
   BatchDraws draws;
   LossMeans means;
   try {
     for (size_t b = 0; b < plan.nBatches; ++b) {
-      draws.draw(plan, config.rejection(train), sampler, config.effectiveLayers(), b, config.threads);
+      draws.draw(plan, nonNegatives, sampler, config.effectiveLayers(), b, config.threads);
       if (draws.size() == 0) continue;
       means.add(trainer.step(draws.users.data(), draws.pos.data(), draws.view(), draws.weightsOrNull(), draws.size(),
                              step + means.steps + 1, b));

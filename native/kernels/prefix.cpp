@@ -3,10 +3,6 @@
 #include <utility>
 #include <vector>
 
-#if defined(_MSC_VER) && !defined(__clang__)
-#include <intrin.h>
-#endif
-
 #include "kernels/memory.hpp"
 #include "kernels/parallel.hpp"
 
@@ -21,72 +17,6 @@ inline void prefetchPath(const PackedPaths& p, uint32_t item) {
   prefetchWord(p.codes + size_t(item) * p.maxDepth);
   prefetchWord(p.lengths + item);
 }
-
-inline unsigned lowestBit64(uint64_t v) {
-#if defined(_MSC_VER) && !defined(__clang__)
-  unsigned long index;
-  _BitScanForward64(&index, v);
-  return unsigned(index);
-#else
-  return unsigned(__builtin_ctzll(v));
-#endif
-}
-
-inline unsigned bitWidth(uint64_t v) {
-  unsigned w = 0;
-  while (v >> w) ++w;
-  return w;
-}
-
-// Every item's path in one 64-bit key: the code of level l in bits [l * width, (l + 1) * width),
-// the length above the codes. A pair then costs two 8-byte loads from a table 8 bytes per item
-// (a tenth of the int32 rows, so it stays in L2) and no loop: the first differing level is the
-// lowest set bit of the XOR of the keys. Built when the paths fit (small codes, short paths)
-// and the call has at least as many pairs as items.
-class PathKeys {
- public:
-  // False when the paths do not fit in 64-bit keys.
-  bool build(const PackedPaths& p, int threads) {
-    uint32_t maxCode = 0;
-    for (size_t i = 0; i < p.nItems; ++i) {
-      const int32_t* row = p.codes + i * p.maxDepth;
-      for (int32_t l = 0; l < p.lengths[i]; ++l) {
-        if (row[l] < 0) return false;
-        maxCode = std::max(maxCode, uint32_t(row[l]));
-      }
-    }
-    width_ = std::max(1u, bitWidth(maxCode));
-    shift_ = unsigned(p.maxDepth) * width_;
-    if (shift_ + bitWidth(p.maxDepth) > 64) return false;
-    for (unsigned bit = 0; bit < 64; ++bit) level_[bit] = uint8_t(bit / width_);
-    keys_.resize(p.nItems);
-    parallelFor(threads, int64_t(p.nItems), [&](int64_t begin, int64_t end, int) {
-      for (size_t i = size_t(begin); i < size_t(end); ++i) {
-        const int32_t* row = p.codes + i * p.maxDepth;
-        uint64_t key = uint64_t(p.lengths[i]) << shift_;
-        for (int32_t l = 0; l < p.lengths[i]; ++l) key |= uint64_t(row[l]) << (unsigned(l) * width_);
-        keys_[i] = key;
-      }
-    });
-    pathMask_ = (uint64_t(1) << shift_) - 1;  // shift_ < 64: the length takes at least one bit
-    return true;
-  }
-
-  float similarity(uint32_t i, uint32_t j) const {
-    const uint64_t a = keys_[i], b = keys_[j];
-    const uint32_t shorter = uint32_t(std::min(a >> shift_, b >> shift_));
-    const uint64_t diff = (a ^ b) & pathMask_;
-    // Levels at and past the shorter length hold zeros in one key; min() ignores them.
-    const uint32_t common = diff ? std::min<uint32_t>(level_[lowestBit64(diff)], shorter) : shorter;
-    return shorter ? float(common) / float(shorter) : 0.f;
-  }
-
- private:
-  std::vector<uint64_t> keys_;
-  unsigned width_ = 1, shift_ = 0;
-  uint64_t pathMask_ = 0;
-  uint8_t level_[64] = {};
-};
 
 // Ids were checked when the call was made; the arrays are the caller's (not copied), so an id
 // is clamped once read: a caller that rewrites them during the call gets wrong numbers, never a
@@ -118,7 +48,39 @@ void forPairs(const PackedPaths& paths, size_t count, int threads, float* out, P
   });
 }
 
+inline unsigned bitWidth(uint64_t v) {
+  unsigned w = 0;
+  while (v >> w) ++w;
+  return w;
+}
+
 }  // namespace
+
+bool PathKeys::build(const PackedPaths& p, int threads) {
+  uint32_t maxCode = 0;
+  for (size_t i = 0; i < p.nItems; ++i) {
+    const int32_t* row = p.codes + i * p.maxDepth;
+    for (int32_t l = 0; l < p.lengths[i]; ++l) {
+      if (row[l] < 0) return false;
+      maxCode = std::max(maxCode, uint32_t(row[l]));
+    }
+  }
+  width_ = std::max(1u, bitWidth(maxCode));
+  shift_ = unsigned(p.maxDepth) * width_;
+  if (shift_ + bitWidth(p.maxDepth) > 64) return false;
+  for (unsigned bit = 0; bit < 64; ++bit) level_[bit] = uint8_t(bit / width_);
+  keys_.resize(p.nItems);
+  parallelFor(threads, int64_t(p.nItems), [&](int64_t begin, int64_t end, int) {
+    for (size_t i = size_t(begin); i < size_t(end); ++i) {
+      const int32_t* row = p.codes + i * p.maxDepth;
+      uint64_t key = uint64_t(p.lengths[i]) << shift_;
+      for (int32_t l = 0; l < p.lengths[i]; ++l) key |= uint64_t(row[l]) << (unsigned(l) * width_);
+      keys_[i] = key;
+    }
+  });
+  pathMask_ = (uint64_t(1) << shift_) - 1;  // shift_ < 64: the length takes at least one bit
+  return true;
+}
 
 void prefixSimilarityPairs(const PackedPaths& paths, const uint32_t* a, const uint32_t* b, size_t count, int threads,
                            float* out) {

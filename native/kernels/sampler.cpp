@@ -93,10 +93,12 @@ void BatchDraws::draw(const EpochPlan& plan, const PositiveSets& nonNegatives, c
 SampledTriples sampleEpochNegatives(const PositiveSets& train, const PositiveSets& nonNegatives, const Sampler& sampler,
                                     uint64_t seed, size_t batch, int threads) {
   const EpochPlan plan = planEpoch(train, seed, batch, sampler.config().positives);
+  const PairFilter filter(nonNegatives);
+  const PositiveSets filtered = nonNegatives.filteredBy(filter);
   SampledTriples out;
   BatchDraws draws;
   for (size_t b = 0; b < plan.nBatches; ++b) {
-    draws.draw(plan, nonNegatives, sampler, 0, b, threads);
+    draws.draw(plan, filtered, sampler, 0, b, threads);
     out.users.insert(out.users.end(), draws.users.begin(), draws.users.end());
     out.pos.insert(out.pos.end(), draws.pos.begin(), draws.pos.end());
     out.neg.insert(out.neg.end(), draws.candidates.begin(), draws.candidates.end());

@@ -3,6 +3,7 @@ import { fullSettings, machine, machineLine, quickSettings, type BenchRow, type 
 import { benchEval } from './eval.js';
 import { benchTrain } from './train.js';
 import { benchExtraPositives } from './train-extra.js';
+import { benchHogwildLoop } from './hogwild.js';
 import { benchLabels } from './labels.js';
 import { benchLabelers } from './labelers.js';
 import { benchTrees } from './trees.js';
@@ -14,7 +15,7 @@ export type Suite = (settings: BenchSettings, log: (line: string) => void, quick
 
 export const suites: Record<string, Suite> = {
   train: benchTrain,
-  'train-extra': (_settings, log, quick) => benchExtraPositives(log, quick),
+  'train-extra': async (_settings, log, quick) => [...(await benchExtraPositives(log, quick)), ...(await benchHogwildLoop(log, quick))],
   eval: benchEval,
   labels: benchLabels,
   labelers: benchLabelers,

@@ -11,13 +11,13 @@ namespace {
 
 class DtlnsRule : public MixingRule {
  public:
-  using MixingRule::MixingRule;
+  explicit DtlnsRule(const SamplerConfig& config)
+      : MixingRule(config), co_(config.pathsCo), se_(config.pathsSe) {}
 
  protected:
   void groupBonus(uint32_t positive, const uint32_t* candidates, size_t count, float* bonus) const override {
     for (size_t c = 0; c < count; ++c)
-      bonus[c] = config_.alphaCo * prefixSimilarity(config_.pathsCo, positive, candidates[c]) +
-                 config_.alphaSe * prefixSimilarity(config_.pathsSe, positive, candidates[c]);
+      bonus[c] = config_.alphaCo * co_(positive, candidates[c]) + config_.alphaSe * se_(positive, candidates[c]);
   }
   void adjustScores(float* scores, size_t count, const float* bonus) const override {
     const float lo = *std::min_element(scores, scores + count);
@@ -25,6 +25,10 @@ class DtlnsRule : public MixingRule {
     const float span = hi - lo + 1e-8f;
     for (size_t c = 0; c < count; ++c) scores[c] = (scores[c] - lo) / span + bonus[c];
   }
+
+ private:
+  // 64-bit path keys: the int32 rows cost a loop and a cache miss a pair.
+  PathSimilarity co_, se_;
 };
 
 }  // namespace
