@@ -8,7 +8,8 @@
  * In interleaved rounds (round 0 warms up and is not counted; the order rotates each round) every
  * sampler trains one LightGCN-3 epoch (Adam, batch 2048, n_negs 10, one thread) from the same fresh
  * tables and seed. Reports the median CPU and wall seconds per epoch and each sampler's ratio to the
- * first, with the machine and its load at the start and the end.
+ * first (the median of the rounds' own ratios: the VM's speed drifts between rounds), with the
+ * machine and its load at the start and the end.
  */
 import { cpus, loadavg } from 'node:os';
 import yargs from 'yargs';
@@ -61,8 +62,9 @@ for (let round = 0; round <= argv.rounds; round++) {
 const reference = samplers[0]!;
 console.log(`| sampler | CPU s/epoch | wall s/epoch | CPU vs ${reference} | wall vs ${reference} |`);
 console.log('|---|---:|---:|---:|---:|');
+const paired = (times: Map<SamplerName, number[]>, s: SamplerName) => median(times.get(s)!.map((t, k) => t / times.get(reference)![k]!));
 for (const s of samplers) {
   const c = median(cpu.get(s)!), w = median(wall.get(s)!);
-  console.log(`| ${s} | ${c.toFixed(2)} | ${w.toFixed(2)} | ${(c / median(cpu.get(reference)!)).toFixed(2)}x | ${(w / median(wall.get(reference)!)).toFixed(2)}x |`);
+  console.log(`| ${s} | ${c.toFixed(2)} | ${w.toFixed(2)} | ${paired(cpu, s).toFixed(2)}x | ${paired(wall, s).toFixed(2)}x |`);
 }
-console.log(`medians of ${argv.rounds} interleaved rounds; load at the end ${load()}`);
+console.log(`medians of ${argv.rounds} interleaved rounds (ratios: of the rounds' own ratios); load at the end ${load()}`);
