@@ -144,6 +144,7 @@ void gatherFromRows(const NormalizedAdjacency& adj, const NodeRows& in, const st
     total += end[r];
     end[r] = begin[r];
   }
+  if (buckets.entries.capacity() < total) buckets.entries.reserve(adj.cols.size());  // the bound: one call's size
   buckets.entries.resize(total);
   for (uint32_t c : inRows)
     for (uint64_t e = adj.indptr[c], stop = adj.indptr[c + 1]; e < stop; ++e)
@@ -224,6 +225,10 @@ Propagation::Propagation(const NormalizedAdjacency* adjacency, uint32_t nUsers, 
     needFlags_[size_t(l)].assign(nodes_, 0);
   }
   if (layers > 0) final_ = HugeBuffer(nodes_ * dim);
+  // Gradient rows are at most one per node. Reserved at their bound, the buffers
+  // come back from the BlockCache every epoch; grown as batches asked, each epoch
+  // took fresh memory (in this microVM about 15 us a page).
+  targetGrad_.reserve(nodes_ * dim);
 }
 
 NodeRows Propagation::layer(int l) const {
@@ -292,7 +297,10 @@ void Propagation::restrictGradients(const std::vector<uint32_t>& rows, bool laye
   layerGradients_ = layerGradients;
   if (layerGradients) {
     layerGrad_.resize(size_t(layers_) + 1);
-    for (auto& g : layerGrad_) g.assign(seedRows_.size() * dim_, 0.f);
+    for (auto& g : layerGrad_) {
+      if (g.capacity() < nodes_ * dim_) g.reserve(nodes_ * dim_);
+      g.assign(seedRows_.size() * dim_, 0.f);
+    }
   }
 }
 

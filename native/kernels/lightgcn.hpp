@@ -37,7 +37,7 @@ struct InEdge {
 };
 struct RowBuckets {
   std::vector<uint32_t> begin, end;
-  std::vector<InEdge> entries;
+  CachedVector<InEdge> entries;
 };
 
 // Row r of a node table held as a user block and an item block (the layer-0
@@ -111,9 +111,9 @@ class Propagation {
   std::vector<uint32_t> seedRows_;
   std::vector<uint8_t> seedFlags_;
   std::vector<uint32_t> seedSlot_;
-  std::vector<float> targetGrad_;              // dF, one row per gradient row
+  CachedVector<float> targetGrad_;              // dF, one row per gradient row
   bool layerGradients_ = false;
-  std::vector<std::vector<float>> layerGrad_;  // per layer 0..L, one row per gradient row
+  std::vector<CachedVector<float>> layerGrad_;  // per layer 0..L, one row per gradient row
   std::vector<HugeBuffer> tables_;  // layers 1..L, stacked
   std::vector<std::vector<uint8_t>> needFlags_;
   std::vector<std::vector<uint32_t>> needRows_;

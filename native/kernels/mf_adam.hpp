@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "kernels/deferred_adam.hpp"
+#include "kernels/memory.hpp"
 #include "kernels/train.hpp"
 
 namespace dtlns {
@@ -60,22 +61,23 @@ class MfAdamTrainer {
   float l2_;
   int threads_;
   DeferredAdam adam_;
-  std::vector<uint32_t> slotOf_;       // per node: its slot in this batch, or kNoSlot
+  CachedVector<uint32_t> slotOf_;       // per node: its slot in this batch, or kNoSlot
   std::vector<uint32_t> rows_;         // per slot: the node
-  std::vector<uint32_t> occurrences_;  // per slot: uses in this batch (L2 counts each)
-  std::vector<size_t> firstSample_;    // per slot: the sample that assigned it
-  std::vector<size_t> lastSample_;     // per slot: the last sample that uses it
-  std::vector<uint32_t> sampleSlotEnd_;  // per sample: the slots assigned up to it (slots are in order of first use)
+  CachedVector<uint32_t> occurrences_;  // per slot: uses in this batch (L2 counts each)
+  CachedVector<size_t> firstSample_;    // per slot: the sample that assigned it
+  CachedVector<size_t> lastSample_;     // per slot: the last sample that uses it
+  CachedVector<uint32_t> sampleSlotEnd_;  // per sample: the slots assigned up to it (slots are in order of first use)
   std::vector<uint32_t> chunkStart_, byLastUse_;  // the slots in order of the chunk of their last use
-  std::vector<uint32_t> sampleSlots_;  // per sample: the slots of u, i, j
-  std::vector<float> current_;         // per slot: p, m, v at the last step (three tables)
+  CachedVector<uint32_t> sampleSlots_;  // per sample: the slots of u, i, j
+  CachedVector<float> current_;         // per slot: p, m, v at the last step (three tables)
   std::vector<RowView> slotRows_;      // per slot: its p, m, v at the last step (current_, or the model's row)
-  std::vector<float> grad_;            // per slot: the gradient row
+  CachedVector<float> grad_;            // per slot: the gradient row
   std::vector<const float*> gradRows_;
   std::vector<float> l2Weights_;
   std::vector<float> coefficient_, bprTerm_, normTerm_;  // per sample
 
   const float* row(uint32_t slot) const { return slotRows_[slot].p; }
+  void reserveFor(size_t n);
   void assignSlots(const uint32_t* users, const uint32_t* pos, const uint32_t* neg, size_t n);
   void releaseSlots();
   void scoreRange(size_t n, int64_t begin, int64_t end);

@@ -185,8 +185,8 @@ class BatchTrainer {
   int layers_;
   NormalizedAdjacency adjacency_;
   std::unique_ptr<Propagation> propagation_;
-  std::vector<uint32_t> occurrences_;  // per node, in this batch
-  std::vector<uint8_t> visited_;       // per node: a target of this batch
+  CachedVector<uint32_t> occurrences_;  // per node, in this batch
+  CachedVector<uint8_t> visited_;     // per node: a target of this batch
   std::vector<uint32_t> targets_;
   std::unique_ptr<NegativeRule> rule_;
   std::vector<float> coefficient_, bprTerm_, normTerm_;
