@@ -144,7 +144,7 @@ void gatherFromRows(const NormalizedAdjacency& adj, const NodeRows& in, const st
     total += end[r];
     end[r] = begin[r];
   }
-  if (buckets.entries.capacity() < total) buckets.entries.reserve(adj.cols.size());  // the bound: one call's size
+  reserveRounded(buckets.entries, total);
   buckets.entries.resize(total);
   for (uint32_t c : inRows)
     for (uint64_t e = adj.indptr[c], stop = adj.indptr[c + 1]; e < stop; ++e)
@@ -225,10 +225,6 @@ Propagation::Propagation(const NormalizedAdjacency* adjacency, uint32_t nUsers, 
     needFlags_[size_t(l)].assign(nodes_, 0);
   }
   if (layers > 0) final_ = HugeBuffer(nodes_ * dim);
-  // Gradient rows are at most one per node. Reserved at their bound, the buffers
-  // come back from the BlockCache every epoch; grown as batches asked, each epoch
-  // took fresh memory (in this microVM about 15 us a page).
-  targetGrad_.reserve(nodes_ * dim);
 }
 
 NodeRows Propagation::layer(int l) const {
@@ -277,6 +273,7 @@ void Propagation::forward(const NodeRows& e0, const std::vector<uint32_t>& targe
   setTargets(targets);
   restricted_ = false;
   layerGradients_ = false;
+  reserveRounded(targetGrad_, targets_.size() * dim_);
   targetGrad_.assign(targets_.size() * dim_, 0.f);
   computeLayers(threads);
 }
@@ -293,12 +290,13 @@ void Propagation::restrictGradients(const std::vector<uint32_t>& rows, bool laye
     seedSlot_[seedRows_[k]] = uint32_t(k);
   }
   restricted_ = true;
+  reserveRounded(targetGrad_, seedRows_.size() * dim_);
   targetGrad_.assign(seedRows_.size() * dim_, 0.f);
   layerGradients_ = layerGradients;
   if (layerGradients) {
     layerGrad_.resize(size_t(layers_) + 1);
     for (auto& g : layerGrad_) {
-      if (g.capacity() < nodes_ * dim_) g.reserve(nodes_ * dim_);
+      reserveRounded(g, seedRows_.size() * dim_);
       g.assign(seedRows_.size() * dim_, 0.f);
     }
   }

@@ -133,6 +133,18 @@ struct CachedAllocator {
 template <class T>
 using CachedVector = std::vector<T, CachedAllocator<T>>;
 
+// Room for n elements, the capacity rounded up to a power of two: a buffer rebuilt
+// at every call then asks the BlockCache for the same few sizes and gets their
+// blocks back, where growing to each batch's need took fresh memory every epoch
+// (a page fault per 4 KiB, about 15 us each in this microVM).
+template <class T>
+void reserveRounded(CachedVector<T>& v, size_t n) {
+  if (v.capacity() >= n) return;
+  size_t capacity = 1;
+  while (capacity < n) capacity <<= 1;
+  v.reserve(capacity);
+}
+
 // An uninitialised float array (its memory may have held another buffer's values),
 // backed by transparent huge pages when it is at least one huge page long (Linux),
 // else 64-byte aligned.
