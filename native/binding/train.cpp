@@ -4,7 +4,9 @@
 // of bounds; the model arrays are pinned and updated in place.
 #include <cmath>
 #include <algorithm>
+#include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,11 +48,38 @@ Optimizer readOptimizer(const Napi::Object& o) {
   return name == "adam" ? Optimizer::Adam : name == "lazy-adam" ? Optimizer::LazyAdam : Optimizer::Sgd;
 }
 
+// The last checked private copy of each CSR field pair (per prefix, per Node
+// environment). A training loop passes the same CSR at every epoch: comparing
+// its bytes with the copy costs a fraction of copying them into fresh memory
+// (a page fault per 4 KiB) and checking them again. The copy is never handed
+// to JavaScript, so nothing can change it; a caller whose bytes differ gets a
+// fresh copy, checked.
+struct CheckedCsr {
+  Napi::Reference<Napi::Uint32Array> indptr, indices;
+  uint32_t nUsers = 0, nItems = 0;
+};
+using CheckedCsrs = std::map<std::string, CheckedCsr>;
+
+bool sameBytes(const View<uint32_t>& a, const Napi::Uint32Array& b) {
+  return a.length == b.ElementLength() && (a.length == 0 || std::memcmp(a.data, b.Data(), a.length * sizeof(uint32_t)) == 0);
+}
+
 // <prefix>Indptr / <prefix>Indices: a users x items CSR with strictly ascending rows.
 PositiveSets readTrain(const Napi::Object& o, uint32_t nUsers, uint32_t nItems, std::vector<Napi::Value>& pins,
                        const std::string& prefix = "train") {
   Napi::Env env = o.Env();
   const std::string indptrName = prefix + "Indptr", indicesName = prefix + "Indices";
+  CheckedCsrs& checked = *env.GetInstanceData<CheckedCsrs>();
+  const auto kept = checked.find(prefix);
+  if (kept != checked.end() && kept->second.nUsers == nUsers && kept->second.nItems == nItems) {
+    const Napi::Uint32Array keptIndptr = kept->second.indptr.Value(), keptIndices = kept->second.indices.Value();
+    if (sameBytes(typedArray<uint32_t>(o, indptrName.c_str()), keptIndptr) &&
+        sameBytes(typedArray<uint32_t>(o, indicesName.c_str()), keptIndices)) {
+      pins.push_back(keptIndptr);
+      pins.push_back(keptIndices);
+      return PositiveSets{keptIndptr.Data(), keptIndices.Data(), nUsers, nItems};
+    }
+  }
   auto indptr = ownedArray<uint32_t>(o, indptrName.c_str(), size_t(nUsers) + 1);
   auto indices = ownedArray<uint32_t>(o, indicesName.c_str());
   if (indptr.data[indptr.length - 1] != indices.length)
@@ -65,6 +94,8 @@ PositiveSets readTrain(const Napi::Object& o, uint32_t nUsers, uint32_t nItems, 
                             " has " + std::to_string(indices.data[p]) + " after " + std::to_string(indices.data[p - 1]));
   pins.push_back(indptr.value);
   pins.push_back(indices.value);
+  checked[prefix] = CheckedCsr{Napi::Persistent(indptr.value.As<Napi::Uint32Array>()),
+                               Napi::Persistent(indices.value.As<Napi::Uint32Array>()), nUsers, nItems};
   return PositiveSets{indptr.data, indices.data, nUsers, nItems};
 }
 
@@ -401,6 +432,7 @@ Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitTrain(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new CheckedCsrs);
   exports.Set("trainEpoch", Napi::Function::New(env, TrainEpoch, "trainEpoch"));
   exports.Set("trainStep", Napi::Function::New(env, TrainStep, "trainStep"));
   exports.Set("propagate", Napi::Function::New(env, Propagate, "propagate"));
