@@ -7,9 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#if defined(_MSC_VER) && !defined(__clang__)
-#include <intrin.h>
-#endif
+#include "kernels/bits.hpp"
 
 namespace dtlns {
 
@@ -30,16 +28,6 @@ inline float prefixSimilarity(const PackedPaths& p, uint32_t i, uint32_t j) {
   return float(common) / float(shorter);
 }
 
-inline unsigned lowestBit64(uint64_t v) {
-#if defined(_MSC_VER) && !defined(__clang__)
-  unsigned long index;
-  _BitScanForward64(&index, v);
-  return unsigned(index);
-#else
-  return unsigned(__builtin_ctzll(v));
-#endif
-}
-
 // Every item's path in one 64-bit key: the code of level l in bits [l * width, (l + 1) * width),
 // the length above the codes. A pair then costs two 8-byte loads from a table 8 bytes per item
 // (a tenth of the int32 rows, so it stays in L2) and no loop: the first differing level is the
@@ -54,7 +42,7 @@ class PathKeys {
     const uint32_t shorter = uint32_t(std::min(a >> shift_, b >> shift_));
     const uint64_t diff = (a ^ b) & pathMask_;
     // Levels at and past the shorter length hold zeros in one key; min() ignores them.
-    const uint32_t common = diff ? std::min<uint32_t>(level_[lowestBit64(diff)], shorter) : shorter;
+    const uint32_t common = diff ? std::min<uint32_t>(level_[lowestBit(diff)], shorter) : shorter;
     return shorter ? float(common) / float(shorter) : 0.f;
   }
 

@@ -5,10 +5,7 @@
 #include <limits>
 #include <vector>
 
-#if defined(_MSC_VER) && !defined(__clang__)
-#include <intrin.h>
-#endif
-
+#include "kernels/bits.hpp"
 #include "kernels/memory.hpp"
 #include "kernels/parallel.hpp"
 
@@ -38,17 +35,6 @@ constexpr size_t kPanel = 32;
 constexpr size_t kTileBytes = 256 * 1024;
 // Running top-k entries kept per thread at most (8 bytes each), whatever k is.
 constexpr size_t kMaxKeptEntries = size_t(1) << 20;
-
-// Index of the lowest set bit of m != 0.
-inline uint32_t lowestBit(uint32_t m) {
-#if defined(_MSC_VER) && !defined(__clang__)
-  unsigned long index;
-  _BitScanForward(&index, m);
-  return uint32_t(index);
-#else
-  return uint32_t(__builtin_ctz(m));
-#endif
-}
 
 // One user's running top-k. Items are offered in ascending order, so a new item
 // ranks before the worst kept one exactly when its score is strictly higher:
