@@ -260,11 +260,17 @@ TrainStats minibatchEpoch(const ModelTables& original, const PositiveSets& train
   BatchTrainer trainer(staged.tables(), train, config);
   const PairFilter filter(config.rejection(train));
   const PositiveSets nonNegatives = config.rejection(train).filteredBy(filter);
-  BatchDraws draws;
+  // Batches are drawn kDrawAhead at a time: drawn back to back, the draws keep
+  // the positives and the filter in cache; between training steps they missed.
+  constexpr size_t kDrawAhead = 8;
+  std::vector<BatchDraws> window(std::min(kDrawAhead, plan.nBatches));
   LossMeans means;
   try {
     for (size_t b = 0; b < plan.nBatches; ++b) {
-      draws.draw(plan, nonNegatives, sampler, config.effectiveLayers(), b, config.threads);
+      if (b % kDrawAhead == 0)
+        for (size_t a = b; a < std::min(plan.nBatches, b + kDrawAhead); ++a)
+          window[a - b].draw(plan, nonNegatives, sampler, config.effectiveLayers(), a, config.threads);
+      const BatchDraws& draws = window[b % kDrawAhead];
       if (draws.size() == 0) continue;
       means.add(trainer.step(draws.users.data(), draws.pos.data(), draws.view(), draws.weightsOrNull(), draws.size(),
                              step + means.steps + 1, b));
@@ -277,7 +283,9 @@ TrainStats minibatchEpoch(const ModelTables& original, const PositiveSets& train
   const bool finite = trainer.finishDeferredAdam();
   staged.writeBack();
   if (!finite) failFit("a parameter", plan.nBatches, step + means.steps);
-  return means.stats(draws.skipped, step, start);
+  uint64_t skipped = 0;
+  for (const BatchDraws& d : window) skipped += d.skipped;
+  return means.stats(skipped, step, start);
 }
 
 
