@@ -18,7 +18,19 @@ constexpr double kBucketEdgeCost = 3;
 // A backward gather drops its mask when all but 1/kDenseShare of the rows carry input.
 constexpr size_t kDenseShare = 8;
 
-// One output row: acc = base + Σ_{e in [begin, end), !kMasked or mask[col]} w_e x(col).
+// Fetches the source rows of the first kPrefetchEdges edges of row r (those
+// that pass the mask, if any).
+inline void prefetchFirstEdges(const NormalizedAdjacency& adj, const NodeRows& in, const uint8_t* mask, uint32_t r) {
+  const float* table = r < in.nUsers ? in.items : in.users;
+  const uint32_t first = r < in.nUsers ? in.nUsers : 0;
+  for (uint64_t e = adj.indptr[r], stop = std::min(adj.indptr[r + 1], e + kPrefetchEdges); e < stop; ++e) {
+    const uint32_t c = adj.cols[e];
+    if (!mask || mask[c]) prefetchRow(table + size_t(c - first) * in.dim, in.dim, false);
+  }
+}
+
+// One output row: acc = base + Σ_{e in [begin, end), !kMasked or mask[col]} w_e x(col),
+// the sources of the first kPrefetchEdges edges already fetched.
 // The neighbours of a user row are all items and vice versa, so the source
 // table is fixed per row. kDim > 0 fixes the width at compile time so the
 // accumulator lives in registers.
@@ -32,8 +44,6 @@ inline void gatherRow(const NormalizedAdjacency& adj, uint64_t begin, uint64_t e
     std::memcpy(o, base, dim * sizeof(float));
   else
     std::fill(o, o + dim, 0.f);
-  for (uint64_t e = begin; e < std::min(end, begin + kPrefetchEdges); ++e)
-    prefetchRow(table + size_t(adj.cols[e] - first) * dim, dim, false);
   for (uint64_t e = begin; e < end; ++e) {
     if (e + kPrefetchEdges < end) {
       const uint32_t ahead = adj.cols[e + kPrefetchEdges];
@@ -56,16 +66,23 @@ void gatherRows(const NormalizedAdjacency& adj, const NodeRows& in, const uint8_
                 const uint32_t* baseSlot, const uint8_t* baseFlags, float* out, const std::vector<uint32_t>& rows,
                 size_t dim, int threads) {
   const double work = double(rows.size()) * double(dim) * (double(adj.cols.size()) / double(adj.nodes()) + 1);
-  forEachRow(threadsFor(threads, work), rows, [&](uint32_t r) {
-    const bool userRow = r < in.nUsers;
-    const float* table = userRow ? in.items : in.users;
-    const uint32_t first = userRow ? in.nUsers : 0;
-    const float* b = base && baseFlags[r] ? base + size_t(baseSlot[r]) * dim : nullptr;
-    float* o = out + size_t(r) * dim;
-    if (inFlags)
-      gatherRow<kDim, true>(adj, adj.indptr[r], adj.indptr[r + 1], table, first, inFlags, b, o, dim);
-    else
-      gatherRow<kDim, false>(adj, adj.indptr[r], adj.indptr[r + 1], table, first, nullptr, b, o, dim);
+  forEachRowRange(threadsFor(threads, work), rows.size(), [&](size_t first, size_t last) {
+    prefetchFirstEdges(adj, in, inFlags, rows[first]);
+    for (size_t k = first; k < last; ++k) {
+      const uint32_t r = rows[k];
+      // Rows average 10-20 edges: the next row's first sources are fetched a
+      // row ahead, or they would miss while the look-ahead within a row starts.
+      if (k + 1 < last) prefetchFirstEdges(adj, in, inFlags, rows[k + 1]);
+      const bool userRow = r < in.nUsers;
+      const float* table = userRow ? in.items : in.users;
+      const uint32_t firstCol = userRow ? in.nUsers : 0;
+      const float* b = base && baseFlags[r] ? base + size_t(baseSlot[r]) * dim : nullptr;
+      float* o = out + size_t(r) * dim;
+      if (inFlags)
+        gatherRow<kDim, true>(adj, adj.indptr[r], adj.indptr[r + 1], table, firstCol, inFlags, b, o, dim);
+      else
+        gatherRow<kDim, false>(adj, adj.indptr[r], adj.indptr[r + 1], table, firstCol, nullptr, b, o, dim);
+    }
   });
 }
 
@@ -91,9 +108,10 @@ void markNeighbours(const NormalizedAdjacency& adj, const uint8_t* from, const u
 }
 
 // gatherRow() over an output row's bucketed entries: acc = base + Σ_k w_k in(c_k).
+// The entries of the next rows follow up to `stop`: the look-ahead runs on into them.
 template <size_t kDim>
-inline void sumEntries(const InEdge* entries, uint32_t count, const NodeRows& in, const float* base,
-                       float* __restrict out, size_t dimRuntime) {
+inline void sumEntries(const InEdge* entries, uint32_t count, const InEdge* stop, const NodeRows& in,
+                       const float* base, float* __restrict out, size_t dimRuntime) {
   const size_t dim = kDim ? kDim : dimRuntime;
   float acc[kDim ? kDim : 1];
   float* __restrict o = kDim ? acc : out;
@@ -102,7 +120,7 @@ inline void sumEntries(const InEdge* entries, uint32_t count, const NodeRows& in
   else
     std::fill(o, o + dim, 0.f);
   for (uint32_t k = 0; k < count; ++k) {
-    if (k + kPrefetchEdges < count) prefetchRow(in.row(entries[k + kPrefetchEdges].col), dim, false);
+    if (entries + k + kPrefetchEdges < stop) prefetchRow(in.row(entries[k + kPrefetchEdges].col), dim, false);
     const float w = entries[k].weight;
     const float* __restrict x = in.row(entries[k].col);
 #pragma omp simd
@@ -149,14 +167,20 @@ void gatherFromRows(const NormalizedAdjacency& adj, const NodeRows& in, const st
   for (uint32_t c : inRows)
     for (uint64_t e = adj.indptr[c], stop = adj.indptr[c + 1]; e < stop; ++e)
       buckets.entries[end[adj.cols[e]]++] = InEdge{c, adj.weights[e]};
-  forEachRow(threadsFor(threads, double(total + outRows.size()) * double(dim)), outRows, [&](uint32_t r) {
-    const InEdge* entries = buckets.entries.data() + begin[r];
-    const float* b = baseFlags[r] ? base + size_t(baseSlot[r]) * dim : nullptr;
-    if (dim == 64)
-      sumEntries<64>(entries, end[r] - begin[r], in, b, out + size_t(r) * dim, dim);
-    else
-      sumEntries<0>(entries, end[r] - begin[r], in, b, out + size_t(r) * dim, dim);
-    end[r] = 0;
+  forEachRowRange(threadsFor(threads, double(total + outRows.size()) * double(dim)), outRows.size(),
+                  [&](size_t first, size_t last) {
+    // A range's rows have consecutive buckets.
+    const InEdge* stop = buckets.entries.data() + end[outRows[last - 1]];
+    for (size_t k = first; k < last; ++k) {
+      const uint32_t r = outRows[k];
+      const InEdge* entries = buckets.entries.data() + begin[r];
+      const float* b = baseFlags[r] ? base + size_t(baseSlot[r]) * dim : nullptr;
+      if (dim == 64)
+        sumEntries<64>(entries, end[r] - begin[r], stop, in, b, out + size_t(r) * dim, dim);
+      else
+        sumEntries<0>(entries, end[r] - begin[r], stop, in, b, out + size_t(r) * dim, dim);
+      end[r] = 0;
+    }
   });
 }
 
@@ -242,7 +266,7 @@ void Propagation::setTargets(const std::vector<uint32_t>& targets) {
   }
 }
 
-void Propagation::computeLayers(int threads) {
+void Propagation::computeLayers(int threads, size_t finals) {
   if (layers_ == 0) return;
   // Layer l is needed on the targets (for the mean) and on the neighbours of
   // the rows layer l+1 is needed on.
@@ -255,27 +279,40 @@ void Propagation::computeLayers(int threads) {
                needRows_[size_t(l - 1)], dim_, threads);
   }
   const float scale = float(layers_ + 1);
-  forEachRow(threadsFor(threads, double(targets_.size() * dim_) * (layers_ + 1)), targets_, [&](uint32_t r) {
-    float* f = final_.data() + size_t(r) * dim_;
-    std::memcpy(f, e0_.row(r), dim_ * sizeof(float));
-    for (int l = 1; l <= layers_; ++l) {
-      const float* x = tables_[size_t(l - 1)].data() + size_t(r) * dim_;
+  finals = std::min(finals, targets_.size());
+  parallelFor(threadsFor(threads, double(finals * dim_) * (layers_ + 1)), int64_t(finals),
+              [&](int64_t begin, int64_t end, int) {
+    // The targets' rows lie scattered: fetch a few targets ahead.
+    constexpr int64_t kAhead = 4;
+    auto prefetchTarget = [&](uint32_t r) {
+      prefetchRow(e0_.row(r), dim_, false);
+      for (int l = 1; l <= layers_; ++l) prefetchRow(tables_[size_t(l - 1)].data() + size_t(r) * dim_, dim_, false);
+    };
+    for (int64_t k = begin; k < std::min(end, begin + kAhead); ++k) prefetchTarget(targets_[size_t(k)]);
+    for (int64_t k = begin; k < end; ++k) {
+      if (k + kAhead < end) prefetchTarget(targets_[size_t(k + kAhead)]);
+      const uint32_t r = targets_[size_t(k)];
+      float* f = final_.data() + size_t(r) * dim_;
+      std::memcpy(f, e0_.row(r), dim_ * sizeof(float));
+      for (int l = 1; l <= layers_; ++l) {
+        const float* x = tables_[size_t(l - 1)].data() + size_t(r) * dim_;
 #pragma omp simd
-      for (size_t d = 0; d < dim_; ++d) f[d] += x[d];
+        for (size_t d = 0; d < dim_; ++d) f[d] += x[d];
+      }
+#pragma omp simd
+      for (size_t d = 0; d < dim_; ++d) f[d] /= scale;
     }
-#pragma omp simd
-    for (size_t d = 0; d < dim_; ++d) f[d] /= scale;
   });
 }
 
-void Propagation::forward(const NodeRows& e0, const std::vector<uint32_t>& targets, int threads) {
+void Propagation::forward(const NodeRows& e0, const std::vector<uint32_t>& targets, int threads, size_t finals) {
   e0_ = e0;
   setTargets(targets);
   restricted_ = false;
   layerGradients_ = false;
   reserveRounded(targetGrad_, targets_.size() * dim_);
   targetGrad_.assign(targets_.size() * dim_, 0.f);
-  computeLayers(threads);
+  computeLayers(threads, finals);
 }
 
 void Propagation::restrictGradients(const std::vector<uint32_t>& rows, bool layerGradients) {
@@ -307,7 +344,7 @@ void Propagation::forwardAll(const NodeRows& e0, int threads) {
   for (size_t r = 0; r < nodes_; ++r) all[r] = uint32_t(r);
   e0_ = e0;
   setTargets(all);
-  computeLayers(threads);
+  computeLayers(threads, SIZE_MAX);
 }
 
 void Propagation::backward(int threads) {

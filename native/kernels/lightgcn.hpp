@@ -61,9 +61,10 @@ class Propagation {
   Propagation(const Propagation&) = delete;
   Propagation& operator=(const Propagation&) = delete;
 
-  // Computes the final embeddings of `targets` (distinct node ids) from the
-  // layer-0 rows e0. Layer l (1..L) is then valid at least on the targets.
-  void forward(const NodeRows& e0, const std::vector<uint32_t>& targets, int threads);
+  // Computes the final embeddings of the first `finals` targets (distinct node
+  // ids; all when finals exceeds their count) from the layer-0 rows e0. Layer l
+  // (1..L) is then valid at least on every target.
+  void forward(const NodeRows& e0, const std::vector<uint32_t>& targets, int threads, size_t finals = SIZE_MAX);
   // Final embeddings of every node (propagate()).
   void forwardAll(const NodeRows& e0, int threads);
   const float* finalRow(uint32_t r) const { return layers_ == 0 ? e0_.row(r) : final_.data() + size_t(r) * dim_; }
@@ -125,7 +126,7 @@ class Propagation {
   RowBuckets buckets_;
 
   void setTargets(const std::vector<uint32_t>& targets);
-  void computeLayers(int threads);
+  void computeLayers(int threads, size_t finals);
   const std::vector<uint32_t>& seedRows() const { return restricted_ ? seedRows_ : targets_; }
   const std::vector<uint8_t>& seedFlags() const { return restricted_ ? seedFlags_ : targetFlags_; }
   const std::vector<uint32_t>& seedSlot() const { return restricted_ ? seedSlot_ : targetSlot_; }

@@ -60,11 +60,14 @@ class BatchTrainer {
     for (size_t k = 0; k < n; ++k) {
       visit(users[k], 1);
       visit(nU + pos[k], 1);
-      for (size_t c = 0; c < K * C; ++c) visit(nU + draws.candidates[k * K * C + c], candidateWeight);
     }
+    // The users and positives lead the targets, so a rule that reads no
+    // candidate's final row gets the final rows of these alone.
+    const size_t finals = rule.readsCandidateFinals() ? SIZE_MAX : targets_.size();
+    for (size_t c = 0; c < n * K * C; ++c) visit(nU + draws.candidates[c], candidateWeight);
     // Deferred dense Adam: the rows read below must hold their values at step t - 1.
     if (defersAdam(t) && !deferred_->catchUp(targets_, threads)) failFit("a parameter", epochStep, t - 1);
-    prop.forward(e0, targets_, threads);
+    prop.forward(e0, targets_, threads, finals);
     rule.choose(StepBatch{&prop, users, pos, draws, n}, threads, occurrences_.data(), prop);
 
     // Scores from the final embeddings, x_s = s_us - s_ui. K = 1: dL/dx =

@@ -66,6 +66,38 @@ class DrawnRule : public NegativeRule {
 
 std::unique_ptr<NegativeRule> makeDrawnRule(const SamplerConfig& config) { return std::make_unique<DrawnRule>(config); }
 
+// ------------------------------------------------------------ candidate dots
+
+void CandidateDots::score(const StepBatch& batch, size_t perSample, const std::vector<const float*>& itemTables,
+                          int threads) {
+  const Propagation& prop = *batch.prop;
+  const uint32_t nU = prop.layer(0).nUsers;
+  const size_t dim = prop.layer(0).dim, nItems = prop.nodes() - nU;
+  const size_t slots = batch.n * perSample, tables = itemTables.size();
+  const uint32_t* cand = batch.draws.candidates;
+  // The slots grouped by candidate, ascending (a counting sort).
+  start_.assign(nItems + 1, 0);
+  for (size_t s = 0; s < slots; ++s) ++start_[cand[s] + 1];
+  for (size_t j = 0; j < nItems; ++j) start_[j + 1] += start_[j];
+  order_.resize(slots);
+  for (size_t s = 0; s < slots; ++s) order_[start_[cand[s]]++] = uint32_t(s);
+  dots.resize(tables * slots);
+  parallelFor(threadsFor(threads, double(slots * tables * dim) * 2.0), int64_t(slots), [&](int64_t begin, int64_t end, int) {
+    constexpr int64_t kAhead = 8;
+    for (int64_t x = begin; x < end; ++x) {
+      if (x + kAhead < end) {
+        const uint32_t ahead = order_[size_t(x + kAhead)];
+        prefetchRow(prop.finalRow(batch.users[ahead / perSample]), dim, false);
+        for (const float* table : itemTables) prefetchRow(table + size_t(cand[ahead]) * dim, dim, false);
+      }
+      const uint32_t s = order_[size_t(x)];
+      const float* fu = prop.finalRow(batch.users[s / perSample]);
+      const size_t j = cand[s];
+      for (size_t t = 0; t < tables; ++t) dots[t * slots + s] = dot(fu, itemTables[t] + j * dim, dim);
+    }
+  });
+}
+
 // ------------------------------------------------------------------ mining
 
 void MiningRule::restrictToChosen(Propagation& prop, bool layerGradients) {
@@ -96,46 +128,52 @@ void ChosenItemRule::mine(const StepBatch& batch, int threads, bool keepLayerRow
   const uint32_t* users = batch.users;
   const uint32_t* pos = batch.pos;
   const size_t n = batch.n;
-  const NodeRows e0 = prop.layer(0);
-  const uint32_t nU = e0.nUsers;
-  const size_t dim = e0.dim, K = size_t(config_.k), C = config_.candidates();
+  const uint32_t nU = prop.layer(0).nUsers;
+  const size_t dim = prop.layer(0).dim, K = size_t(config_.k), C = config_.candidates();
   const size_t L1 = size_t(prop.layers()) + 1;
   out.choice.resize(n * K * L1);
   out.items.resize(n * K * L1);
   out.pooled.resize(n * K * dim);
   out.layerRows.resize(keepLayerRows ? n * K * L1 * dim : 0);
-  const double work = double(n * K * C) * double(dim) * 2.0;
-  parallelFor(threadsFor(threads, work), int64_t(n), [&](int64_t begin, int64_t end, int) {
+  dots_.score(batch, K * C, {prop.finalRow(nU)}, threads);
+  parallelFor(threadsFor(threads, double(n * K * C) * 8.0), int64_t(n), [&](int64_t begin, int64_t end, int) {
     std::vector<float> scores(C);
     std::vector<uint32_t> order;
-    // The rows a sample reads lie scattered over tables of many MB: fetch them a few samples ahead.
-    auto prefetchSample = [&](int64_t k) {
-      prefetchRow(prop.finalRow(users[k]), dim, false);
-      const uint32_t* cand = draws.candidates + size_t(k) * K * C;
-      for (size_t c = 0; c < K * C; ++c) prefetchRow(prop.finalRow(nU + cand[c]), dim, false);
-    };
-    constexpr int64_t kAhead = 3;
-    for (int64_t k = begin; k < std::min(end, begin + kAhead); ++k) prefetchSample(k);
     for (int64_t k = begin; k < end; ++k) {
-      if (k + kAhead < end) prefetchSample(k + kAhead);
       const float* fu = prop.finalRow(users[k]);
       const float* fi = prop.finalRow(nU + pos[k]);
       for (size_t s = 0; s < K; ++s) {
         const size_t group = size_t(k) * K + s;
         const uint32_t* cand = draws.candidates + group * C;
-        for (size_t c = 0; c < C; ++c) scores[c] = dot(fu, prop.finalRow(nU + cand[c]), dim);
+        std::copy(dots_.dots.begin() + group * C, dots_.dots.begin() + (group + 1) * C, scores.begin());
         const uint32_t rank = config_.picksPerSample() ? draws.picks[group] : 0;
         const uint32_t best = pick(scores.data(), C, fu, fi, dim, rank, order);
         std::fill(out.choice.data() + group * L1, out.choice.data() + (group + 1) * L1, best);
         std::fill(out.items.data() + group * L1, out.items.data() + (group + 1) * L1, cand[best]);
-        const float* f = prop.finalRow(nU + cand[best]);
-        std::copy(f, f + dim, out.pooled.data() + group * dim);
-        if (keepLayerRows)
-          for (size_t l = 0; l < L1; ++l) {
-            const float* row = prop.layer(int(l)).row(nU + cand[best]);
-            std::copy(row, row + dim, out.layerRows.data() + (group * L1 + l) * dim);
-          }
       }
+    }
+  });
+  // The chosen rows, fetched a few groups ahead.
+  const size_t groups = n * K;
+  parallelFor(threadsFor(threads, double(groups * dim * (keepLayerRows ? L1 + 1 : 1))), int64_t(groups),
+              [&](int64_t begin, int64_t end, int) {
+    constexpr int64_t kAhead = 4;
+    auto chosen = [&](int64_t group) { return nU + out.items[size_t(group) * L1]; };
+    auto prefetchGroup = [&](int64_t group) {
+      prefetchRow(prop.finalRow(chosen(group)), dim, false);
+      if (keepLayerRows)
+        for (size_t l = 0; l < L1; ++l) prefetchRow(prop.layer(int(l)).row(chosen(group)), dim, false);
+    };
+    for (int64_t group = begin; group < end; ++group) {
+      if (group + kAhead < end) prefetchGroup(group + kAhead);
+      const uint32_t j = chosen(group);
+      const float* f = prop.finalRow(j);
+      std::copy(f, f + dim, out.pooled.data() + size_t(group) * dim);
+      if (keepLayerRows)
+        for (size_t l = 0; l < L1; ++l) {
+          const float* row = prop.layer(int(l)).row(j);
+          std::copy(row, row + dim, out.layerRows.data() + (size_t(group) * L1 + l) * dim);
+        }
     }
   });
 }
@@ -189,50 +227,71 @@ void MixingRule::mine(const StepBatch& batch, int threads, bool keepLayerRows, M
   out.pooled.resize(n * K * dim);
   out.layerRows.resize(keepLayerRows ? n * K * L1 * dim : 0);
   std::vector<NodeRows> layers;
-  for (int l = 0; l <= L; ++l) layers.push_back(prop.layer(l));
+  std::vector<const float*> itemTables;
+  for (int l = 0; l <= L; ++l) {
+    layers.push_back(prop.layer(l));
+    itemTables.push_back(layers.back().items);
+  }
+  // <F_u, E^l_j> for every candidate j and layer l.
+  dots_.score(batch, K * C, itemTables, threads);
+  const size_t slots = n * K * C;
 
-  const double work = double(n * K * C) * double(dim) * 2.0 * double(L1);
-  parallelFor(threadsFor(threads, work), int64_t(n), [&](int64_t begin, int64_t end, int) {
+  // The choice per layer, from the positive's rows and the candidates' dots.
+  parallelFor(threadsFor(threads, double(n * K * L1) * double(C + 2 * dim)), int64_t(n),
+              [&](int64_t begin, int64_t end, int) {
     std::vector<float> scores(C), bonus(C);
-    std::vector<float> mixed(dim);
+    constexpr int64_t kAhead = 4;
     auto prefetchSample = [&](int64_t k) {
       prefetchRow(prop.finalRow(users[k]), dim, false);
-      const uint32_t* cand = draws.candidates + size_t(k) * K * C;
-      for (size_t c = 0; c < K * C; ++c)
-        for (size_t l = 0; l < L1; ++l) prefetchRow(layers[l].row(nU + cand[c]), dim, false);
       for (size_t l = 0; l < L1; ++l) prefetchRow(layers[l].row(nU + pos[k]), dim, false);
     };
-    constexpr int64_t kAhead = 3;
     for (int64_t k = begin; k < std::min(end, begin + kAhead); ++k) prefetchSample(k);
     for (int64_t k = begin; k < end; ++k) {
       if (k + kAhead < end) prefetchSample(k + kAhead);
-      const uint32_t u = users[k], i = pos[k];
-      const float* fu = prop.finalRow(u);
+      const uint32_t i = pos[k];
+      const float* fu = prop.finalRow(users[k]);
       for (size_t s = 0; s < K; ++s) {
         const size_t group = size_t(k) * K + s;
         const uint32_t* cand = draws.candidates + group * C;
-        uint32_t* choice = out.choice.data() + group * L1;
-        uint32_t* items = out.items.data() + group * L1;
-        float* pooled = out.pooled.data() + group * dim;
         groupBonus(i, cand, C, bonus.data());
-        std::fill(pooled, pooled + dim, 0.f);
         for (size_t l = 0; l < L1; ++l) {
           const float a = draws.alphas[group * L1 + l];
-          const float* ei = layers[l].row(nU + i);
           // <F_u, a e_i + (1 - a) e_j> for every candidate j.
-          const float positive = a * dot(fu, ei, dim);
-          for (size_t c = 0; c < C; ++c) scores[c] = positive + (1.f - a) * dot(fu, layers[l].row(nU + cand[c]), dim);
+          const float positive = a * dot(fu, layers[l].row(nU + i), dim);
+          const float* d = dots_.dots.data() + l * slots + group * C;
+          for (size_t c = 0; c < C; ++c) scores[c] = positive + (1.f - a) * d[c];
           adjustScores(scores.data(), C, bonus.data());
           const uint32_t best = argmax(scores.data(), C);
-          choice[l] = best;
-          items[l] = cand[best];
-          const float* ej = layers[l].row(nU + cand[best]);
-          for (size_t d = 0; d < dim; ++d) mixed[d] = a * ei[d] + (1.f - a) * ej[d];
-          for (size_t d = 0; d < dim; ++d) pooled[d] += mixed[d];
-          if (keepLayerRows) std::copy(mixed.begin(), mixed.end(), out.layerRows.data() + (group * L1 + l) * dim);
+          out.choice[group * L1 + l] = best;
+          out.items[group * L1 + l] = cand[best];
         }
-        for (size_t d = 0; d < dim; ++d) pooled[d] /= float(L1);
       }
+    }
+  });
+
+  // The mixed rows of the choices, their rows fetched a few groups ahead.
+  const size_t groups = n * K;
+  parallelFor(threadsFor(threads, double(groups * L1 * dim) * 3.0), int64_t(groups), [&](int64_t begin, int64_t end, int) {
+    std::vector<float> mixed(dim);
+    constexpr int64_t kAhead = 2;
+    auto prefetchGroup = [&](int64_t group) {
+      for (size_t l = 0; l < L1; ++l) prefetchRow(layers[l].row(nU + out.items[size_t(group) * L1 + l]), dim, false);
+    };
+    for (int64_t g = begin; g < std::min(end, begin + kAhead); ++g) prefetchGroup(g);
+    for (int64_t group = begin; group < end; ++group) {
+      if (group + kAhead < end) prefetchGroup(group + kAhead);
+      const uint32_t i = pos[size_t(group) / K];
+      float* pooled = out.pooled.data() + size_t(group) * dim;
+      std::fill(pooled, pooled + dim, 0.f);
+      for (size_t l = 0; l < L1; ++l) {
+        const float a = draws.alphas[size_t(group) * L1 + l];
+        const float* ei = layers[l].row(nU + i);
+        const float* ej = layers[l].row(nU + out.items[size_t(group) * L1 + l]);
+        for (size_t d = 0; d < dim; ++d) mixed[d] = a * ei[d] + (1.f - a) * ej[d];
+        for (size_t d = 0; d < dim; ++d) pooled[d] += mixed[d];
+        if (keepLayerRows) std::copy(mixed.begin(), mixed.end(), out.layerRows.data() + (size_t(group) * L1 + l) * dim);
+      }
+      for (size_t d = 0; d < dim; ++d) pooled[d] /= float(L1);
     }
   });
 }

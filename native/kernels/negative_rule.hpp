@@ -64,6 +64,9 @@ class NegativeRule {
                            Propagation& prop, float* scratch) const = 0;
   // Rows of dim touched per negative by addGradient (sizes the thread count).
   virtual double gradientRows(size_t layers1) const = 0;
+  // Whether the step reads the candidates' final rows; when not, the forward pass
+  // computes the final rows of the users and positives only.
+  virtual bool readsCandidateFinals() const { return true; }
 
  protected:
   SamplerConfig config_;
@@ -76,6 +79,21 @@ std::unique_ptr<NegativeRule> makeNegativeRule(const SamplerConfig& config);
 
 // The negatives are the drawn items themselves (rns, pop).
 std::unique_ptr<NegativeRule> makeDrawnRule(const SamplerConfig& config);
+
+// <F_u, T_t(j)> for every candidate j of a batch (perSample per positive, in the
+// order of its draws) and every item table T_t: dots[t * slots + slot]. The
+// candidates are visited by item, ascending, so their rows are read nearly as a
+// stream over tables of several MB while the batch's user rows stay in cache;
+// sample by sample, every candidate row was a cache miss. Each is the same dot()
+// on the same rows as a per-sample loop, so the same float.
+class CandidateDots {
+ public:
+  std::vector<float> dots;
+  void score(const StepBatch& batch, size_t perSample, const std::vector<const float*>& itemTables, int threads);
+
+ private:
+  std::vector<uint32_t> start_, order_;
+};
 
 // Rules that choose among the candidates with the model (mineNegatives); chosen()
 // holds their choice after choose().
@@ -90,6 +108,8 @@ class MiningRule : public NegativeRule {
  protected:
   MinedNegatives mined_;
   StepBatch batch_{};
+  // mine()'s scratch, kept across batches.
+  mutable CandidateDots dots_;
   // Only the users, positives and chosen items carry gradient, not every candidate.
   void restrictToChosen(Propagation& prop, bool layerGradients);
 
@@ -135,6 +155,8 @@ class MixingRule : public MiningRule {
   void addGradient(size_t k, size_t s, float g, const float* fu, float regScale, const RowOwner& owner,
                    Propagation& prop, float* scratch) const override;
   double gradientRows(size_t layers1) const override { return double(2 * layers1 + 2); }
+  // Candidates are scored on their layer rows, the negative is their mix.
+  bool readsCandidateFinals() const override { return false; }
   void mine(const StepBatch& batch, int threads, bool keepLayerRows, MinedNegatives& out) const override;
 
  protected:

@@ -4,6 +4,7 @@
 // and small work runs on the calling thread.
 #pragma once
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -25,6 +26,20 @@ void forEachRow(int threads, const std::vector<uint32_t>& rows, F&& f) {
   }
 #pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
   for (int64_t k = 0; k < n; ++k) f(rows[size_t(k)]);
+}
+
+// forEachRow() for kernels that look ahead across rows: f(first, last) on
+// consecutive index ranges of the n rows, handed out the same way.
+template <class F>
+void forEachRowRange(int threads, size_t n, F&& f) {
+  constexpr size_t kChunk = 64;
+  if (threads <= 1) {
+    f(size_t(0), n);
+    return;
+  }
+  const int64_t chunks = int64_t((n + kChunk - 1) / kChunk);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int64_t c = 0; c < chunks; ++c) f(size_t(c) * kChunk, std::min(n, size_t(c + 1) * kChunk));
 }
 
 }  // namespace dtlns
