@@ -68,13 +68,11 @@ std::unique_ptr<NegativeRule> makeDrawnRule(const SamplerConfig& config) { retur
 
 // ------------------------------------------------------------ candidate dots
 
-void CandidateDots::score(const StepBatch& batch, size_t perSample, const std::vector<const float*>& itemTables,
-                          int threads) {
-  const Propagation& prop = *batch.prop;
+void CandidateDots::score(const Propagation& prop, const uint32_t* users, const uint32_t* cand, size_t n,
+                          size_t perSample, const std::vector<const float*>& itemTables, int threads) {
   const uint32_t nU = prop.layer(0).nUsers;
   const size_t dim = prop.layer(0).dim, nItems = prop.nodes() - nU;
-  const size_t slots = batch.n * perSample, tables = itemTables.size();
-  const uint32_t* cand = batch.draws.candidates;
+  const size_t slots = n * perSample, tables = itemTables.size();
   // The slots grouped by candidate, ascending (a counting sort).
   start_.assign(nItems + 1, 0);
   for (size_t s = 0; s < slots; ++s) ++start_[cand[s] + 1];
@@ -87,11 +85,11 @@ void CandidateDots::score(const StepBatch& batch, size_t perSample, const std::v
     for (int64_t x = begin; x < end; ++x) {
       if (x + kAhead < end) {
         const uint32_t ahead = order_[size_t(x + kAhead)];
-        prefetchRow(prop.finalRow(batch.users[ahead / perSample]), dim, false);
+        prefetchRow(prop.finalRow(users[ahead / perSample]), dim, false);
         for (const float* table : itemTables) prefetchRow(table + size_t(cand[ahead]) * dim, dim, false);
       }
       const uint32_t s = order_[size_t(x)];
-      const float* fu = prop.finalRow(batch.users[s / perSample]);
+      const float* fu = prop.finalRow(users[s / perSample]);
       const size_t j = cand[s];
       for (size_t t = 0; t < tables; ++t) dots[t * slots + s] = dot(fu, itemTables[t] + j * dim, dim);
     }
@@ -135,7 +133,7 @@ void ChosenItemRule::mine(const StepBatch& batch, int threads, bool keepLayerRow
   out.items.resize(n * K * L1);
   out.pooled.resize(n * K * dim);
   out.layerRows.resize(keepLayerRows ? n * K * L1 * dim : 0);
-  dots_.score(batch, K * C, {prop.finalRow(nU)}, threads);
+  dots_.score(prop, users, draws.candidates, n, K * C, {prop.finalRow(nU)}, threads);
   parallelFor(threadsFor(threads, double(n * K * C) * 8.0), int64_t(n), [&](int64_t begin, int64_t end, int) {
     std::vector<float> scores(C);
     std::vector<uint32_t> order;
@@ -232,32 +230,23 @@ void MixingRule::mine(const StepBatch& batch, int threads, bool keepLayerRows, M
     layers.push_back(prop.layer(l));
     itemTables.push_back(layers.back().items);
   }
-  // <F_u, E^l_j> for every candidate j and layer l.
-  dots_.score(batch, K * C, itemTables, threads);
+  // <F_u, E^l_j> for every candidate j and layer l, and <F_u, E^l_i>.
+  dots_.score(prop, users, draws.candidates, n, K * C, itemTables, threads);
+  positiveDots_.score(prop, users, pos, n, 1, itemTables, threads);
   const size_t slots = n * K * C;
 
-  // The choice per layer, from the positive's rows and the candidates' dots.
-  parallelFor(threadsFor(threads, double(n * K * L1) * double(C + 2 * dim)), int64_t(n),
-              [&](int64_t begin, int64_t end, int) {
+  // The choice per layer, from the dots alone.
+  parallelFor(threadsFor(threads, double(n * K * L1 * C) * 4.0), int64_t(n), [&](int64_t begin, int64_t end, int) {
     std::vector<float> scores(C), bonus(C);
-    constexpr int64_t kAhead = 4;
-    auto prefetchSample = [&](int64_t k) {
-      prefetchRow(prop.finalRow(users[k]), dim, false);
-      for (size_t l = 0; l < L1; ++l) prefetchRow(layers[l].row(nU + pos[k]), dim, false);
-    };
-    for (int64_t k = begin; k < std::min(end, begin + kAhead); ++k) prefetchSample(k);
     for (int64_t k = begin; k < end; ++k) {
-      if (k + kAhead < end) prefetchSample(k + kAhead);
-      const uint32_t i = pos[k];
-      const float* fu = prop.finalRow(users[k]);
       for (size_t s = 0; s < K; ++s) {
         const size_t group = size_t(k) * K + s;
         const uint32_t* cand = draws.candidates + group * C;
-        groupBonus(i, cand, C, bonus.data());
+        groupBonus(pos[k], cand, C, bonus.data());
         for (size_t l = 0; l < L1; ++l) {
           const float a = draws.alphas[group * L1 + l];
           // <F_u, a e_i + (1 - a) e_j> for every candidate j.
-          const float positive = a * dot(fu, layers[l].row(nU + i), dim);
+          const float positive = a * positiveDots_.dots[l * n + size_t(k)];
           const float* d = dots_.dots.data() + l * slots + group * C;
           for (size_t c = 0; c < C; ++c) scores[c] = positive + (1.f - a) * d[c];
           adjustScores(scores.data(), C, bonus.data());

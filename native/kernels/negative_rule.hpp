@@ -80,16 +80,17 @@ std::unique_ptr<NegativeRule> makeNegativeRule(const SamplerConfig& config);
 // The negatives are the drawn items themselves (rns, pop).
 std::unique_ptr<NegativeRule> makeDrawnRule(const SamplerConfig& config);
 
-// <F_u, T_t(j)> for every candidate j of a batch (perSample per positive, in the
-// order of its draws) and every item table T_t: dots[t * slots + slot]. The
-// candidates are visited by item, ascending, so their rows are read nearly as a
-// stream over tables of several MB while the batch's user rows stay in cache;
-// sample by sample, every candidate row was a cache miss. Each is the same dot()
-// on the same rows as a per-sample loop, so the same float.
+// <F_u, T_t(j)> for every item j of a batch (items: perSample per user of the n
+// users, e.g. the candidates in the order of their draws) and every item table
+// T_t: dots[t * slots + slot]. The items are visited in ascending order, so their
+// rows are read nearly as a stream over tables of several MB while the batch's
+// user rows stay in cache; sample by sample, every item row was a cache miss.
+// Each is the same dot() on the same rows as a per-sample loop, so the same float.
 class CandidateDots {
  public:
   std::vector<float> dots;
-  void score(const StepBatch& batch, size_t perSample, const std::vector<const float*>& itemTables, int threads);
+  void score(const Propagation& prop, const uint32_t* users, const uint32_t* items, size_t n, size_t perSample,
+             const std::vector<const float*>& itemTables, int threads);
 
  private:
   std::vector<uint32_t> start_, order_;
@@ -167,6 +168,7 @@ class MixingRule : public MiningRule {
 
  private:
   void mixedLayer0(size_t k, size_t s, float* out) const;
+  mutable CandidateDots positiveDots_;  // mine()'s <F_u, E^l_i>, kept across batches
 };
 
 std::unique_ptr<NegativeRule> makeDnsRule(const SamplerConfig& config);
