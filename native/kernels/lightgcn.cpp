@@ -133,12 +133,13 @@ inline void sumEntries(const InEdge* entries, uint32_t count, const InEdge* stop
 //   out[r] = base(r) + Σ_{c ∈ N(r) ∩ inRows} Â_rc in(c)
 // on every neighbour of an input row and every base row (baseFlags), listed
 // ascending in outRows and flagged in outFlags. The input rows' edges are
-// first regrouped by output row, a counting sort that keeps c ascending (inRows
-// is sorted and every CSR row lists its neighbours ascending), so each output
-// row receives the same terms in the same order as gatherRows() adds them (the
-// results are bit-identical) at a cost of the input rows' edges instead of
-// every edge of the output rows; each row is then summed in registers and
-// written once, and the rows split freely among threads.
+// first regrouped by output row, a counting sort that keeps the order of inRows
+// (sorted as every CSR row lists its neighbours: ascending, by original node
+// after relabel()), so each output row receives the same terms in the same
+// order as gatherRows() adds them (the results are bit-identical) at a cost of
+// the input rows' edges instead of every edge of the output rows; each row is
+// then summed in registers and written once, and the rows split freely among
+// threads.
 void gatherFromRows(const NormalizedAdjacency& adj, const NodeRows& in, const std::vector<uint32_t>& inRows,
                     const float* base, const uint32_t* baseSlot, const uint8_t* baseFlags, float* out,
                     std::vector<uint8_t>& outFlags, std::vector<uint32_t>& outRows, RowBuckets& buckets, size_t dim,
@@ -234,6 +235,65 @@ NormalizedAdjacency buildNormalizedAdjacency(const PositiveSets& train) {
     }
   }
   return adj;
+}
+
+NodeOrder breadthFirstOrder(const NormalizedAdjacency& adj) {
+  const size_t nodes = adj.nodes();
+  std::vector<uint32_t> starts(nodes);
+  for (size_t r = 0; r < nodes; ++r) starts[r] = uint32_t(r);
+  auto degree = [&](uint32_t r) { return adj.indptr[r + 1] - adj.indptr[r]; };
+  std::stable_sort(starts.begin(), starts.end(), [&](uint32_t a, uint32_t b) { return degree(a) > degree(b); });
+  NodeOrder order;
+  order.nUsers = adj.nUsers;
+  order.userId.resize(adj.nUsers);
+  order.itemId.resize(adj.nItems);
+  uint32_t users = 0, items = 0;
+  std::vector<uint8_t> seen(nodes, 0);
+  std::vector<uint32_t> queue;
+  queue.reserve(nodes);
+  for (uint32_t s : starts) {
+    if (seen[s]) continue;
+    seen[s] = 1;
+    queue.push_back(s);
+    for (size_t head = queue.size() - 1; head < queue.size(); ++head) {
+      const uint32_t r = queue[head];
+      if (r < adj.nUsers)
+        order.userId[r] = users++;
+      else
+        order.itemId[r - adj.nUsers] = items++;
+      for (uint64_t e = adj.indptr[r]; e < adj.indptr[r + 1]; ++e)
+        if (!seen[adj.cols[e]]) {
+          seen[adj.cols[e]] = 1;
+          queue.push_back(adj.cols[e]);
+        }
+    }
+  }
+  return order;
+}
+
+NormalizedAdjacency relabel(const NormalizedAdjacency& adj, const NodeOrder& order) {
+  const size_t nodes = adj.nodes();
+  NormalizedAdjacency out;
+  out.nUsers = adj.nUsers;
+  out.nItems = adj.nItems;
+  out.originalNode.resize(nodes);
+  for (size_t r = 0; r < nodes; ++r) out.originalNode[order.node(uint32_t(r))] = uint32_t(r);
+  out.indptr.assign(nodes + 1, 0);
+  for (size_t k = 0; k < nodes; ++k) {
+    const uint32_t r = out.originalNode[k];
+    out.indptr[k + 1] = out.indptr[k] + (adj.indptr[r + 1] - adj.indptr[r]);
+  }
+  out.cols.resize(adj.cols.size());
+  out.weights.resize(adj.weights.size());
+  for (size_t k = 0; k < nodes; ++k) {
+    const uint32_t r = out.originalNode[k];
+    uint64_t at = out.indptr[k];
+    for (uint64_t e = adj.indptr[r]; e < adj.indptr[r + 1]; ++e, ++at) {
+      out.cols[at] = order.node(adj.cols[e]);
+      out.weights[at] = adj.weights[e];
+    }
+  }
+  return out;
 }
 
 Propagation::Propagation(const NormalizedAdjacency* adjacency, uint32_t nUsers, uint32_t nItems, int layers,
@@ -397,7 +457,12 @@ void Propagation::backward(int threads) {
     // and summed), and the gather visits every edge of the output rows, most
     // of them masked when few rows carry input.
     if (kBucketEdgeCost * inEdges < allEdges) {
-      std::sort(inRows.begin(), inRows.end());
+      // By original node: each output row then adds its terms in the original order.
+      const std::vector<uint32_t>& original = adj_->originalNode;
+      if (original.empty())
+        std::sort(inRows.begin(), inRows.end());
+      else
+        std::sort(inRows.begin(), inRows.end(), [&](uint32_t a, uint32_t b) { return original[a] < original[b]; });
       gatherFromRows(*adj_, h, inRows, base(l), slot.data(), seedFlags.data(), grad_[to].data(), gradFlags_[to],
                      gradRows_[to], buckets_, dim_, threads);
     } else {

@@ -24,10 +24,33 @@ struct NormalizedAdjacency {
   std::vector<uint64_t> indptr;
   std::vector<uint32_t> cols;
   std::vector<float> weights;
+  // Relabelled by a NodeOrder: the original node of each row (empty: none). A
+  // row's neighbours keep their original sequence, so its sums add the same
+  // terms in the same order as the original adjacency's.
+  std::vector<uint32_t> originalNode;
   size_t nodes() const { return size_t(nUsers) + nItems; }
 };
 
 NormalizedAdjacency buildNormalizedAdjacency(const PositiveSets& train);
+
+// New ids for the nodes, users among users and items among items, so that
+// rows which share neighbours lie close together: a layer pass then finds most
+// of its sources in cache (the tables are several times the last-level cache).
+// Empty: the original ids.
+struct NodeOrder {
+  uint32_t nUsers = 0;
+  std::vector<uint32_t> userId, itemId;  // original id -> new id
+  bool empty() const { return userId.empty(); }
+  uint32_t node(uint32_t original) const {
+    if (empty()) return original;
+    return original < nUsers ? userId[original] : nUsers + itemId[original - nUsers];
+  }
+};
+
+// Breadth first from the best-connected node (then the best-connected one not
+// yet reached), neighbours in adjacency order.
+NodeOrder breadthFirstOrder(const NormalizedAdjacency& adj);
+NormalizedAdjacency relabel(const NormalizedAdjacency& adj, const NodeOrder& order);
 
 // The input rows' edges of a sparse backward pass, regrouped by output row:
 // row r's are entries[begin[r], end[r]).

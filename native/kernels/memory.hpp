@@ -191,10 +191,20 @@ class HugeBuffer {
 };
 
 // A caller's array staged in a HugeBuffer for one call; small or absent
-// arrays are used in place.
+// arrays are used in place. Given a row order (rows of dim floats, row r
+// staged as row newRow[r]), it is always copied, and written back in the
+// caller's order.
 class HugePageCopy {
  public:
-  HugePageCopy(float* original, size_t n) : original_(original), data_(original) {
+  HugePageCopy(float* original, size_t n, const uint32_t* newRow = nullptr, size_t dim = 0)
+      : original_(original), data_(original), newRow_(newRow), dim_(dim) {
+    if (original && newRow && n) {
+      copy_ = HugeBuffer(n);
+      for (size_t r = 0; r < n / dim; ++r)
+        std::memcpy(copy_.data() + size_t(newRow[r]) * dim, original + r * dim, dim * sizeof(float));
+      data_ = copy_.data();
+      return;
+    }
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (original && n * sizeof(float) >= (size_t(2) << 20)) {
       copy_ = HugeBuffer(n);
@@ -206,12 +216,20 @@ class HugePageCopy {
   float* data() const { return data_; }
   // Copies the staged values back into the caller's array.
   void writeBack() const {
-    if (!copy_.empty()) std::memcpy(original_, copy_.data(), copy_.size() * sizeof(float));
+    if (copy_.empty()) return;
+    if (!newRow_) {
+      std::memcpy(original_, copy_.data(), copy_.size() * sizeof(float));
+      return;
+    }
+    for (size_t r = 0; r < copy_.size() / dim_; ++r)
+      std::memcpy(original_ + r * dim_, copy_.data() + size_t(newRow_[r]) * dim_, dim_ * sizeof(float));
   }
 
  private:
   float* original_;
   float* data_;
+  const uint32_t* newRow_;
+  size_t dim_;
   HugeBuffer copy_;
 };
 

@@ -21,9 +21,10 @@ namespace {
 
 class BatchTrainer {
  public:
-  BatchTrainer(const ModelTables& model, const PositiveSets& train, const TrainConfig& config)
-      : m_(model), c_(config), layers_(config.effectiveLayers()) {
-    if (layers_ > 0) adjacency_ = buildNormalizedAdjacency(train);
+  // model: its rows staged in order's ids (see relabelled()); adjacency: over those ids.
+  BatchTrainer(const ModelTables& model, const TrainConfig& config, NormalizedAdjacency adjacency, NodeOrder order)
+      : m_(model), c_(config), layers_(config.effectiveLayers()), adjacency_(std::move(adjacency)),
+        order_(std::move(order)) {
     propagation_ = std::make_unique<Propagation>(layers_ > 0 ? &adjacency_ : nullptr, model.nUsers, model.nItems,
                                                  layers_, model.dim);
     occurrences_.assign(size_t(model.nUsers) + model.nItems, 0);
@@ -38,6 +39,33 @@ class BatchTrainer {
   BatchLoss step(const uint32_t* users, const uint32_t* pos, const NegativeDraws& draws, const float* weights, size_t n,
                  uint64_t t, size_t epochStep) {
     if (!weights && runsMfAdam(t)) return mfAdamStep(users, pos, draws.candidates, n, t, epochStep);
+    if (order_.empty()) return nodeStep(users, pos, draws, weights, n, t, epochStep);
+    // The batch in the relabelled ids.
+    const size_t drawn = n * size_t(c_.sampler.k) * c_.sampler.candidates();
+    users_.resize(n);
+    pos_.resize(n);
+    candidates_.resize(drawn);
+    for (size_t k = 0; k < n; ++k) {
+      users_[k] = order_.userId[users[k]];
+      pos_[k] = order_.itemId[pos[k]];
+    }
+    for (size_t c = 0; c < drawn; ++c) candidates_[c] = order_.itemId[draws.candidates[c]];
+    NegativeDraws relabelled = draws;
+    relabelled.candidates = candidates_.data();
+    return nodeStep(users_.data(), pos_.data(), relabelled, weights, n, t, epochStep);
+  }
+
+  // Brings every row deferred by dense Adam up to the last step; false when
+  // one of them is not finite. Call before the tables are handed back.
+  bool finishDeferredAdam() {
+    if (mfAdam_) return mfAdam_->finish();
+    return !deferred_ || deferred_->flush(c_.threads);
+  }
+
+ private:
+  // step() in the propagation's node ids.
+  BatchLoss nodeStep(const uint32_t* users, const uint32_t* pos, const NegativeDraws& draws, const float* weights,
+                     size_t n, uint64_t t, size_t epochStep) {
     const size_t dim = m_.dim;
     const uint32_t nU = m_.nUsers;
     const int threads = c_.threads;
@@ -68,7 +96,8 @@ class BatchTrainer {
     // Deferred dense Adam: the rows read below must hold their values at step t - 1.
     if (defersAdam(t) && !deferred_->catchUp(targets_, threads)) failFit("a parameter", epochStep, t - 1);
     prop.forward(e0, targets_, threads, finals);
-    rule.choose(StepBatch{&prop, users, pos, draws, n}, threads, occurrences_.data(), prop);
+    rule.choose(StepBatch{&prop, users, pos, draws, n, order_.empty() ? nullptr : adjacency_.originalNode.data()}, threads,
+                occurrences_.data(), prop);
 
     // Scores from the final embeddings, x_s = s_us - s_ui. K = 1: dL/dx =
     // sigmoid(x) / B; K > 1: the K-pair loss log(1 + Σ_s e^x_s), dL/dx_s = its softmax / B.
@@ -175,18 +204,12 @@ class BatchTrainer {
     return loss;
   }
 
-  // Brings every row deferred by dense Adam up to the last step; false when
-  // one of them is not finite. Call before the tables are handed back.
-  bool finishDeferredAdam() {
-    if (mfAdam_) return mfAdam_->finish();
-    return !deferred_ || deferred_->flush(c_.threads);
-  }
-
- private:
   const ModelTables& m_;
   const TrainConfig& c_;
   int layers_;
   NormalizedAdjacency adjacency_;
+  NodeOrder order_;
+  std::vector<uint32_t> users_, pos_, candidates_;  // the batch in order_'s ids
   std::unique_ptr<Propagation> propagation_;
   CachedVector<uint32_t> occurrences_;  // per node, in this batch
   CachedVector<uint8_t> visited_;     // per node: a target of this batch
@@ -257,10 +280,19 @@ class BatchTrainer {
 TrainStats minibatchEpoch(const ModelTables& original, const PositiveSets& train, const TrainConfig& config,
                       uint64_t step) {
   const auto start = Clock::now();
-  const StagedModel staged(original, config.optimizer);
+  // LightGCN's nodes relabelled for locality, the staged rows with them.
+  NormalizedAdjacency adjacency;
+  NodeOrder order;
+  if (config.effectiveLayers() > 0) {
+    adjacency = buildNormalizedAdjacency(train);
+    order = breadthFirstOrder(adjacency);
+    adjacency = relabel(adjacency, order);
+  }
+  const StagedModel staged(original, config.optimizer, order.empty() ? nullptr : order.userId.data(),
+                           order.empty() ? nullptr : order.itemId.data());
   const EpochPlan plan = planEpoch(train, config.seed, config.batch, config.sampler.positives, config.positiveWeights);
   const Sampler sampler(config.sampler, train);
-  BatchTrainer trainer(staged.tables(), train, config);
+  BatchTrainer trainer(staged.tables(), config, std::move(adjacency), std::move(order));
   const PairFilter filter(config.rejection(train));
   const PositiveSets nonNegatives = config.rejection(train).filteredBy(filter);
   // Batches are drawn kDrawAhead at a time: drawn back to back, the draws keep
@@ -297,7 +329,8 @@ TrainStats minibatchStep(const ModelTables& model, const PositiveSets& train, co
                          const float* weights) {
   const auto start = Clock::now();
   LossMeans means;
-  BatchTrainer trainer(model, train, config);
+  BatchTrainer trainer(model, config, config.effectiveLayers() > 0 ? buildNormalizedAdjacency(train) : NormalizedAdjacency{},
+                       NodeOrder{});
   try {
     means.add(trainer.step(users, pos, draws, weights, n, step + 1, 0));
   } catch (...) {

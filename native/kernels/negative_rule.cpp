@@ -238,11 +238,18 @@ void MixingRule::mine(const StepBatch& batch, int threads, bool keepLayerRows, M
   // The choice per layer, from the dots alone.
   parallelFor(threadsFor(threads, double(n * K * L1 * C) * 4.0), int64_t(n), [&](int64_t begin, int64_t end, int) {
     std::vector<float> scores(C), bonus(C);
+    std::vector<uint32_t> original(C);
+    auto originalItem = [&](uint32_t item) { return batch.originalNode[nU + item] - nU; };
     for (int64_t k = begin; k < end; ++k) {
       for (size_t s = 0; s < K; ++s) {
         const size_t group = size_t(k) * K + s;
         const uint32_t* cand = draws.candidates + group * C;
-        groupBonus(pos[k], cand, C, bonus.data());
+        if (batch.originalNode) {
+          for (size_t c = 0; c < C; ++c) original[c] = originalItem(cand[c]);
+          groupBonus(originalItem(pos[k]), original.data(), C, bonus.data());
+        } else {
+          groupBonus(pos[k], cand, C, bonus.data());
+        }
         for (size_t l = 0; l < L1; ++l) {
           const float a = draws.alphas[group * L1 + l];
           // <F_u, a e_i + (1 - a) e_j> for every candidate j.

@@ -18,13 +18,15 @@
 namespace dtlns {
 
 // The batch a rule works on: n positives with their draws, and the forward pass
-// (which had every user, positive and candidate among its targets).
+// (which had every user, positive and candidate among its targets). Ids are the
+// propagation's: after a NodeOrder, originalNode maps each node back.
 struct StepBatch {
   const Propagation* prop;
   const uint32_t* users;
   const uint32_t* pos;
   NegativeDraws draws;
   size_t n;
+  const uint32_t* originalNode = nullptr;  // null: the ids are the original ones
 };
 
 // The thread that adds into a gradient row: node % owners == owner, so each row is
@@ -161,7 +163,8 @@ class MixingRule : public MiningRule {
   void mine(const StepBatch& batch, int threads, bool keepLayerRows, MinedNegatives& out) const override;
 
  protected:
-  // Per group, before its layers: an additive score term per candidate (bonus, C floats), if any.
+  // Per group, before its layers: an additive score term per candidate (bonus, C floats), if
+  // any; positive and candidates are original item ids.
   virtual void groupBonus(uint32_t positive, const uint32_t* candidates, size_t count, float* bonus) const {}
   // Per layer: the final scores from the mixed ones (in place); bonus as groupBonus left it.
   virtual void adjustScores(float* scores, size_t count, const float* bonus) const {}

@@ -51,17 +51,22 @@ struct LossMeans {
 // moments only when the optimizer reads them (SGD leaves them in place, untouched).
 class StagedModel {
  public:
-  StagedModel(const ModelTables& m, const OptimizerConfig& optimizer)
-      : StagedModel(m, size_t(m.nUsers) * m.dim, size_t(m.nItems) * m.dim, optimizer.kind != Optimizer::Sgd) {}
+  // userRow / itemRow: where each user's and item's rows are staged (null: in place).
+  StagedModel(const ModelTables& m, const OptimizerConfig& optimizer, const uint32_t* userRow = nullptr,
+              const uint32_t* itemRow = nullptr)
+      : StagedModel(m, size_t(m.nUsers) * m.dim, size_t(m.nItems) * m.dim, optimizer.kind != Optimizer::Sgd, userRow,
+                    itemRow) {}
   const ModelTables& tables() const { return tables_; }
   void writeBack() const {
     for (const HugePageCopy* c : {&userEmb_, &itemEmb_, &userM_, &userV_, &itemM_, &itemV_}) c->writeBack();
   }
 
  private:
-  StagedModel(const ModelTables& m, size_t users, size_t items, bool moments)
-      : userEmb_(m.userEmb, users), itemEmb_(m.itemEmb, items), userM_(m.userM, moments ? users : 0),
-        userV_(m.userV, moments ? users : 0), itemM_(m.itemM, moments ? items : 0), itemV_(m.itemV, moments ? items : 0),
+  StagedModel(const ModelTables& m, size_t users, size_t items, bool moments, const uint32_t* userRow,
+              const uint32_t* itemRow)
+      : userEmb_(m.userEmb, users, userRow, m.dim), itemEmb_(m.itemEmb, items, itemRow, m.dim),
+        userM_(m.userM, moments ? users : 0, userRow, m.dim), userV_(m.userV, moments ? users : 0, userRow, m.dim),
+        itemM_(m.itemM, moments ? items : 0, itemRow, m.dim), itemV_(m.itemV, moments ? items : 0, itemRow, m.dim),
         tables_(m) {
     tables_.userEmb = userEmb_.data();
     tables_.itemEmb = itemEmb_.data();
