@@ -196,6 +196,12 @@ bool isZeroRow(const float* row, size_t dim) {
   return bits == 0;
 }
 
+double edgesOf(const NormalizedAdjacency& adj, const std::vector<uint32_t>& rows) {
+  double edges = 0;
+  for (uint32_t r : rows) edges += double(adj.indptr[r + 1] - adj.indptr[r]);
+  return edges;
+}
+
 void listFlagged(const std::vector<uint8_t>& flags, std::vector<uint32_t>& rows) {
   rows.clear();
   for (size_t r = 0; r < flags.size(); ++r)
@@ -277,7 +283,11 @@ NormalizedAdjacency relabel(const NormalizedAdjacency& adj, const NodeOrder& ord
   out.nUsers = adj.nUsers;
   out.nItems = adj.nItems;
   out.originalNode.resize(nodes);
-  for (size_t r = 0; r < nodes; ++r) out.originalNode[order.node(uint32_t(r))] = uint32_t(r);
+  out.byOriginal.resize(nodes);
+  for (size_t r = 0; r < nodes; ++r) {
+    out.byOriginal[r] = order.node(uint32_t(r));
+    out.originalNode[out.byOriginal[r]] = uint32_t(r);
+  }
   out.indptr.assign(nodes + 1, 0);
   for (size_t k = 0; k < nodes; ++k) {
     const uint32_t r = out.originalNode[k];
@@ -331,8 +341,17 @@ void Propagation::computeLayers(int threads, size_t finals) {
   // Layer l is needed on the targets (for the mean) and on the neighbours of
   // the rows layer l+1 is needed on.
   needFlags_[size_t(layers_ - 1)] = targetFlags_;
-  for (int l = layers_ - 1; l >= 1; --l)
-    markNeighbours(*adj_, needFlags_[size_t(l)].data(), targetFlags_.data(), needFlags_[size_t(l - 1)].data(), threads);
+  for (int l = layers_ - 1; l >= 1; --l) {
+    std::vector<uint8_t>& out = needFlags_[size_t(l - 1)];
+    if (l == layers_ - 1 && 2 * edgesOf(*adj_, targets_) < double(adj_->cols.size())) {
+      // Few targets: flag their neighbours from their own edges.
+      out = targetFlags_;
+      for (uint32_t r : targets_)
+        for (uint64_t e = adj_->indptr[r]; e < adj_->indptr[r + 1]; ++e) out[adj_->cols[e]] = 1;
+    } else {
+      markNeighbours(*adj_, needFlags_[size_t(l)].data(), targetFlags_.data(), out.data(), threads);
+    }
+  }
   for (int l = 1; l <= layers_; ++l) {
     listFlagged(needFlags_[size_t(l - 1)], needRows_[size_t(l - 1)]);
     gatherRows(*adj_, layer(l - 1), nullptr, nullptr, nullptr, nullptr, tables_[size_t(l - 1)].data(),
@@ -451,18 +470,19 @@ void Propagation::backward(int threads) {
     const double allEdges = double(adj_->cols.size());
     const NodeRows h{grad_[from].data(), grad_[from].data() + size_t(nUsers_) * dim_, nUsers_, dim_};
     std::vector<uint32_t>& inRows = gradRows_[from];
-    double inEdges = 0;
-    for (uint32_t c : inRows) inEdges += double(adj_->indptr[c + 1] - adj_->indptr[c]);
+    const double inEdges = edgesOf(*adj_, inRows);
     // A bucketed edge costs about three gathered ones (it is counted, moved
     // and summed), and the gather visits every edge of the output rows, most
     // of them masked when few rows carry input.
     if (kBucketEdgeCost * inEdges < allEdges) {
       // By original node: each output row then adds its terms in the original order.
-      const std::vector<uint32_t>& original = adj_->originalNode;
-      if (original.empty())
+      if (adj_->byOriginal.empty()) {
         std::sort(inRows.begin(), inRows.end());
-      else
-        std::sort(inRows.begin(), inRows.end(), [&](uint32_t a, uint32_t b) { return original[a] < original[b]; });
+      } else {
+        inRows.clear();
+        for (uint32_t r : adj_->byOriginal)
+          if (gradFlags_[from][r]) inRows.push_back(r);
+      }
       gatherFromRows(*adj_, h, inRows, base(l), slot.data(), seedFlags.data(), grad_[to].data(), gradFlags_[to],
                      gradRows_[to], buckets_, dim_, threads);
     } else {

@@ -24,10 +24,11 @@ struct NormalizedAdjacency {
   std::vector<uint64_t> indptr;
   std::vector<uint32_t> cols;
   std::vector<float> weights;
-  // Relabelled by a NodeOrder: the original node of each row (empty: none). A
-  // row's neighbours keep their original sequence, so its sums add the same
-  // terms in the same order as the original adjacency's.
-  std::vector<uint32_t> originalNode;
+  // Relabelled by a NodeOrder: the original node of each row, and the rows in
+  // original order (both empty: not relabelled). A row's neighbours keep their
+  // original sequence, so its sums add the same terms in the same order as the
+  // original adjacency's.
+  std::vector<uint32_t> originalNode, byOriginal;
   size_t nodes() const { return size_t(nUsers) + nItems; }
 };
 
