@@ -394,7 +394,7 @@ void Propagation::forward(const NodeRows& e0, const std::vector<uint32_t>& targe
   computeLayers(threads, finals);
 }
 
-void Propagation::restrictGradients(const std::vector<uint32_t>& rows, bool layerGradients) {
+void Propagation::restrictGradients(const std::vector<uint32_t>& rows, bool layerGradients, size_t finals) {
   if (seedFlags_.empty()) {
     seedFlags_.assign(nodes_, 0);
     seedSlot_.assign(nodes_, 0);
@@ -406,8 +406,10 @@ void Propagation::restrictGradients(const std::vector<uint32_t>& rows, bool laye
     seedSlot_[seedRows_[k]] = uint32_t(k);
   }
   restricted_ = true;
-  reserveRounded(targetGrad_, seedRows_.size() * dim_);
-  targetGrad_.assign(seedRows_.size() * dim_, 0.f);
+  // Without layer gradients dF is every row's G_l.
+  finals = layerGradients ? std::min(finals, seedRows_.size()) : seedRows_.size();
+  reserveRounded(targetGrad_, finals * dim_);
+  targetGrad_.assign(finals * dim_, 0.f);
   layerGradients_ = layerGradients;
   if (layerGradients) {
     layerGrad_.resize(size_t(layers_) + 1);
@@ -431,7 +433,7 @@ void Propagation::backward(int threads) {
   for (float& g : targetGrad_) g /= scale;
   if (layerGradients_) {
     for (auto& layer : layerGrad_)
-      for (size_t k = 0; k < layer.size(); ++k) layer[k] += targetGrad_[k];
+      for (size_t k = 0; k < targetGrad_.size(); ++k) layer[k] += targetGrad_[k];
   }
   // G_l on the gradient rows, compact (row slot[r]).
   auto base = [&](int l) { return layerGradients_ ? layerGrad_[size_t(l)].data() : targetGrad_.data(); };

@@ -99,11 +99,13 @@ class Propagation {
   // rows than the loss depends on (their candidates) name the rows that do, a
   // subset of the targets: their gradients are zeroed and the backward pass
   // starts from them alone. With layerGradients, layerGradRow() also takes
-  // gradients w.r.t. their per-layer rows (MixGCF and DTL-NS mix layers).
-  void restrictGradients(const std::vector<uint32_t>& rows, bool layerGradients);
+  // gradients w.r.t. their per-layer rows (MixGCF and DTL-NS mix layers), and
+  // only the first `finals` rows take a final-row gradient (the others'
+  // stays zero, costing nothing).
+  void restrictGradients(const std::vector<uint32_t>& rows, bool layerGradients, size_t finals = SIZE_MAX);
 
   // Gradient w.r.t. the final row of r, a target of the last forward() (or a
-  // row named to restrictGradients()); the caller accumulates into it.
+  // row named to restrictGradients(), among its finals); the caller accumulates into it.
   float* finalGradRow(uint32_t r) { return targetGrad_.data() + size_t(seedSlot()[r]) * dim_; }
   // Gradient w.r.t. row r of layer l (0..L), r named to restrictGradients()
   // with layerGradients; the caller accumulates into it.

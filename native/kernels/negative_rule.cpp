@@ -109,13 +109,15 @@ void MiningRule::restrictToChosen(Propagation& prop, bool layerGradients) {
       lossRows_.push_back(node);
     }
   };
+  // The users and positives first: with layer gradients only they take a final-row one.
   for (size_t k = 0; k < batch_.n; ++k) {
     carries(batch_.users[k]);
     carries(nU + batch_.pos[k]);
-    for (size_t x = k * perSample; x < (k + 1) * perSample; ++x) carries(nU + mined_.items[x]);
   }
+  const size_t finals = lossRows_.size();
+  for (size_t x = 0; x < batch_.n * perSample; ++x) carries(nU + mined_.items[x]);
   for (uint32_t r : lossRows_) carries_[r] = 0;
-  prop.restrictGradients(lossRows_, layerGradients);
+  prop.restrictGradients(lossRows_, layerGradients, finals);
 }
 
 // ------------------------------------------------------------- chosen item
