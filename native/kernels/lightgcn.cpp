@@ -310,7 +310,6 @@ Propagation::Propagation(const NormalizedAdjacency* adjacency, uint32_t nUsers, 
                          size_t dim)
     : adj_(adjacency), nUsers_(nUsers), nodes_(size_t(nUsers) + nItems), layers_(layers), dim_(dim) {
   targetFlags_.assign(nodes_, 0);
-  targetSlot_.assign(nodes_, 0);
   tables_.resize(size_t(layers));
   needFlags_.resize(size_t(layers));
   needRows_.resize(size_t(layers));
@@ -330,10 +329,7 @@ NodeRows Propagation::layer(int l) const {
 void Propagation::setTargets(const std::vector<uint32_t>& targets) {
   for (uint32_t r : targets_) targetFlags_[r] = 0;
   targets_ = targets;
-  for (size_t k = 0; k < targets_.size(); ++k) {
-    targetFlags_[targets_[k]] = 1;
-    targetSlot_[targets_[k]] = uint32_t(k);
-  }
+  for (uint32_t r : targets_) targetFlags_[r] = 1;
 }
 
 void Propagation::computeLayers(int threads, size_t finals) {
@@ -387,14 +383,10 @@ void Propagation::computeLayers(int threads, size_t finals) {
 void Propagation::forward(const NodeRows& e0, const std::vector<uint32_t>& targets, int threads, size_t finals) {
   e0_ = e0;
   setTargets(targets);
-  restricted_ = false;
-  layerGradients_ = false;
-  reserveRounded(targetGrad_, targets_.size() * dim_);
-  targetGrad_.assign(targets_.size() * dim_, 0.f);
   computeLayers(threads, finals);
 }
 
-void Propagation::restrictGradients(const std::vector<uint32_t>& rows, bool layerGradients, size_t finals) {
+void Propagation::carryGradients(const std::vector<uint32_t>& rows, bool layerGradients, size_t finals) {
   if (seedFlags_.empty()) {
     seedFlags_.assign(nodes_, 0);
     seedSlot_.assign(nodes_, 0);
@@ -405,7 +397,6 @@ void Propagation::restrictGradients(const std::vector<uint32_t>& rows, bool laye
     seedFlags_[seedRows_[k]] = 1;
     seedSlot_[seedRows_[k]] = uint32_t(k);
   }
-  restricted_ = true;
   // Without layer gradients dF is every row's G_l.
   finals = layerGradients ? std::min(finals, seedRows_.size()) : seedRows_.size();
   reserveRounded(targetGrad_, finals * dim_);
@@ -437,9 +428,9 @@ void Propagation::backward(int threads) {
   }
   // G_l on the gradient rows, compact (row slot[r]).
   auto base = [&](int l) { return layerGradients_ ? layerGrad_[size_t(l)].data() : targetGrad_.data(); };
-  const std::vector<uint32_t>& seeds = seedRows();
-  const std::vector<uint8_t>& seedFlags = this->seedFlags();
-  const std::vector<uint32_t>& slot = seedSlot();
+  const std::vector<uint32_t>& seeds = seedRows_;
+  const std::vector<uint8_t>& seedFlags = seedFlags_;
+  const std::vector<uint32_t>& slot = seedSlot_;
   for (int b = 0; b < 2; ++b) {
     if (grad_[b].empty()) {
       grad_[b] = HugeBuffer(nodes_ * dim_);

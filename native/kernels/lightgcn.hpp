@@ -95,21 +95,21 @@ class Propagation {
   // Per-layer tables (for samplers that mix layers): layer 0 = e0.
   NodeRows layer(int l) const;
 
-  // After forward() every target may carry a gradient. Samplers that read more
-  // rows than the loss depends on (their candidates) name the rows that do, a
-  // subset of the targets: their gradients are zeroed and the backward pass
-  // starts from them alone. With layerGradients, layerGradRow() also takes
+  // After forward(), the rows that carry a gradient, targets all (a sampler that
+  // reads more rows than the loss depends on, its candidates, names a subset):
+  // their gradients are zeroed and the backward pass starts from them alone.
+  // Call before finalGradRow(). With layerGradients, layerGradRow() also takes
   // gradients w.r.t. their per-layer rows (MixGCF and DTL-NS mix layers), and
   // only the first `finals` rows take a final-row gradient (the others'
   // stays zero, costing nothing).
-  void restrictGradients(const std::vector<uint32_t>& rows, bool layerGradients, size_t finals = SIZE_MAX);
+  void carryGradients(const std::vector<uint32_t>& rows, bool layerGradients, size_t finals = SIZE_MAX);
 
-  // Gradient w.r.t. the final row of r, a target of the last forward() (or a
-  // row named to restrictGradients(), among its finals); the caller accumulates into it.
-  float* finalGradRow(uint32_t r) { return targetGrad_.data() + size_t(seedSlot()[r]) * dim_; }
-  // Gradient w.r.t. row r of layer l (0..L), r named to restrictGradients()
+  // Gradient w.r.t. the final row of r, a row named to carryGradients() among
+  // its finals; the caller accumulates into it.
+  float* finalGradRow(uint32_t r) { return targetGrad_.data() + size_t(seedSlot_[r]) * dim_; }
+  // Gradient w.r.t. row r of layer l (0..L), r named to carryGradients()
   // with layerGradients; the caller accumulates into it.
-  float* layerGradRow(int l, uint32_t r) { return layerGrad_[size_t(l)].data() + size_t(seedSlot()[r]) * dim_; }
+  float* layerGradRow(int l, uint32_t r) { return layerGrad_[size_t(l)].data() + size_t(seedSlot_[r]) * dim_; }
   // dE0 = Σ_l Â^l G_l with G_l = dF/(L+1) (+ the layer-l gradient when taken),
   // in Horner form as autograd evaluates it: H = G_L; for l = L-1..0, H = G_l + Â H.
   void backward(int threads);
@@ -132,9 +132,7 @@ class Propagation {
   NodeRows e0_{};
   std::vector<uint32_t> targets_;
   std::vector<uint8_t> targetFlags_;
-  std::vector<uint32_t> targetSlot_;        // node -> index in targets_
-  // The rows that carry gradient: the targets, or those given to restrictGradients().
-  bool restricted_ = false;
+  // The rows that carry gradient (carryGradients()).
   std::vector<uint32_t> seedRows_;
   std::vector<uint8_t> seedFlags_;
   std::vector<uint32_t> seedSlot_;
@@ -153,9 +151,6 @@ class Propagation {
 
   void setTargets(const std::vector<uint32_t>& targets);
   void computeLayers(int threads, size_t finals);
-  const std::vector<uint32_t>& seedRows() const { return restricted_ ? seedRows_ : targets_; }
-  const std::vector<uint8_t>& seedFlags() const { return restricted_ ? seedFlags_ : targetFlags_; }
-  const std::vector<uint32_t>& seedSlot() const { return restricted_ ? seedSlot_ : targetSlot_; }
 };
 
 }  // namespace dtlns

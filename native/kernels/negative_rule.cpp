@@ -38,7 +38,10 @@ class DrawnRule : public NegativeRule {
  public:
   using NegativeRule::NegativeRule;
   uint32_t candidateOccurrences() const override { return 1; }
-  void choose(const StepBatch& batch, int, uint32_t*, Propagation&) override { batch_ = batch; }
+  void choose(const StepBatch& batch, int, uint32_t*, Propagation& prop) override {
+    batch_ = batch;
+    prop.carryGradients(prop.targets(), false);  // every drawn item is trained on
+  }
   const float* finalRow(size_t k, size_t s) const override { return batch_.prop->finalRow(item(k, s)); }
   float layer0Norm(size_t k, size_t s, float*) const override {
     const float* j0 = batch_.prop->layer(0).row(item(k, s));
@@ -117,7 +120,7 @@ void MiningRule::restrictToChosen(Propagation& prop, bool layerGradients) {
   const size_t finals = lossRows_.size();
   for (size_t x = 0; x < batch_.n * perSample; ++x) carries(nU + mined_.items[x]);
   for (uint32_t r : lossRows_) carries_[r] = 0;
-  prop.restrictGradients(lossRows_, layerGradients, finals);
+  prop.carryGradients(lossRows_, layerGradients, finals);
 }
 
 // ------------------------------------------------------------- chosen item
