@@ -107,7 +107,16 @@ class BatchTrainer {
     normTerm_.resize(n);
     parallelFor(threadsFor(threads, double((3 + 2 * K) * n * dim)), int64_t(n), [&](int64_t begin, int64_t end, int) {
       std::vector<float> x(K), scratch(dim);
+      // A sample's rows lie scattered: fetch them a few samples ahead.
+      constexpr int64_t kAhead = 4;
+      auto prefetchSample = [&](int64_t k) {
+        for (const float* row : {prop.finalRow(users[k]), prop.finalRow(nU + pos[k]), e0.row(users[k]), e0.row(nU + pos[k])})
+          prefetchRow(row, dim, false);
+        for (size_t s = 0; s < K; ++s) prefetchRow(rule.finalRow(size_t(k), s), dim, false);
+      };
+      for (int64_t k = begin; k < std::min(end, begin + kAhead); ++k) prefetchSample(k);
       for (int64_t k = begin; k < end; ++k) {
+        if (k + kAhead < end) prefetchSample(k + kAhead);
         const float* fu = prop.finalRow(users[k]);
         const float si = dot(fu, prop.finalRow(nU + pos[k]), dim);
         const float* u0 = e0.row(users[k]);
