@@ -21,7 +21,7 @@ namespace {
 
 class BatchTrainer {
  public:
-  // model: its rows staged in order's ids (see relabelled()); adjacency: over those ids.
+  // model: its rows staged in order's ids (empty: the original ones); adjacency: over those ids.
   BatchTrainer(const ModelTables& model, const TrainConfig& config, NormalizedAdjacency adjacency, NodeOrder order)
       : m_(model), c_(config), layers_(config.effectiveLayers()), adjacency_(std::move(adjacency)),
         order_(std::move(order)) {
@@ -96,8 +96,8 @@ class BatchTrainer {
     // Deferred dense Adam: the rows read below must hold their values at step t - 1.
     if (defersAdam(t) && !deferred_->catchUp(targets_, threads)) failFit("a parameter", epochStep, t - 1);
     prop.forward(e0, targets_, threads, finals);
-    rule.choose(StepBatch{&prop, users, pos, draws, n, order_.empty() ? nullptr : adjacency_.originalNode.data()}, threads,
-                occurrences_.data(), prop);
+    const uint32_t* originalNode = order_.empty() ? nullptr : adjacency_.originalNode.data();
+    rule.choose(StepBatch{&prop, users, pos, draws, n, originalNode}, threads, occurrences_.data(), prop);
 
     // Scores from the final embeddings, x_s = s_us - s_ui. K = 1: dL/dx =
     // sigmoid(x) / B; K > 1: the K-pair loss log(1 + Σ_s e^x_s), dL/dx_s = its softmax / B.
@@ -110,8 +110,8 @@ class BatchTrainer {
       // A sample's rows lie scattered: fetch them a few samples ahead.
       constexpr int64_t kAhead = 4;
       auto prefetchSample = [&](int64_t k) {
-        for (const float* row : {prop.finalRow(users[k]), prop.finalRow(nU + pos[k]), e0.row(users[k]), e0.row(nU + pos[k])})
-          prefetchRow(row, dim, false);
+        const uint32_t u = users[k], i = nU + pos[k];
+        for (const float* row : {prop.finalRow(u), prop.finalRow(i), e0.row(u), e0.row(i)}) prefetchRow(row, dim, false);
         for (size_t s = 0; s < K; ++s) prefetchRow(rule.finalRow(size_t(k), s), dim, false);
       };
       for (int64_t k = begin; k < std::min(end, begin + kAhead); ++k) prefetchSample(k);
@@ -338,8 +338,8 @@ TrainStats minibatchStep(const ModelTables& model, const PositiveSets& train, co
                          const float* weights) {
   const auto start = Clock::now();
   LossMeans means;
-  BatchTrainer trainer(model, config, config.effectiveLayers() > 0 ? buildNormalizedAdjacency(train) : NormalizedAdjacency{},
-                       NodeOrder{});
+  const bool layers = config.effectiveLayers() > 0;
+  BatchTrainer trainer(model, config, layers ? buildNormalizedAdjacency(train) : NormalizedAdjacency{}, NodeOrder{});
   try {
     means.add(trainer.step(users, pos, draws, weights, n, step + 1, 0));
   } catch (...) {
