@@ -66,7 +66,8 @@ void gatherRows(const NormalizedAdjacency& adj, const NodeRows& in, const uint8_
                 const uint32_t* baseSlot, const uint8_t* baseFlags, float* out, const std::vector<uint32_t>& rows,
                 size_t dim, int threads) {
   const double work = double(rows.size()) * double(dim) * (double(adj.cols.size()) / double(adj.nodes()) + 1);
-  forEachRowRange(threadsFor(threads, work), rows.size(), [&](size_t first, size_t last) {
+  auto cost = [&](size_t k) { return double(adj.indptr[rows[k] + 1] - adj.indptr[rows[k]] + 2); };
+  forEachBalancedRange(threadsFor(threads, work), rows.size(), cost, [&](size_t first, size_t last) {
     prefetchFirstEdges(adj, in, inFlags, rows[first]);
     for (size_t k = first; k < last; ++k) {
       const uint32_t r = rows[k];
@@ -168,8 +169,9 @@ void gatherFromRows(const NormalizedAdjacency& adj, const NodeRows& in, const st
   for (uint32_t c : inRows)
     for (uint64_t e = adj.indptr[c], stop = adj.indptr[c + 1]; e < stop; ++e)
       buckets.entries[end[adj.cols[e]]++] = InEdge{c, adj.weights[e]};
-  forEachRowRange(threadsFor(threads, double(total + outRows.size()) * double(dim)), outRows.size(),
-                  [&](size_t first, size_t last) {
+  auto cost = [&](size_t k) { return double(end[outRows[k]] - begin[outRows[k]] + 2); };
+  forEachBalancedRange(threadsFor(threads, double(total + outRows.size()) * double(dim)), outRows.size(), cost,
+                       [&](size_t first, size_t last) {
     // A range's rows have consecutive buckets.
     const InEdge* stop = buckets.entries.data() + end[outRows[last - 1]];
     for (size_t k = first; k < last; ++k) {

@@ -3,6 +3,8 @@
 // so regions are kept for work that is worth it (about a millisecond or more)
 // and small work runs on the calling thread.
 #pragma once
+#include <omp.h>
+
 #include <cstddef>
 #include <algorithm>
 #include <cstdint>
@@ -40,6 +42,32 @@ void forEachRowRange(int threads, size_t n, F&& f) {
   const int64_t chunks = int64_t((n + kChunk - 1) / kChunk);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int64_t c = 0; c < chunks; ++c) f(size_t(c) * kChunk, std::min(n, size_t(c + 1) * kChunk));
+}
+
+// f(first, last) on one contiguous range of the n rows per thread, the ranges
+// of about equal cost(k): a thread then works on the same part of a
+// locality-ordered graph in every pass, whose rows its own cache still holds.
+template <class Cost, class F>
+void forEachBalancedRange(int threads, size_t n, Cost&& cost, F&& f) {
+  if (threads <= 1 || n < 2) {
+    if (n) f(size_t(0), n);
+    return;
+  }
+  std::vector<size_t> cut(size_t(threads) + 1, n);
+  cut[0] = 0;
+  double total = 0;
+  for (size_t k = 0; k < n; ++k) total += cost(k);
+  double sum = 0;
+  int t = 1;
+  for (size_t k = 0; k < n && t < threads; ++k) {
+    sum += cost(k);
+    while (t < threads && sum >= total * t / threads) cut[size_t(t++)] = k + 1;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const size_t me = size_t(omp_get_thread_num());
+    if (me < size_t(threads) && cut[me] < cut[me + 1]) f(cut[me], cut[me + 1]);
+  }
 }
 
 }  // namespace dtlns
