@@ -431,7 +431,7 @@ void Propagation::backward(int threads) {
   // G_l on the gradient rows, compact (row slot[r]).
   auto base = [&](int l) { return layerGradients_ ? layerGrad_[size_t(l)].data() : targetGrad_.data(); };
   const std::vector<uint32_t>& seeds = seedRows_;
-  const std::vector<uint8_t>& seedFlags = seedFlags_;
+  const std::vector<uint8_t>& seedFlags = seedFlags_;  // the rows that carry gradient
   const std::vector<uint32_t>& slot = seedSlot_;
   for (int b = 0; b < 2; ++b) {
     if (grad_[b].empty()) {

@@ -30,20 +30,6 @@ void forEachRow(int threads, const std::vector<uint32_t>& rows, F&& f) {
   for (int64_t k = 0; k < n; ++k) f(rows[size_t(k)]);
 }
 
-// forEachRow() for kernels that look ahead across rows: f(first, last) on
-// consecutive index ranges of the n rows, handed out the same way.
-template <class F>
-void forEachRowRange(int threads, size_t n, F&& f) {
-  constexpr size_t kChunk = 64;
-  if (threads <= 1) {
-    f(size_t(0), n);
-    return;
-  }
-  const int64_t chunks = int64_t((n + kChunk - 1) / kChunk);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int64_t c = 0; c < chunks; ++c) f(size_t(c) * kChunk, std::min(n, size_t(c + 1) * kChunk));
-}
-
 // f(first, last) on one contiguous range of the n rows per thread, the ranges
 // of about equal cost(k): a thread then works on the same part of a
 // locality-ordered graph in every pass, whose rows its own cache still holds.
@@ -65,8 +51,9 @@ void forEachBalancedRange(int threads, size_t n, Cost&& cost, F&& f) {
   }
 #pragma omp parallel num_threads(threads)
   {
-    const size_t me = size_t(omp_get_thread_num());
-    if (me < size_t(threads) && cut[me] < cut[me + 1]) f(cut[me], cut[me + 1]);
+    // The runtime may start fewer threads than asked: each takes its share of the ranges.
+    for (size_t part = size_t(omp_get_thread_num()); part < size_t(threads); part += size_t(omp_get_num_threads()))
+      if (cut[part] < cut[part + 1]) f(cut[part], cut[part + 1]);
   }
 }
 
