@@ -3,6 +3,11 @@
 #include <utility>
 #include <vector>
 
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && defined(__AVX512CD__) && defined(__AVX512VL__)
+#include <immintrin.h>
+#define DTLNS_PREFIX_AVX512 1
+#endif
+
 #include "kernels/memory.hpp"
 #include "kernels/parallel.hpp"
 
@@ -23,18 +28,20 @@ inline void prefetchPath(const PackedPaths& p, uint32_t item) {
 // read out of bounds.
 inline uint32_t clampId(uint32_t id, size_t nItems) { return std::min<uint32_t>(id, uint32_t(nItems - 1)); }
 
+// Through 64-bit keys when there are at least as many pairs as items and the paths
+// fit; false (nothing written) otherwise.
+bool keyedPairs(const PackedPaths& paths, const uint32_t* a, const uint32_t* b, uint32_t item, size_t count,
+                int threads, float* out) {
+  PathKeys keys;
+  if (count < paths.nItems || !keys.build(paths, threads)) return false;
+  parallelFor(threads, int64_t(count), [&](int64_t begin, int64_t end, int) {
+    keys.similarities(a, b, item, size_t(begin), size_t(end), out);
+  });
+  return true;
+}
+
 template <class Pair>
 void forPairs(const PackedPaths& paths, size_t count, int threads, float* out, Pair&& pair) {
-  PathKeys keys;
-  if (count >= paths.nItems && keys.build(paths, threads)) {
-    parallelFor(threads, int64_t(count), [&](int64_t begin, int64_t end, int) {
-      for (int64_t t = begin; t < end; ++t) {
-        const auto [i, j] = pair(t);
-        out[t] = keys.similarity(i, j);
-      }
-    });
-    return;
-  }
   parallelFor(threads, int64_t(count), [&](int64_t begin, int64_t end, int) {
     for (int64_t t = begin; t < end; ++t) {
       if (t + kPrefetchPairs < end) {
@@ -68,7 +75,10 @@ bool PathKeys::build(const PackedPaths& p, int threads) {
   width_ = std::max(1u, bitWidth(maxCode));
   shift_ = unsigned(p.maxDepth) * width_;
   if (shift_ + bitWidth(p.maxDepth) > 64) return false;
-  for (unsigned bit = 0; bit < 64; ++bit) level_[bit] = uint8_t(bit / width_);
+  for (unsigned bit = 0; bit < 64; ++bit) {
+    level_[bit] = uint8_t(bit / width_);
+    wideLevel_[bit] = level_[bit];
+  }
   keys_.resize(p.nItems);
   parallelFor(threads, int64_t(p.nItems), [&](int64_t begin, int64_t end, int) {
     for (size_t i = size_t(begin); i < size_t(end); ++i) {
@@ -82,9 +92,39 @@ bool PathKeys::build(const PackedPaths& p, int threads) {
   return true;
 }
 
+void PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end,
+                            float* out) const {
+  const uint32_t last = uint32_t(keys_.size() - 1);
+  size_t t = begin;
+#ifdef DTLNS_PREFIX_AVX512
+  const __m256i maxId = _mm256_set1_epi32(int32_t(last));
+  const __m256i fixed = _mm256_set1_epi32(int32_t(std::min(item, last)));
+  const __m512i mask = _mm512_set1_epi64(int64_t(pathMask_));
+  const __m128i shift = _mm_cvtsi32_si128(int(shift_));
+  const long long* keys = reinterpret_cast<const long long*>(keys_.data());
+  const long long* levels = reinterpret_cast<const long long*>(wideLevel_);
+  for (; t + 8 <= end; t += 8) {
+    const __m256i ia = _mm256_min_epu32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + t)), maxId);
+    const __m256i ib = b ? _mm256_min_epu32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + t)), maxId) : fixed;
+    const __m512i ka = _mm512_i32gather_epi64(ia, keys, 8), kb = _mm512_i32gather_epi64(ib, keys, 8);
+    const __m512i shorter = _mm512_min_epu64(_mm512_srl_epi64(ka, shift), _mm512_srl_epi64(kb, shift));
+    const __m512i diff = _mm512_and_si512(_mm512_xor_si512(ka, kb), mask);
+    // The lowest set bit of diff: 63 - lzcnt(diff & -diff); lanes without one keep shorter.
+    const __m512i low = _mm512_and_si512(diff, _mm512_sub_epi64(_mm512_setzero_si512(), diff));
+    const __m512i bit = _mm512_sub_epi64(_mm512_set1_epi64(63), _mm512_lzcnt_epi64(low));
+    const __mmask8 differs = _mm512_test_epi64_mask(diff, diff);
+    const __m512i level = _mm512_mask_i64gather_epi64(shorter, differs, bit, levels, 8);
+    const __m512i common = _mm512_min_epu64(level, shorter);
+    const __m256 sim = _mm256_div_ps(_mm512_cvtepu64_ps(common), _mm512_cvtepu64_ps(shorter));
+    _mm256_storeu_ps(out + t, _mm256_maskz_mov_ps(_mm512_test_epi64_mask(shorter, shorter), sim));
+  }
+#endif
+  for (; t < end; ++t) out[t] = similarity(std::min(a[t], last), b ? std::min(b[t], last) : std::min(item, last));
+}
+
 void prefixSimilarityPairs(const PackedPaths& paths, const uint32_t* a, const uint32_t* b, size_t count, int threads,
                            float* out) {
-  if (count == 0) return;
+  if (count == 0 || keyedPairs(paths, a, b, 0, count, threads, out)) return;
   const size_t n = paths.nItems;
   forPairs(paths, count, threads, out,
            [=](int64_t t) { return std::pair<uint32_t, uint32_t>(clampId(a[t], n), clampId(b[t], n)); });
@@ -92,7 +132,7 @@ void prefixSimilarityPairs(const PackedPaths& paths, const uint32_t* a, const ui
 
 void prefixSimilarityOneToMany(const PackedPaths& paths, uint32_t item, const uint32_t* others, size_t count,
                                int threads, float* out) {
-  if (count == 0) return;
+  if (count == 0 || keyedPairs(paths, others, nullptr, item, count, threads, out)) return;
   const size_t n = paths.nItems;
   forPairs(paths, count, threads, out,
            [=](int64_t t) { return std::pair<uint32_t, uint32_t>(item, clampId(others[t], n)); });

@@ -45,12 +45,16 @@ class PathKeys {
     const uint32_t common = diff ? std::min<uint32_t>(level_[lowestBit(diff)], shorter) : shorter;
     return shorter ? float(common) / float(shorter) : 0.f;
   }
+  // out[t] = similarity(a[t], b ? b[t] : item) for t in [begin, end), ids clamped to the
+  // keys; eight pairs at a time where AVX-512 is available, the same floats.
+  void similarities(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end, float* out) const;
 
  private:
   std::vector<uint64_t> keys_;
   unsigned width_ = 1, shift_ = 0;
   uint64_t pathMask_ = 0;
   uint8_t level_[64] = {};
+  int64_t wideLevel_[64] = {};  // level_ for 64-bit gathers
 };
 
 // sim(i, j) through PathKeys where the paths fit, else prefixSimilarity().
