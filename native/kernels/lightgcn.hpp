@@ -36,7 +36,7 @@ NormalizedAdjacency buildNormalizedAdjacency(const PositiveSets& train);
 
 // New ids for the nodes, users among users and items among items, so that
 // rows which share neighbours lie close together: a layer pass then finds most
-// of its sources in cache (the tables are several times the last-level cache).
+// of its sources in cache (the tables outgrow a core's caches).
 // Empty: the original ids.
 struct NodeOrder {
   uint32_t nUsers = 0;
@@ -100,8 +100,8 @@ class Propagation {
   // their gradients are zeroed and the backward pass starts from them alone.
   // Call before finalGradRow(). With layerGradients, layerGradRow() also takes
   // gradients w.r.t. their per-layer rows (MixGCF and DTL-NS mix layers), and
-  // only the first `finals` rows take a final-row gradient (the others'
-  // stays zero, costing nothing).
+  // only the first `finals` rows take a final-row gradient (the others' is
+  // zero and costs nothing).
   void carryGradients(const std::vector<uint32_t>& rows, bool layerGradients, size_t finals = SIZE_MAX);
 
   // Gradient w.r.t. the final row of r, a row named to carryGradients() among
