@@ -7,6 +7,11 @@
 #if defined(__AVX512F__) && defined(__AVX512DQ__) && defined(__AVX512CD__) && defined(__AVX512VL__)
 #include <immintrin.h>
 #define DTLNS_PREFIX_AVX512 1
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports the undefined pass-through operand inside avx512fintrin.h's own
+// unmasked intrinsics as maybe uninitialized (GCC bug 105593), not anything here.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #endif
 
 #include "kernels/memory.hpp"
@@ -72,10 +77,7 @@ bool PathKeys::build(const PackedPaths& p, int threads) {
   width_ = std::max(1u, bitWidth(uint32_t(maxCode)));
   shift_ = unsigned(p.maxDepth) * width_;
   if (shift_ + bitWidth(p.maxDepth) > 64) return false;
-  for (unsigned bit = 0; bit < 64; ++bit) {
-    level_[bit] = uint8_t(bit / width_);
-    wideLevel_[bit] = level_[bit];
-  }
+  for (unsigned bit = 0; bit < 64; ++bit) level_[bit] = int64_t(bit / width_);
   keys_.resize(p.nItems);
   std::atomic<bool> negative{false};
   parallelFor(threads, int64_t(p.nItems), [&](int64_t begin, int64_t end, int) {
@@ -129,7 +131,7 @@ void PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t item,
   const __m512i mask = _mm512_set1_epi64(int64_t(pathMask_));
   const __m128i shift = _mm_cvtsi32_si128(int(shift_));
   const long long* keys = reinterpret_cast<const long long*>(keys_.data());
-  const long long* levels = reinterpret_cast<const long long*>(wideLevel_);
+  const long long* levels = reinterpret_cast<const long long*>(level_);
   for (; t + 8 <= end; t += 8) {
     const __m256i ia = _mm256_min_epu32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + t)), maxId);
     const __m256i ib = b ? _mm256_min_epu32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + t)), maxId) : fixed;

@@ -53,8 +53,7 @@ class PathKeys {
   std::vector<uint64_t> keys_;
   unsigned width_ = 1, shift_ = 0;
   uint64_t pathMask_ = 0;
-  uint8_t level_[64] = {};
-  int64_t wideLevel_[64] = {};  // level_ for 64-bit gathers
+  int64_t level_[64] = {};  // 64-bit, for the vector loop's gathers
 };
 
 // sim(i, j) through PathKeys where the paths fit, else prefixSimilarity().
