@@ -120,12 +120,15 @@ export interface PrefixPairsOptions extends PackedPathArrays {
   a: Uint32Array;
   b: Uint32Array;
   threads: number;
+  /** Where to write the similarities (a.length elements); a new array when absent. */
+  out?: Float32Array;
 }
 
 export interface PrefixOneToManyOptions extends PackedPathArrays {
   item: number;
   others: Uint32Array;
   threads: number;
+  out?: Float32Array;
 }
 
 /**

@@ -76,8 +76,12 @@ test('prefix similarity equals the TS reference on both kernel paths: packed key
   await check(deep(58, 2, 300), 3000, 'depth 58, 1-bit codes (keys fill 64 bits)');
   await check(deep(60, 2, 300), 3000, 'depth 60, 1-bit codes (too long for keys)');
   await check(deep(7, 5, 300), 3000, 'depth 7, 3-bit codes');
+  await check(deep(16, 8, 300), 3000, 'depth 16, 3-bit codes (keys built a row a load, at the widest)');
+  await check(deep(17, 4, 300), 3000, 'depth 17, 2-bit codes (keys built eight rows a gather)');
   await check(deep(2, 2 ** 31 - 1, 300), 3000, 'depth 2, 31-bit codes (keys fill 64 bits)');
   await check(deep(3, 2 ** 31 - 1, 300), 3000, 'depth 3, 31-bit codes (too wide for keys)');
+  await check(packPaths(Array.from({ length: 400 }, () => Array.from({ length: 1 + Math.floor(rand() * 6) }, () => Math.floor(rand() * 3)))),
+    4000, 'random paths, none empty (keyed)');
   await check(randomCodes(5000, 8), 1000, 'fewer pairs than items (direct rows)');
   // Negative codes are not keys: the direct rows compare them as the reference does.
   const negative = randomCodes(200, 9);
@@ -86,4 +90,37 @@ test('prefix similarity equals the TS reference on both kernel paths: packed key
   const single = packPaths(Array.from({ length: 50 }, (_, i) => (i % 7 === 0 ? [] : [i % 3])));
   for (let i = 0; i < 50; i += 4) if (single.lengths[i]) single.paths[i] = -5;
   await check(single, 500, 'depth 1 with negative codes');
+});
+
+test('BAD CALL - prefix similarity: an id out of range among many pairs (checked as the keyed kernel reads it) is named by its position', async () => {
+  const codes = randomCodes(100, 5);
+  const ids = (bad?: number) => Uint32Array.from({ length: 1000 }, (_, t) => (t === bad ? 100 : t % 100));
+  // In the eight-pair part and the scalar tail (2 threads: 500 pairs each, 4 left after the eights).
+  for (const bad of [3, 517, 999]) {
+    await assert.rejects(prefixSimilarity(codes, ids(bad), ids(), { threads: 2 }), { name: 'RangeError', message: new RegExp(`a\\[${bad}\\] is 100`) });
+    await assert.rejects(prefixSimilarity(codes, ids(), ids(bad), { threads: 1 }), { name: 'RangeError', message: new RegExp(`b\\[${bad}\\] is 100`) });
+    await assert.rejects(prefixSimilarityOneToMany(codes, 1, ids(bad), { threads: 2 }), { name: 'RangeError', message: new RegExp(`others\\[${bad}\\] is 100`) });
+  }
+  await assert.rejects(prefixSimilarity(codes, ids(), Uint32Array.from(ids(), () => 0xffffffff)), { name: 'RangeError', message: /b\[0\] is 4294967295/ });
+});
+
+test('prefix similarity into options.out: the array given is filled and returned; a wrong one is named', async () => {
+  const codes = randomCodes(300, 6);
+  const rand = mulberry32(7);
+  const a = Uint32Array.from({ length: 2000 }, () => Math.floor(rand() * 300));
+  const b = Uint32Array.from({ length: 2000 }, () => Math.floor(rand() * 300));
+  const out = new Float32Array(2000).fill(-1);
+  assert.equal(await prefixSimilarity(codes, a, b, { out }), out);
+  for (let t = 0; t < a.length; t++) assert.equal(out[t], prefixSimilarityReference(codes, a[t], b[t]));
+  out.fill(-1);
+  assert.equal(await prefixSimilarityOneToMany(codes, 9, b, { out, threads: 2 }), out);
+  for (let t = 0; t < b.length; t++) assert.equal(out[t], prefixSimilarityReference(codes, 9, b[t]));
+  await assert.rejects(prefixSimilarity(codes, a, b, { out: new Float64Array(2000) as unknown as Float32Array }), { name: 'TypeError', message: /options\.out/ });
+  await assert.rejects(prefixSimilarity(codes, a, b, { out: new Float32Array(1999) }), { name: 'RangeError', message: /2000 for options\.out/ });
+  await assert.rejects(prefixSimilarity(codes, a, b, { out: new Float32Array(a.buffer) }), { name: 'RangeError', message: /options\.out.*\ba\b/ });
+  const shared = new ArrayBuffer(4 * 4000);
+  const b2 = new Uint32Array(shared, 0, 2000);
+  b2.set(b);
+  await assert.rejects(prefixSimilarityOneToMany(codes, 0, b2, { out: new Float32Array(shared, 4 * 1999, 2000) }), { name: 'RangeError', message: /options\.out.*\bothers\b/ });
+  assert.equal((await prefixSimilarityOneToMany(codes, 0, b2, { out: new Float32Array(shared, 4 * 2000, 2000) })).length, 2000, 'adjacent, not overlapping');
 });

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/errors.hpp"
+
 namespace dtlns::binding {
 
 inline std::string describe(const Napi::Value& v) {
@@ -163,8 +165,7 @@ void checkIds(Napi::Env env, const View<T>& ids, const char* name, uint64_t boun
   if (!(lo < 0) && uint64_t(hi) < bound) return;
   for (size_t i = 0; i < ids.length; ++i) {
     if (ids.data[i] < 0 || uint64_t(ids.data[i]) >= bound)
-      rangeError(env, "Expected every value of " + std::string(name) + " in [0, " + std::to_string(bound) +
-                          ") but " + name + "[" + std::to_string(i) + "] is " + std::to_string(int64_t(ids.data[i])));
+      rangeError(env, idOutOfRange(name, bound, i, int64_t(ids.data[i])));
   }
 }
 

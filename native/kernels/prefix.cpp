@@ -1,6 +1,9 @@
 #include "kernels/prefix.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -14,6 +17,7 @@
 #endif
 #endif
 
+#include "kernels/errors.hpp"
 #include "kernels/memory.hpp"
 #include "kernels/parallel.hpp"
 
@@ -29,21 +33,44 @@ inline void prefetchPath(const PackedPaths& p, uint32_t item) {
   prefetchWord(p.lengths + item);
 }
 
-// Ids were checked when the call was made; the arrays are the caller's (not copied), so an id
-// is clamped once read: a caller that rewrites them during the call gets wrong numbers, never a
-// read out of bounds.
+// The id arrays are the caller's (not copied), so an id is clamped once read: a caller that
+// rewrites them during the call gets wrong numbers or an error, never a read out of bounds.
 inline uint32_t clampId(uint32_t id, size_t nItems) { return std::min<uint32_t>(id, uint32_t(nItems - 1)); }
 
-// Through 64-bit keys when there are at least as many pairs as items and the paths
-// fit; false (nothing written) otherwise.
-bool keyedPairs(const PackedPaths& paths, const uint32_t* a, const uint32_t* b, uint32_t item, size_t count,
-                int threads, float* out) {
+// Throws InvalidArgument naming the first of ids[0, count) not below nItems, if any.
+void expectIds(const uint32_t* ids, size_t count, size_t nItems, const char* name) {
+  for (size_t t = 0; t < count; ++t)
+    if (ids[t] >= nItems) throw InvalidArgument(idOutOfRange(name, nItems, t, ids[t]));
+}
+
+// Through 64-bit keys when there are at least as many pairs as items and the paths fit:
+// the largest id read, or nothing (and nothing written) otherwise.
+std::optional<uint32_t> keyedPairs(const PackedPaths& paths, const uint32_t* a, const uint32_t* b, uint32_t item,
+                                   size_t count, int threads, float* out) {
   PathKeys keys;
-  if (count < paths.nItems || !keys.build(paths, threads)) return false;
-  parallelFor(threads, int64_t(count), [&](int64_t begin, int64_t end, int) {
-    keys.similarities(a, b, item, size_t(begin), size_t(end), out);
+  if (paths.nItems == 0 || count < paths.nItems || !keys.build(paths, threads)) return std::nullopt;
+  std::vector<uint32_t> largest(size_t(std::max(threads, 1)), 0);
+  parallelFor(threads, int64_t(count), [&](int64_t begin, int64_t end, int thread) {
+    largest[size_t(thread)] = keys.similarities(a, b, item, size_t(begin), size_t(end), out);
   });
-  return true;
+  return *std::max_element(largest.begin(), largest.end());
+}
+
+// The keyed path checks the ids as it reads them, the row path before it starts; either
+// way an id out of range is reported by its first position.
+template <class Rows>
+void checkedPairs(const PackedPaths& paths, const uint32_t* a, const char* aName, const uint32_t* b, uint32_t item,
+                  size_t count, int threads, float* out, Rows&& rows) {
+  if (count == 0) return;
+  const std::optional<uint32_t> largest = keyedPairs(paths, a, b, item, count, threads, out);
+  if (!largest || *largest >= paths.nItems) {
+    expectIds(a, count, paths.nItems, aName);
+    if (b) expectIds(b, count, paths.nItems, "b");
+  }
+  if (largest && *largest >= paths.nItems)
+    throw InvalidArgument(std::string("Expected the ids to stay unchanged during the call, but ") + aName +
+                          (b ? " or b" : "") + " held an id >= " + std::to_string(paths.nItems) + " while it ran");
+  if (!largest) rows();
 }
 
 template <class Pair>
@@ -77,7 +104,10 @@ bool PathKeys::build(const PackedPaths& p, int threads) {
   width_ = std::max(1u, bitWidth(uint32_t(maxCode)));
   shift_ = unsigned(p.maxDepth) * width_;
   if (shift_ + bitWidth(p.maxDepth) > 64) return false;
-  for (unsigned bit = 0; bit < 64; ++bit) level_[bit] = int64_t(bit / width_);
+  // ceil(2^16 / width): the rounding error stays below 1/width for every bit < 64.
+  levelFactor_ = ((1u << kLevelShift) + width_ - 1) / width_;
+  for (unsigned bit = 0; bit < 64; ++bit)
+    if (level(bit) != bit / width_) return false;
   keys_.resize(p.nItems);
   std::atomic<bool> negative{false};
   parallelFor(threads, int64_t(p.nItems), [&](int64_t begin, int64_t end, int) {
@@ -85,22 +115,39 @@ bool PathKeys::build(const PackedPaths& p, int threads) {
     bool bad = false;
     size_t i = size_t(begin);
 #ifdef DTLNS_PREFIX_AVX512
-    // Eight rows at a time, a gather a level.
-    const __m256i step = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(int32_t(p.maxDepth)));
-    for (; i + 8 <= size_t(end) && (i + 8) * p.maxDepth < (size_t(1) << 31); i += 8) {
-      const __m256i length = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.lengths + i));
-      const __m256i base = _mm256_add_epi32(_mm256_set1_epi32(int32_t(i * p.maxDepth)), step);
-      __m512i key = _mm512_sll_epi64(_mm512_cvtepu32_epi64(length), _mm_cvtsi32_si128(int(shift_)));
-      __mmask8 negatives = 0;
-      for (size_t l = 0; l < p.maxDepth; ++l) {
-        const __mmask8 in = _mm256_cmpgt_epi32_mask(length, _mm256_set1_epi32(int32_t(l)));
-        const __m256i code = _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), in,
-                                                          _mm256_add_epi32(base, _mm256_set1_epi32(int32_t(l))), p.codes, 4);
-        negatives |= _mm256_cmplt_epi32_mask(code, _mm256_setzero_si256());
-        key = _mm512_or_si512(key, _mm512_sll_epi64(_mm512_cvtepu32_epi64(code), _mm_cvtsi32_si128(int(l * width_))));
+    if (p.maxDepth <= 16) {
+      // A row a load: its first `length` codes (the rest masked to zero), each widened and
+      // shifted to its level's bits, then OR-ed together.
+      const __m512i low = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(width_));
+      const __m512i high = _mm512_add_epi64(low, _mm512_set1_epi64(8 * width_));
+      __mmask16 negatives = 0;
+      for (; i < size_t(end); ++i) {
+        const int32_t length = p.lengths[i];
+        const __m512i code = _mm512_maskz_loadu_epi32(__mmask16((1u << length) - 1), p.codes + i * p.maxDepth);
+        negatives |= _mm512_cmplt_epi32_mask(code, _mm512_setzero_si512());
+        const __m512i levels = _mm512_or_si512(_mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(code)), low),
+                                               _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(code, 1)), high));
+        keys_[i] = uint64_t(_mm512_reduce_or_epi64(levels)) | (uint64_t(length) << shift_);
       }
       bad |= negatives != 0;
-      _mm512_storeu_si512(keys_.data() + i, key);
+    } else {
+      // Eight rows at a time, a gather a level.
+      const __m256i step = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(int32_t(p.maxDepth)));
+      for (; i + 8 <= size_t(end) && (i + 8) * p.maxDepth < (size_t(1) << 31); i += 8) {
+        const __m256i length = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.lengths + i));
+        const __m256i base = _mm256_add_epi32(_mm256_set1_epi32(int32_t(i * p.maxDepth)), step);
+        __m512i key = _mm512_sll_epi64(_mm512_cvtepu32_epi64(length), _mm_cvtsi32_si128(int(shift_)));
+        __mmask8 negatives = 0;
+        for (size_t l = 0; l < p.maxDepth; ++l) {
+          const __mmask8 in = _mm256_cmpgt_epi32_mask(length, _mm256_set1_epi32(int32_t(l)));
+          const __m256i code = _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), in,
+                                                            _mm256_add_epi32(base, _mm256_set1_epi32(int32_t(l))), p.codes, 4);
+          negatives |= _mm256_cmplt_epi32_mask(code, _mm256_setzero_si256());
+          key = _mm512_or_si512(key, _mm512_sll_epi64(_mm512_cvtepu32_epi64(code), _mm_cvtsi32_si128(int(l * width_))));
+        }
+        bad |= negatives != 0;
+        _mm512_storeu_si512(keys_.data() + i, key);
+      }
     }
 #endif
     for (; i < size_t(end); ++i) {
@@ -121,50 +168,67 @@ bool PathKeys::build(const PackedPaths& p, int threads) {
   return true;
 }
 
-void PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end,
-                            float* out) const {
+uint32_t PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end,
+                                float* out) const {
   const uint32_t last = uint32_t(keys_.size() - 1);
+  uint32_t largest = 0;
   size_t t = begin;
 #ifdef DTLNS_PREFIX_AVX512
   const __m256i maxId = _mm256_set1_epi32(int32_t(last));
   const __m256i fixed = _mm256_set1_epi32(int32_t(std::min(item, last)));
   const __m512i mask = _mm512_set1_epi64(int64_t(pathMask_));
   const __m128i shift = _mm_cvtsi32_si128(int(shift_));
+  const __m512i factor = _mm512_set1_epi64(levelFactor_);
   const long long* keys = reinterpret_cast<const long long*>(keys_.data());
-  const long long* levels = reinterpret_cast<const long long*>(level_);
+  __m256i seen = _mm256_setzero_si256();
   for (; t + 8 <= end; t += 8) {
-    const __m256i ia = _mm256_min_epu32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + t)), maxId);
-    const __m256i ib = b ? _mm256_min_epu32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + t)), maxId) : fixed;
-    const __m512i ka = _mm512_i32gather_epi64(ia, keys, 8), kb = _mm512_i32gather_epi64(ib, keys, 8);
+    const __m256i rawA = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + t));
+    const __m256i rawB = b ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + t)) : fixed;
+    seen = _mm256_max_epu32(seen, _mm256_max_epu32(rawA, rawB));
+    alignas(32) uint32_t ia[8], ib[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ia), _mm256_min_epu32(rawA, maxId));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ib), _mm256_min_epu32(rawB, maxId));
+    const __m512i ka = _mm512_set_epi64(keys[ia[7]], keys[ia[6]], keys[ia[5]], keys[ia[4]], keys[ia[3]], keys[ia[2]], keys[ia[1]], keys[ia[0]]);
+    const __m512i kb = _mm512_set_epi64(keys[ib[7]], keys[ib[6]], keys[ib[5]], keys[ib[4]], keys[ib[3]], keys[ib[2]], keys[ib[1]], keys[ib[0]]);
     const __m512i shorter = _mm512_min_epu64(_mm512_srl_epi64(ka, shift), _mm512_srl_epi64(kb, shift));
     const __m512i diff = _mm512_and_si512(_mm512_xor_si512(ka, kb), mask);
     // The lowest set bit of diff: 63 - lzcnt(diff & -diff); lanes without one keep shorter.
     const __m512i low = _mm512_and_si512(diff, _mm512_sub_epi64(_mm512_setzero_si512(), diff));
     const __m512i bit = _mm512_sub_epi64(_mm512_set1_epi64(63), _mm512_lzcnt_epi64(low));
     const __mmask8 differs = _mm512_test_epi64_mask(diff, diff);
-    const __m512i level = _mm512_mask_i64gather_epi64(shorter, differs, bit, levels, 8);
+    // level(bit) in each lane (a 32 x 32-bit multiply), kept to lanes with a differing bit.
+    const __m512i level = _mm512_mask_mov_epi64(shorter, differs, _mm512_srli_epi64(_mm512_mul_epu32(bit, factor), kLevelShift));
     const __m512i common = _mm512_min_epu64(level, shorter);
     const __m256 sim = _mm256_div_ps(_mm512_cvtepu64_ps(common), _mm512_cvtepu64_ps(shorter));
     _mm256_storeu_ps(out + t, _mm256_maskz_mov_ps(_mm512_test_epi64_mask(shorter, shorter), sim));
   }
+  alignas(32) uint32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), seen);
+  for (const uint32_t id : lanes) largest = std::max(largest, id);
 #endif
-  for (; t < end; ++t) out[t] = similarity(std::min(a[t], last), b ? std::min(b[t], last) : std::min(item, last));
+  for (; t < end; ++t) {
+    largest = std::max(largest, b ? std::max(a[t], b[t]) : a[t]);
+    out[t] = similarity(std::min(a[t], last), b ? std::min(b[t], last) : std::min(item, last));
+  }
+  return largest;
 }
 
 void prefixSimilarityPairs(const PackedPaths& paths, const uint32_t* a, const uint32_t* b, size_t count, int threads,
                            float* out) {
-  if (count == 0 || keyedPairs(paths, a, b, 0, count, threads, out)) return;
   const size_t n = paths.nItems;
-  forPairs(paths, count, threads, out,
-           [=](int64_t t) { return std::pair<uint32_t, uint32_t>(clampId(a[t], n), clampId(b[t], n)); });
+  checkedPairs(paths, a, "a", b, 0, count, threads, out, [&] {
+    forPairs(paths, count, threads, out,
+             [=](int64_t t) { return std::pair<uint32_t, uint32_t>(clampId(a[t], n), clampId(b[t], n)); });
+  });
 }
 
 void prefixSimilarityOneToMany(const PackedPaths& paths, uint32_t item, const uint32_t* others, size_t count,
                                int threads, float* out) {
-  if (count == 0 || keyedPairs(paths, others, nullptr, item, count, threads, out)) return;
   const size_t n = paths.nItems;
-  forPairs(paths, count, threads, out,
-           [=](int64_t t) { return std::pair<uint32_t, uint32_t>(item, clampId(others[t], n)); });
+  checkedPairs(paths, others, "others", nullptr, item, count, threads, out, [&] {
+    forPairs(paths, count, threads, out,
+             [=](int64_t t) { return std::pair<uint32_t, uint32_t>(item, clampId(others[t], n)); });
+  });
 }
 
 }  // namespace dtlns

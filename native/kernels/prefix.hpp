@@ -42,18 +42,24 @@ class PathKeys {
     const uint32_t shorter = uint32_t(std::min(a >> shift_, b >> shift_));
     const uint64_t diff = (a ^ b) & pathMask_;
     // Levels at and past the shorter length hold zeros in one key; min() ignores them.
-    const uint32_t common = diff ? std::min<uint32_t>(level_[lowestBit(diff)], shorter) : shorter;
+    const uint32_t common = diff ? std::min<uint32_t>(level(lowestBit(diff)), shorter) : shorter;
     return shorter ? float(common) / float(shorter) : 0.f;
   }
   // out[t] = similarity(a[t], b ? b[t] : item) for t in [begin, end), ids clamped to the
-  // keys; eight pairs at a time where AVX-512 is available, the same floats.
-  void similarities(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end, float* out) const;
+  // keys; eight pairs at a time where AVX-512 is available, the same floats. Returns the
+  // largest id read before clamping, so the caller checks its ids without a pass of its own.
+  uint32_t similarities(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end, float* out) const;
 
  private:
+  // The level of key bit `bit` < 64, bit / width_, as a multiply and a shift (a division
+  // or a table gather costs more in the vector loop); exact, as build() checks.
+  uint32_t level(unsigned bit) const { return (bit * levelFactor_) >> kLevelShift; }
+  static constexpr unsigned kLevelShift = 16;
+
   std::vector<uint64_t> keys_;
   unsigned width_ = 1, shift_ = 0;
   uint64_t pathMask_ = 0;
-  int64_t level_[64] = {};  // 64-bit, for the vector loop's gathers
+  uint32_t levelFactor_ = 1u << kLevelShift;
 };
 
 // sim(i, j) through PathKeys where the paths fit, else prefixSimilarity().
@@ -70,7 +76,8 @@ class PathSimilarity {
   bool keyed_;
 };
 
-// out[t] = sim(a[t], b[t]) for t in [0, count).
+// out[t] = sim(a[t], b[t]) for t in [0, count). An id not below paths.nItems throws
+// InvalidArgument naming it (as a[t], b[t] or others[t]).
 void prefixSimilarityPairs(const PackedPaths& paths, const uint32_t* a, const uint32_t* b, size_t count, int threads,
                            float* out);
 

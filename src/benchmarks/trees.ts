@@ -59,29 +59,29 @@ async function benchFeatures(name: string, train: Csr, log: (line: string) => vo
 }
 
 async function benchPrefix(codes: PathCodes, settings: BenchSettings, log: (line: string) => void, quick: boolean): Promise<BenchRow[]> {
-  // Both sides take all the pairs (the TS loop is no longer slow enough to need a subset) in interleaved rounds.
+  // Both sides take all the pairs in interleaved rounds and write into one output array each,
+  // reused across runs (options.out on the native side), as a caller computing batches would.
   const pairs = quick ? 200_000 : 1_000_000;
   const rand = mulberry32(9);
   const a = Uint32Array.from({ length: pairs }, () => Math.floor(rand() * codes.nItems));
   const b = Uint32Array.from({ length: pairs }, () => Math.floor(rand() * codes.nItems));
   const input = `${codes.nItems}i-depth${codes.maxDepth}`;
   log(`trees: prefix similarity LCP/min(len) over ${pairs} random pairs of ${codes.nItems} items (max depth ${codes.maxDepth}), interleaved; ${loadLine()}`);
+  const out = [1, 2, 3].map(() => new Float32Array(pairs));
   const rows = await runInterleaved('trees', [
-    { name: `native-1t-prefix-${input}`, fn: () => prefixSimilarity(codes, a, b, { threads: 1 }), unitsPerRun: pairs, unit: 'pairs' },
-    { name: `native-2t-prefix-${input}`, fn: () => prefixSimilarity(codes, a, b, { threads: 2 }), unitsPerRun: pairs, unit: 'pairs' },
+    { name: `native-1t-prefix-${input}`, fn: () => prefixSimilarity(codes, a, b, { threads: 1, out: out[0] }), unitsPerRun: pairs, unit: 'pairs' },
+    { name: `native-2t-prefix-${input}`, fn: () => prefixSimilarity(codes, a, b, { threads: 2, out: out[1] }), unitsPerRun: pairs, unit: 'pairs' },
     {
       name: `ts-prefix-${input}`,
       fn: () => {
-        const out = new Float32Array(pairs);
-        for (let t = 0; t < pairs; t++) out[t] = prefixSimilarityReference(codes, a[t], b[t]);
-        return out;
+        for (let t = 0; t < pairs; t++) out[2][t] = prefixSimilarityReference(codes, a[t], b[t]);
+        return out[2];
       },
       unitsPerRun: pairs,
       unit: 'pairs',
     },
   ], quick ? 3 : 9, log);
-  const line = ratioLine(rows, `native-1t-prefix-${input}`, `ts-prefix-${input}`);
-  if (line) log(line);
+  for (const line of [ratioLine(rows, `native-1t-prefix-${input}`, `ts-prefix-${input}`), ratioLine(rows, `native-2t-prefix-${input}`, `ts-prefix-${input}`)]) if (line) log(line);
   return rows;
 }
 

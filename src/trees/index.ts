@@ -3,7 +3,7 @@ export { treeDefaults, spectralDefaults, type TreeOptions, type SpectralOptions 
 export { packPaths, pathOf, type PathCodes } from './path-codes.js';
 export { buildBalancedTree, type BalancedTree, type TreeNodes } from './kmeans.js';
 export { jaccardGraph, spectralEmbedding, structuralFeatures, type SparseGraph, type SpectralEmbedding, type StructuralFeatures } from './spectral.js';
-export { prefixSimilarity, prefixSimilarityOneToMany } from './prefix.js';
+export { prefixSimilarity, prefixSimilarityOneToMany, type PrefixSimilarityOptions } from './prefix.js';
 export { readPaths, writePaths, parsePaths, formatPaths, type ItemIdSource } from './path-file.js';
 export { treeStats, type TreeStats, type LeafSizeStats } from './stats.js';
 export { adjustedMutualInformation } from './ami.js';

@@ -92,11 +92,12 @@ const entryPoints: Record<string, () => Options> = {
     return {
       paths: p.paths, lengths: p.lengths, maxDepth: p.maxDepth, threads,
       a: Uint32Array.from({ length: count }, (_, k) => k % 4000), b: Uint32Array.from({ length: count }, (_, k) => (k * 7) % 4000),
+      out: new Float32Array(count),
     };
   },
   prefixSimilarityOneToMany: () => {
     const p = packPaths(Array.from({ length: 4000 }, (_, i) => [i % 4, (i >> 2) % 4, (i >> 4) % 4]));
-    return { paths: p.paths, lengths: p.lengths, maxDepth: p.maxDepth, item: 3, threads, others: Uint32Array.from({ length: 200_000 }, (_, k) => k % 4000) };
+    return { paths: p.paths, lengths: p.lengths, maxDepth: p.maxDepth, item: 3, threads, others: Uint32Array.from({ length: 200_000 }, (_, k) => k % 4000), out: new Float32Array(200_000) };
   },
 };
 
