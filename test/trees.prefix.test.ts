@@ -78,6 +78,12 @@ test('prefix similarity equals the TS reference on both kernel paths: packed key
   await check(deep(7, 5, 300), 3000, 'depth 7, 3-bit codes');
   await check(deep(16, 8, 300), 3000, 'depth 16, 3-bit codes (keys built a row a load, at the widest)');
   await check(deep(17, 4, 300), 3000, 'depth 17, 2-bit codes (keys built eight rows a gather)');
+  await check(deep(20, 8, 296), 3000, 'depth 20, 3-bit codes (too wide for 2-bit levels; eight-row blocks only)');
+  // One code too wide for the levels, in the last row only (past the eight-row blocks): its
+  // low bits equal every other path's first code, the reference's first code differs.
+  const lastWide = deep(20, 4, 301);
+  lastWide.paths[300 * lastWide.maxDepth] = lastWide.paths[0] + 4;
+  await check(lastWide, 3000, 'depth 20, one 3-bit code in the last row');
   await check(deep(2, 2 ** 31 - 1, 300), 3000, 'depth 2, 31-bit codes (keys fill 64 bits)');
   await check(deep(3, 2 ** 31 - 1, 300), 3000, 'depth 3, 31-bit codes (too wide for keys)');
   await check(packPaths(Array.from({ length: 400 }, () => Array.from({ length: 1 + Math.floor(rand() * 6) }, () => Math.floor(rand() * 3)))),

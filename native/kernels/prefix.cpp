@@ -97,22 +97,23 @@ inline unsigned bitWidth(uint64_t v) {
 }  // namespace
 
 bool PathKeys::build(const PackedPaths& p, int threads) {
-  // The largest code over the whole table (padding included: a padding above the codes
-  // only widens the levels, and paths that then do not fit take the row kernel).
-  int32_t maxCode = 0;
-  for (size_t k = 0; k < p.nItems * p.maxDepth; ++k) maxCode = std::max(maxCode, p.codes[k]);
-  width_ = std::max(1u, bitWidth(uint32_t(maxCode)));
+  // The widest level that fits 64 bits with the length above the codes, so the keys take one
+  // pass over the paths (no pass for the largest code first): they hold when every code fits.
+  const unsigned lengthBits = bitWidth(p.maxDepth);
+  width_ = p.maxDepth ? unsigned(std::min<size_t>(31, (64 - lengthBits) / p.maxDepth)) : 1;
+  if (width_ == 0) return false;
   shift_ = unsigned(p.maxDepth) * width_;
-  if (shift_ + bitWidth(p.maxDepth) > 64) return false;
   // ceil(2^16 / width): the rounding error stays below 1/width for every bit < 64.
   levelFactor_ = ((1u << kLevelShift) + width_ - 1) / width_;
   for (unsigned bit = 0; bit < 64; ++bit)
     if (level(bit) != bit / width_) return false;
   keys_.resize(p.nItems);
-  std::atomic<bool> negative{false};
+  // The OR of every code read: a code that does not fit the width, or a negative one (bit 31),
+  // leaves a bit at or above width_.
+  std::atomic<uint32_t> seen{0};
   parallelFor(threads, int64_t(p.nItems), [&](int64_t begin, int64_t end, int) {
     // Every level of every row, without a branch on the length (which varies from row to row).
-    bool bad = false;
+    uint32_t codes = 0;
     size_t i = size_t(begin);
 #ifdef DTLNS_PREFIX_AVX512
     if (p.maxDepth <= 16) {
@@ -120,50 +121,53 @@ bool PathKeys::build(const PackedPaths& p, int threads) {
       // shifted to its level's bits, then OR-ed together.
       const __m512i low = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(width_));
       const __m512i high = _mm512_add_epi64(low, _mm512_set1_epi64(8 * width_));
-      __mmask16 negatives = 0;
+      __m512i all = _mm512_setzero_si512();
       for (; i < size_t(end); ++i) {
-        const int32_t length = p.lengths[i];
+        const uint32_t length = p.length(i);
         const __m512i code = _mm512_maskz_loadu_epi32(__mmask16((1u << length) - 1), p.codes + i * p.maxDepth);
-        negatives |= _mm512_cmplt_epi32_mask(code, _mm512_setzero_si512());
+        all = _mm512_or_si512(all, code);
         const __m512i levels = _mm512_or_si512(_mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(code)), low),
                                                _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(code, 1)), high));
         keys_[i] = uint64_t(_mm512_reduce_or_epi64(levels)) | (uint64_t(length) << shift_);
       }
-      bad |= negatives != 0;
+      codes |= uint32_t(_mm512_reduce_or_epi32(all));
     } else {
       // Eight rows at a time, a gather a level.
       const __m256i step = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(int32_t(p.maxDepth)));
+      __m256i all = _mm256_setzero_si256();
       for (; i + 8 <= size_t(end) && (i + 8) * p.maxDepth < (size_t(1) << 31); i += 8) {
-        const __m256i length = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.lengths + i));
+        const __m256i length = _mm256_min_epu32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.lengths + i)),
+                                                _mm256_set1_epi32(int32_t(p.maxDepth)));
         const __m256i base = _mm256_add_epi32(_mm256_set1_epi32(int32_t(i * p.maxDepth)), step);
         __m512i key = _mm512_sll_epi64(_mm512_cvtepu32_epi64(length), _mm_cvtsi32_si128(int(shift_)));
-        __mmask8 negatives = 0;
         for (size_t l = 0; l < p.maxDepth; ++l) {
           const __mmask8 in = _mm256_cmpgt_epi32_mask(length, _mm256_set1_epi32(int32_t(l)));
           const __m256i code = _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), in,
                                                             _mm256_add_epi32(base, _mm256_set1_epi32(int32_t(l))), p.codes, 4);
-          negatives |= _mm256_cmplt_epi32_mask(code, _mm256_setzero_si256());
+          all = _mm256_or_si256(all, code);
           key = _mm512_or_si512(key, _mm512_sll_epi64(_mm512_cvtepu32_epi64(code), _mm_cvtsi32_si128(int(l * width_))));
         }
-        bad |= negatives != 0;
         _mm512_storeu_si512(keys_.data() + i, key);
       }
+      alignas(32) uint32_t lanes[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), all);
+      for (const uint32_t lane : lanes) codes |= lane;
     }
 #endif
     for (; i < size_t(end); ++i) {
       const int32_t* row = p.codes + i * p.maxDepth;
-      const int32_t length = p.lengths[i];
+      const uint32_t length = p.length(i);
       uint64_t key = uint64_t(length) << shift_;
       for (size_t l = 0; l < p.maxDepth; ++l) {
-        const bool in = int32_t(l) < length;
-        bad |= in & (row[l] < 0);
-        key |= uint64_t(in ? uint32_t(row[l]) : 0u) << (unsigned(l) * width_);
+        const uint32_t code = l < length ? uint32_t(row[l]) : 0u;
+        codes |= code;
+        key |= uint64_t(code) << (unsigned(l) * width_);
       }
       keys_[i] = key;
     }
-    if (bad) negative.store(true, std::memory_order_relaxed);
+    seen.fetch_or(codes, std::memory_order_relaxed);
   });
-  if (negative.load()) return false;
+  if (seen.load() >> width_) return false;
   pathMask_ = (uint64_t(1) << shift_) - 1;  // shift_ < 64: the length takes at least one bit
   return true;
 }

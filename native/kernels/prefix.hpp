@@ -8,18 +8,24 @@
 #include <vector>
 
 #include "kernels/bits.hpp"
+#include "kernels/memory.hpp"
 
 namespace dtlns {
 
 struct PackedPaths {
   const int32_t* codes = nullptr;    // nItems x maxDepth
-  const int32_t* lengths = nullptr;  // nItems, each in [0, maxDepth]
+  const int32_t* lengths = nullptr;  // nItems, each in [0, maxDepth] when the call is made
   size_t nItems = 0;
   size_t maxDepth = 0;
+
+  // Item i's length as the kernels read it: lengths may be the caller's array (checked at the
+  // call, not copied), so a value rewritten during the call is clamped, never followed out of
+  // the row (a negative one reads as maxDepth).
+  uint32_t length(size_t i) const { return std::min<uint32_t>(uint32_t(lengths[i]), uint32_t(maxDepth)); }
 };
 
 inline float prefixSimilarity(const PackedPaths& p, uint32_t i, uint32_t j) {
-  const int32_t shorter = std::min(p.lengths[i], p.lengths[j]);
+  const int32_t shorter = int32_t(std::min(p.length(i), p.length(j)));
   if (shorter <= 0) return 0.f;
   const int32_t* a = p.codes + size_t(i) * p.maxDepth;
   const int32_t* b = p.codes + size_t(j) * p.maxDepth;
@@ -56,7 +62,7 @@ class PathKeys {
   uint32_t level(unsigned bit) const { return (bit * levelFactor_) >> kLevelShift; }
   static constexpr unsigned kLevelShift = 16;
 
-  std::vector<uint64_t> keys_;
+  CachedVector<uint64_t> keys_;  // rebuilt at every call: kept blocks, not fresh pages
   unsigned width_ = 1, shift_ = 0;
   uint64_t pathMask_ = 0;
   uint32_t levelFactor_ = 1u << kLevelShift;
