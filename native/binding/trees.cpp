@@ -180,7 +180,7 @@ PathArgs pathArgs(Napi::Env env, const Napi::Object& o) {
 }
 
 // The caller's `out` (a Float32Array of `count` elements), or a new one: a caller that reuses
-// one across calls skips the allocation, its zeroing and page faults (a third of a call's time).
+// one across calls skips the allocation, its zeroing and page faults (an eighth of a call).
 Napi::Float32Array outputArray(const Napi::Object& o, size_t count) {
   if (o.Get("out").IsUndefined()) return Napi::Float32Array::New(o.Env(), count);
   return typedArray<float>(o, "out", count).value.As<Napi::Float32Array>();

@@ -189,6 +189,7 @@ uint32_t PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t i
     const __m256i rawA = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + t));
     const __m256i rawB = b ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + t)) : fixed;
     seen = _mm256_max_epu32(seen, _mm256_max_epu32(rawA, rawB));
+    // The keys a load each: two gathers of eight took 8 % longer on an EPYC.
     alignas(32) uint32_t ia[8], ib[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(ia), _mm256_min_epu32(rawA, maxId));
     _mm256_store_si256(reinterpret_cast<__m256i*>(ib), _mm256_min_epu32(rawB, maxId));

@@ -40,7 +40,7 @@ inline float prefixSimilarity(const PackedPaths& p, uint32_t i, uint32_t j) {
 // lowest set bit of the XOR of the keys. similarity() equals prefixSimilarity().
 class PathKeys {
  public:
-  // False when the paths do not fit in 64-bit keys (large codes, long paths).
+  // False when the paths do not fit in 64-bit keys (large or negative codes, long paths).
   bool build(const PackedPaths& p, int threads);
 
   float similarity(uint32_t i, uint32_t j) const {

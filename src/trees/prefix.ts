@@ -20,7 +20,7 @@ export interface PrefixSimilarityOptions {
   /**
    * Where to write the similarities, one per pair: a Float32Array of the pairs' length that
    * shares no memory with the inputs. A caller computing many batches reuses one and saves the
-   * allocation (about a third of a call of 1M pairs). A new array when absent.
+   * allocation (about an eighth of a call of 1M pairs). A new array when absent.
    */
   out?: Float32Array;
 }
