@@ -84,6 +84,11 @@ test('prefix similarity equals the TS reference on both kernel paths: packed key
   const lastWide = deep(20, 4, 301);
   lastWide.paths[300 * lastWide.maxDepth] = lastWide.paths[0] + 4;
   await check(lastWide, 3000, 'depth 20, one 3-bit code in the last row');
+  // One code too wide for 5-bit levels, at level 10 only (a row's second load on AVX2): its
+  // low bits equal every other path's code there, the reference's code differs.
+  const lateWide = packPaths(Array.from({ length: 300 }, () => Array.from({ length: 12 }, (_, l) => l % 4)));
+  lateWide.paths[150 * 12 + 10] += 32;
+  await check(lateWide, 3000, 'depth 12, one 6-bit code at level 10');
   await check(deep(2, 2 ** 31 - 1, 300), 3000, 'depth 2, 31-bit codes (keys fill 64 bits)');
   await check(deep(3, 2 ** 31 - 1, 300), 3000, 'depth 3, 31-bit codes (too wide for keys)');
   await check(packPaths(Array.from({ length: 400 }, () => Array.from({ length: 1 + Math.floor(rand() * 6) }, () => Math.floor(rand() * 3)))),
