@@ -357,7 +357,7 @@ function candidatePaths(): string[] {
   return paths;
 }
 
-function loadAddon(): NativeBinding {
+function loadAddon(): { binding: NativeBinding; path: string } {
   // OpenMP threads that spin while waiting steal the core from everything else on a
   // small machine (2-thread kernels ran 6x slower than 1 under load); libgomp reads this once, at load.
   process.env.OMP_WAIT_POLICY ??= 'passive';
@@ -369,7 +369,7 @@ function loadAddon(): NativeBinding {
       continue;
     }
     try {
-      return require(path) as NativeBinding;
+      return { binding: require(path) as NativeBinding, path };
     } catch (error) {
       failures.push(`  ${path}: ${(error as Error).message}`);
     }
@@ -380,7 +380,10 @@ function loadAddon(): NativeBinding {
   );
 }
 
-const addon = loadAddon();
+const loaded = loadAddon();
+const addon = loaded.binding;
+/** The file the addon was loaded from (DTLNS_NATIVE_ADDON, else build/Release or build/Debug). */
+export const addonPath = loaded.path;
 
 /**
  * The options with every absent sampler field taken from samplerDefaults: the binding
