@@ -212,6 +212,29 @@ bool PathKeys::build(const PackedPaths& p, int threads) {
   return true;
 }
 
+#if defined(DTLNS_PREFIX_AVX512) || defined(DTLNS_PREFIX_AVX2)
+namespace {
+
+// The ids of pairs [t, t + 8) (b null: `fixed`) clamped to maxId into ia and ib; returns seen
+// raised to their largest raw values.
+inline __m256i loadEightIds(const uint32_t* a, const uint32_t* b, size_t t, __m256i fixed, __m256i maxId, __m256i seen,
+                            uint32_t* ia, uint32_t* ib) {
+  const __m256i rawA = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + t));
+  const __m256i rawB = b ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + t)) : fixed;
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ia), _mm256_min_epu32(rawA, maxId));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ib), _mm256_min_epu32(rawB, maxId));
+  return _mm256_max_epu32(seen, _mm256_max_epu32(rawA, rawB));
+}
+
+inline uint32_t largestLane(__m256i v) {
+  alignas(32) uint32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), v);
+  return *std::max_element(lanes, lanes + 8);
+}
+
+}  // namespace
+#endif
+
 uint32_t PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end,
                                 float* out) const {
   const uint32_t last = uint32_t(keys_.size() - 1);
@@ -226,13 +249,9 @@ uint32_t PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t i
   const long long* keys = reinterpret_cast<const long long*>(keys_.data());
   __m256i seen = _mm256_setzero_si256();
   for (; t + 8 <= end; t += 8) {
-    const __m256i rawA = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + t));
-    const __m256i rawB = b ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + t)) : fixed;
-    seen = _mm256_max_epu32(seen, _mm256_max_epu32(rawA, rawB));
     // The keys a load each: two gathers of eight took 8 % longer on an EPYC.
     alignas(32) uint32_t ia[8], ib[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(ia), _mm256_min_epu32(rawA, maxId));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(ib), _mm256_min_epu32(rawB, maxId));
+    seen = loadEightIds(a, b, t, fixed, maxId, seen, ia, ib);
     const __m512i ka = _mm512_set_epi64(keys[ia[7]], keys[ia[6]], keys[ia[5]], keys[ia[4]], keys[ia[3]], keys[ia[2]], keys[ia[1]], keys[ia[0]]);
     const __m512i kb = _mm512_set_epi64(keys[ib[7]], keys[ib[6]], keys[ib[5]], keys[ib[4]], keys[ib[3]], keys[ib[2]], keys[ib[1]], keys[ib[0]]);
     const __m512i shorter = _mm512_min_epu64(_mm512_srl_epi64(ka, shift), _mm512_srl_epi64(kb, shift));
@@ -247,9 +266,7 @@ uint32_t PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t i
     const __m256 sim = _mm256_div_ps(_mm512_cvtepu64_ps(common), _mm512_cvtepu64_ps(shorter));
     _mm256_storeu_ps(out + t, _mm256_maskz_mov_ps(_mm512_test_epi64_mask(shorter, shorter), sim));
   }
-  alignas(32) uint32_t lanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), seen);
-  for (const uint32_t id : lanes) largest = std::max(largest, id);
+  largest = largestLane(seen);
 #elif defined(DTLNS_PREFIX_AVX2)
   // AVX2 has no 64-bit lzcnt, min or conversion: eight pairs as two vectors of four keys,
   // the lowest differing bit from the float exponent of its 32-bit half, then eight 32-bit
@@ -283,12 +300,8 @@ uint32_t PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t i
   };
   __m256i seen = zero;
   for (; t + 8 <= end; t += 8) {
-    const __m256i rawA = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + t));
-    const __m256i rawB = b ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + t)) : fixed;
-    seen = _mm256_max_epu32(seen, _mm256_max_epu32(rawA, rawB));
     alignas(32) uint32_t ia[8], ib[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(ia), _mm256_min_epu32(rawA, maxId));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(ib), _mm256_min_epu32(rawB, maxId));
+    seen = loadEightIds(a, b, t, fixed, maxId, seen, ia, ib);
     if (t + 8 + kKeyAhead <= end) {
       for (size_t l = 0; l < 8; ++l) {
         prefetchWord(keys + std::min(a[t + kKeyAhead + l], last));
@@ -308,9 +321,7 @@ uint32_t PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t i
     const __m256i empty = _mm256_cmpeq_epi32(shorter, zero);
     _mm256_storeu_ps(out + t, _mm256_andnot_ps(_mm256_castsi256_ps(empty), sim));
   }
-  alignas(32) uint32_t lanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), seen);
-  for (const uint32_t id : lanes) largest = std::max(largest, id);
+  largest = largestLane(seen);
 #endif
   // Without vectors: one running maximum a side, which compile to conditional moves (a branch
   // on max(a[t], b[t]) mispredicts on random ids and stalls the key loads: 5x slower).
