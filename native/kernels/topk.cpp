@@ -33,8 +33,8 @@ constexpr size_t kUserBlock = 6;
 constexpr size_t kUserBlock = 8;
 #endif
 // Items are scored 32 at a time (a panel) from a transposed copy (dim x 32 per panel):
-// 8 users x 2 vectors of 16 lanes = 16 independent accumulators, enough to keep both
-// FMA pipes busy, with no horizontal sums: a GEMM micro-kernel.
+// with AVX-512, 8 users x 2 vectors of 16 lanes = 16 independent accumulators, enough to
+// keep both FMA pipes busy, with no horizontal sums: a GEMM micro-kernel.
 constexpr size_t kPanel = 32;
 // Items are visited in tiles whose packed rows stay in L2 while every user block of a
 // thread scores them (bytes of packed item rows per tile).
