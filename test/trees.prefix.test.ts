@@ -75,7 +75,14 @@ test('prefix similarity equals the TS reference on both kernel paths: packed key
   };
   await check(deep(58, 2, 300), 3000, 'depth 58, 1-bit codes (keys fill 64 bits)');
   await check(deep(60, 2, 300), 3000, 'depth 60, 1-bit codes (too long for keys)');
-  await check(deep(7, 5, 300), 3000, 'depth 7, 3-bit codes');
+  await check(deep(7, 5, 300), 3000, 'depth 7, 3-bit codes (32-bit keys)');
+  await check(deep(14, 4, 300), 3000, 'depth 14, 2-bit codes (32-bit keys fill 32 bits)');
+  await check(deep(15, 4, 300), 3000, 'depth 15, 2-bit codes (too long for 32-bit keys: 64-bit ones)');
+  // One code too wide for 32-bit keys in the second block of rows the keys are built in (4096):
+  // the narrow pass stops there and the 64-bit keys take over.
+  const secondBlock = deep(9, 4, 5000);
+  secondBlock.paths[4500 * secondBlock.maxDepth] += 8;
+  await check(secondBlock, 6000, 'depth 9, one 4-bit code in row 4500');
   await check(deep(16, 8, 300), 3000, 'depth 16, 3-bit codes (keys built a row a load, at the widest)');
   await check(deep(17, 4, 300), 3000, 'depth 17, 2-bit codes (keys built eight rows a gather)');
   await check(deep(20, 8, 296), 3000, 'depth 20, 3-bit codes (too wide for 2-bit levels; eight-row blocks only)');

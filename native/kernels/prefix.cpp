@@ -100,119 +100,183 @@ inline unsigned bitWidth(uint64_t v) {
   return w;
 }
 
+// Keys are built in blocks of rows, so a code too wide for the layout stops the pass early.
+constexpr size_t kFillBlock = 4096;
+
+// Every level of every row, without a branch on the length (which varies from row to row).
+template <class Key>
+void scalarRows(const PackedPaths& p, size_t i, size_t end, unsigned width, unsigned shift, uint32_t& codes, Key* keys) {
+  for (; i < end; ++i) {
+    const int32_t* row = p.codes + i * p.maxDepth;
+    const uint32_t length = p.length(i);
+    Key key = Key(length) << shift;
+    for (size_t l = 0; l < p.maxDepth; ++l) {
+      const uint32_t code = l < length ? uint32_t(row[l]) : 0u;
+      codes |= code;
+      key |= Key(code) << (unsigned(l) * width);
+    }
+    keys[i] = key;
+  }
+}
+
+// 64-bit keys of rows [i, end); returns the OR of every code read: a code that does not fit
+// the width, or a negative one (bit 31), leaves a bit at or above it.
+uint32_t keyRows(const PackedPaths& p, size_t i, size_t end, unsigned width, unsigned shift, uint64_t* keys) {
+  uint32_t codes = 0;
+#ifdef DTLNS_PREFIX_AVX512
+  if (p.maxDepth <= 16) {
+    // A row a load: its first `length` codes (the rest masked to zero), each widened and
+    // shifted to its level's bits, then OR-ed together.
+    const __m512i low = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(width));
+    const __m512i high = _mm512_add_epi64(low, _mm512_set1_epi64(8 * width));
+    __m512i all = _mm512_setzero_si512();
+    for (; i < end; ++i) {
+      const uint32_t length = p.length(i);
+      const __m512i code = _mm512_maskz_loadu_epi32(__mmask16((1u << length) - 1), p.codes + i * p.maxDepth);
+      all = _mm512_or_si512(all, code);
+      const __m512i levels = _mm512_or_si512(_mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(code)), low),
+                                             _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(code, 1)), high));
+      keys[i] = uint64_t(_mm512_reduce_or_epi64(levels)) | (uint64_t(length) << shift);
+    }
+    codes |= uint32_t(_mm512_reduce_or_epi32(all));
+  } else {
+    // Eight rows at a time, a gather a level.
+    const __m256i step = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(int32_t(p.maxDepth)));
+    __m256i all = _mm256_setzero_si256();
+    for (; i + 8 <= end && (i + 8) * p.maxDepth < (size_t(1) << 31); i += 8) {
+      const __m256i length = _mm256_min_epu32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.lengths + i)),
+                                              _mm256_set1_epi32(int32_t(p.maxDepth)));
+      const __m256i base = _mm256_add_epi32(_mm256_set1_epi32(int32_t(i * p.maxDepth)), step);
+      __m512i key = _mm512_sll_epi64(_mm512_cvtepu32_epi64(length), _mm_cvtsi32_si128(int(shift)));
+      for (size_t l = 0; l < p.maxDepth; ++l) {
+        const __mmask8 in = _mm256_cmpgt_epi32_mask(length, _mm256_set1_epi32(int32_t(l)));
+        const __m256i code = _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), in,
+                                                          _mm256_add_epi32(base, _mm256_set1_epi32(int32_t(l))), p.codes, 4);
+        all = _mm256_or_si256(all, code);
+        key = _mm512_or_si512(key, _mm512_sll_epi64(_mm512_cvtepu32_epi64(code), _mm_cvtsi32_si128(int(l * width))));
+      }
+      _mm512_storeu_si512(keys + i, key);
+    }
+    alignas(32) uint32_t lanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), all);
+    for (const uint32_t lane : lanes) codes |= lane;
+  }
+#elif defined(DTLNS_PREFIX_AVX2)
+  if (p.maxDepth <= 16) {
+    // As above with AVX2: a row's first `length` codes in one or two masked loads (nothing
+    // past the length is read), widened to 64 bits, shifted to their levels and OR-ed.
+    const bool twoLoads = p.maxDepth > 8;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i eight = _mm256_set1_epi32(8);
+    const __m256i w4 = _mm256_set1_epi64x(4 * width);
+    const __m256i s0 = _mm256_mul_epu32(_mm256_setr_epi64x(0, 1, 2, 3), _mm256_set1_epi64x(width));
+    const __m256i s1 = _mm256_add_epi64(s0, w4), s2 = _mm256_add_epi64(s1, w4), s3 = _mm256_add_epi64(s2, w4);
+    auto levels = [](__m256i code, __m256i low, __m256i high) {
+      return _mm256_or_si256(_mm256_sllv_epi64(_mm256_cvtepu32_epi64(_mm256_castsi256_si128(code)), low),
+                             _mm256_sllv_epi64(_mm256_cvtepu32_epi64(_mm256_extracti128_si256(code, 1)), high));
+    };
+    __m256i all = _mm256_setzero_si256();
+    for (; i < end; ++i) {
+      const uint32_t length = p.length(i);
+      const int32_t* row = p.codes + i * p.maxDepth;
+      const __m256i first = _mm256_cmpgt_epi32(_mm256_set1_epi32(int32_t(length)), lane);
+      const __m256i code0 = _mm256_maskload_epi32(row, first);
+      __m256i key = levels(code0, s0, s1);
+      all = _mm256_or_si256(all, code0);
+      if (twoLoads) {
+        const __m256i code1 = _mm256_maskload_epi32(row + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(int32_t(length)), _mm256_add_epi32(lane, eight)));
+        key = _mm256_or_si256(key, levels(code1, s2, s3));
+        all = _mm256_or_si256(all, code1);
+      }
+      const __m128i half = _mm_or_si128(_mm256_castsi256_si128(key), _mm256_extracti128_si256(key, 1));
+      keys[i] = uint64_t(_mm_cvtsi128_si64(_mm_or_si128(half, _mm_unpackhi_epi64(half, half)))) | (uint64_t(length) << shift);
+    }
+    alignas(32) uint32_t lanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), all);
+    for (const uint32_t l : lanes) codes |= l;
+  }
+#endif
+  scalarRows(p, i, end, width, shift, codes, keys);
+  return codes;
+}
+
+// 32-bit keys of rows [i, end), as above.
+uint32_t keyRows(const PackedPaths& p, size_t i, size_t end, unsigned width, unsigned shift, uint32_t* keys) {
+  uint32_t codes = 0;
+#ifdef __AVX2__
+  if (p.maxDepth <= 16) {
+    // A row's first `length` codes in one or two masked loads (nothing past the length is
+    // read), each shifted to its level's bits, then OR-ed: a lane's shift is below 32 for
+    // every level < maxDepth, and past it the codes are zeros.
+    const bool twoLoads = p.maxDepth > 8;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i eight = _mm256_add_epi32(lane, _mm256_set1_epi32(8));
+    const __m256i s0 = _mm256_mullo_epi32(lane, _mm256_set1_epi32(int32_t(width)));
+    const __m256i s1 = _mm256_mullo_epi32(eight, _mm256_set1_epi32(int32_t(width)));
+    __m256i all = _mm256_setzero_si256();
+    for (; i < end; ++i) {
+      const uint32_t length = p.length(i);
+      const int32_t* row = p.codes + i * p.maxDepth;
+      const __m256i len = _mm256_set1_epi32(int32_t(length));
+      const __m256i code0 = _mm256_maskload_epi32(row, _mm256_cmpgt_epi32(len, lane));
+      __m256i key = _mm256_sllv_epi32(code0, s0);
+      all = _mm256_or_si256(all, code0);
+      if (twoLoads) {
+        const __m256i code1 = _mm256_maskload_epi32(row + 8, _mm256_cmpgt_epi32(len, eight));
+        key = _mm256_or_si256(key, _mm256_sllv_epi32(code1, s1));
+        all = _mm256_or_si256(all, code1);
+      }
+      __m128i half = _mm_or_si128(_mm256_castsi256_si128(key), _mm256_extracti128_si256(key, 1));
+      half = _mm_or_si128(half, _mm_unpackhi_epi64(half, half));
+      half = _mm_or_si128(half, _mm_shuffle_epi32(half, 1));
+      keys[i] = uint32_t(_mm_cvtsi128_si32(half)) | (length << shift);
+    }
+    alignas(32) uint32_t lanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), all);
+    for (const uint32_t l : lanes) codes |= l;
+  }
+#endif
+  scalarRows(p, i, end, width, shift, codes, keys);
+  return codes;
+}
+
 }  // namespace
 
-bool PathKeys::build(const PackedPaths& p, int threads) {
-  // The widest level that fits 64 bits with the length above the codes, so the keys take one
-  // pass over the paths (no pass for the largest code first): they hold when every code fits.
+bool PathKeys::layout(const PackedPaths& p, unsigned bits) {
   const unsigned lengthBits = bitWidth(p.maxDepth);
-  width_ = p.maxDepth ? unsigned(std::min<size_t>(31, (64 - lengthBits) / p.maxDepth)) : 1;
+  width_ = p.maxDepth ? unsigned(std::min<size_t>(31, (bits - lengthBits) / p.maxDepth)) : 1;
   if (width_ == 0) return false;
   shift_ = unsigned(p.maxDepth) * width_;
   // ceil(2^16 / width): the rounding error stays below 1/width for every bit < 64.
   levelFactor_ = ((1u << kLevelShift) + width_ - 1) / width_;
-  for (unsigned bit = 0; bit < 64; ++bit)
+  for (unsigned bit = 0; bit < bits; ++bit)
     if (level(bit) != bit / width_) return false;
-  keys_.resize(p.nItems);
-  // The OR of every code read: a code that does not fit the width, or a negative one (bit 31),
-  // leaves a bit at or above width_.
-  std::atomic<uint32_t> seen{0};
-  parallelFor(threads, int64_t(p.nItems), [&](int64_t begin, int64_t end, int) {
-    // Every level of every row, without a branch on the length (which varies from row to row).
-    uint32_t codes = 0;
-    size_t i = size_t(begin);
-#ifdef DTLNS_PREFIX_AVX512
-    if (p.maxDepth <= 16) {
-      // A row a load: its first `length` codes (the rest masked to zero), each widened and
-      // shifted to its level's bits, then OR-ed together.
-      const __m512i low = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(width_));
-      const __m512i high = _mm512_add_epi64(low, _mm512_set1_epi64(8 * width_));
-      __m512i all = _mm512_setzero_si512();
-      for (; i < size_t(end); ++i) {
-        const uint32_t length = p.length(i);
-        const __m512i code = _mm512_maskz_loadu_epi32(__mmask16((1u << length) - 1), p.codes + i * p.maxDepth);
-        all = _mm512_or_si512(all, code);
-        const __m512i levels = _mm512_or_si512(_mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(code)), low),
-                                               _mm512_sllv_epi64(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(code, 1)), high));
-        keys_[i] = uint64_t(_mm512_reduce_or_epi64(levels)) | (uint64_t(length) << shift_);
-      }
-      codes |= uint32_t(_mm512_reduce_or_epi32(all));
-    } else {
-      // Eight rows at a time, a gather a level.
-      const __m256i step = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(int32_t(p.maxDepth)));
-      __m256i all = _mm256_setzero_si256();
-      for (; i + 8 <= size_t(end) && (i + 8) * p.maxDepth < (size_t(1) << 31); i += 8) {
-        const __m256i length = _mm256_min_epu32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.lengths + i)),
-                                                _mm256_set1_epi32(int32_t(p.maxDepth)));
-        const __m256i base = _mm256_add_epi32(_mm256_set1_epi32(int32_t(i * p.maxDepth)), step);
-        __m512i key = _mm512_sll_epi64(_mm512_cvtepu32_epi64(length), _mm_cvtsi32_si128(int(shift_)));
-        for (size_t l = 0; l < p.maxDepth; ++l) {
-          const __mmask8 in = _mm256_cmpgt_epi32_mask(length, _mm256_set1_epi32(int32_t(l)));
-          const __m256i code = _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), in,
-                                                            _mm256_add_epi32(base, _mm256_set1_epi32(int32_t(l))), p.codes, 4);
-          all = _mm256_or_si256(all, code);
-          key = _mm512_or_si512(key, _mm512_sll_epi64(_mm512_cvtepu32_epi64(code), _mm_cvtsi32_si128(int(l * width_))));
-        }
-        _mm512_storeu_si512(keys_.data() + i, key);
-      }
-      alignas(32) uint32_t lanes[8];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), all);
-      for (const uint32_t lane : lanes) codes |= lane;
-    }
-#elif defined(DTLNS_PREFIX_AVX2)
-    if (p.maxDepth <= 16) {
-      // As above with AVX2: a row's first `length` codes in one or two masked loads (nothing
-      // past the length is read), widened to 64 bits, shifted to their levels and OR-ed.
-      const bool twoLoads = p.maxDepth > 8;
-      const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-      const __m256i eight = _mm256_set1_epi32(8);
-      const __m256i w4 = _mm256_set1_epi64x(4 * width_);
-      const __m256i s0 = _mm256_mul_epu32(_mm256_setr_epi64x(0, 1, 2, 3), _mm256_set1_epi64x(width_));
-      const __m256i s1 = _mm256_add_epi64(s0, w4), s2 = _mm256_add_epi64(s1, w4), s3 = _mm256_add_epi64(s2, w4);
-      auto levels = [](__m256i code, __m256i low, __m256i high) {
-        return _mm256_or_si256(_mm256_sllv_epi64(_mm256_cvtepu32_epi64(_mm256_castsi256_si128(code)), low),
-                               _mm256_sllv_epi64(_mm256_cvtepu32_epi64(_mm256_extracti128_si256(code, 1)), high));
-      };
-      __m256i all = _mm256_setzero_si256();
-      for (; i < size_t(end); ++i) {
-        const uint32_t length = p.length(i);
-        const int32_t* row = p.codes + i * p.maxDepth;
-        const __m256i first = _mm256_cmpgt_epi32(_mm256_set1_epi32(int32_t(length)), lane);
-        const __m256i code0 = _mm256_maskload_epi32(row, first);
-        __m256i key = levels(code0, s0, s1);
-        all = _mm256_or_si256(all, code0);
-        if (twoLoads) {
-          const __m256i code1 = _mm256_maskload_epi32(row + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(int32_t(length)), _mm256_add_epi32(lane, eight)));
-          key = _mm256_or_si256(key, levels(code1, s2, s3));
-          all = _mm256_or_si256(all, code1);
-        }
-        const __m128i half = _mm_or_si128(_mm256_castsi256_si128(key), _mm256_extracti128_si256(key, 1));
-        keys_[i] = uint64_t(_mm_cvtsi128_si64(_mm_or_si128(half, _mm_unpackhi_epi64(half, half)))) | (uint64_t(length) << shift_);
-      }
-      alignas(32) uint32_t lanes[8];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), all);
-      for (const uint32_t l : lanes) codes |= l;
-    }
-#endif
-    for (; i < size_t(end); ++i) {
-      const int32_t* row = p.codes + i * p.maxDepth;
-      const uint32_t length = p.length(i);
-      uint64_t key = uint64_t(length) << shift_;
-      for (size_t l = 0; l < p.maxDepth; ++l) {
-        const uint32_t code = l < length ? uint32_t(row[l]) : 0u;
-        codes |= code;
-        key |= uint64_t(code) << (unsigned(l) * width_);
-      }
-      keys_[i] = key;
-    }
-    seen.fetch_or(codes, std::memory_order_relaxed);
-  });
-  if (seen.load() >> width_) return false;
-  pathMask_ = (uint64_t(1) << shift_) - 1;  // shift_ < 64: the length takes at least one bit
+  pathMask_ = (uint64_t(1) << shift_) - 1;  // shift_ < bits: the length takes at least one bit
   return true;
 }
 
-#if defined(DTLNS_PREFIX_AVX512) || defined(DTLNS_PREFIX_AVX2)
+template <class Key>
+bool PathKeys::fill(const PackedPaths& p, int threads, CachedVector<Key>& keys) const {
+  keys.resize(p.nItems);
+  std::atomic<bool> fits{true};
+  parallelFor(threads, int64_t(p.nItems), [&](int64_t begin, int64_t end, int) {
+    for (size_t i = size_t(begin); i < size_t(end) && fits.load(std::memory_order_relaxed); i += kFillBlock) {
+      const size_t stop = std::min(size_t(end), i + kFillBlock);
+      if (keyRows(p, i, stop, width_, shift_, keys.data()) >> width_) fits.store(false, std::memory_order_relaxed);
+    }
+  });
+  return fits.load();
+}
+
+bool PathKeys::build(const PackedPaths& p, int threads) {
+  // One pass over the paths in the common case (no pass for the largest code first): 32-bit
+  // keys, and 64-bit ones only where a code or the depth does not fit them.
+  nItems_ = p.nItems;
+  narrow_ = layout(p, 32) && fill(p, threads, narrowKeys_);
+  return narrow_ || (layout(p, 64) && fill(p, threads, keys_));
+}
+
+#ifdef __AVX2__
 namespace {
 
 // The ids of pairs [t, t + 8) (b null: `fixed`) clamped to maxId into ia and ib; returns seen
@@ -237,9 +301,73 @@ inline uint32_t largestLane(__m256i v) {
 
 uint32_t PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end,
                                 float* out) const {
-  const uint32_t last = uint32_t(keys_.size() - 1);
+  return narrow_ ? narrowPairs(a, b, item, begin, end, out) : widePairs(a, b, item, begin, end, out);
+}
+
+template <class Key>
+uint32_t PathKeys::scalarPairs(const Key* keys, const uint32_t* a, const uint32_t* b, uint32_t item, size_t t,
+                               size_t end, float* out) const {
+  // One running maximum a side, which compile to conditional moves (a branch on
+  // max(a[t], b[t]) mispredicts on random ids and stalls the key loads: 5x slower).
+  const uint32_t last = uint32_t(nItems_ - 1);
+  uint32_t largestA = 0, largestB = 0;
+  for (; t < end; ++t) {
+    if (t + kKeyAhead < end) {
+      prefetchWord(keys + std::min(a[t + kKeyAhead], last));
+      if (b) prefetchWord(keys + std::min(b[t + kKeyAhead], last));
+    }
+    const uint32_t i = a[t], j = b ? b[t] : item;
+    largestA = std::max(largestA, i);
+    largestB = std::max(largestB, j);
+    out[t] = similarityOf(keys[std::min(i, last)], keys[std::min(j, last)]);
+  }
+  return std::max(largestA, b ? largestB : 0u);
+}
+
+uint32_t PathKeys::narrowPairs(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end,
+                               float* out) const {
   uint32_t largest = 0;
   size_t t = begin;
+#ifdef __AVX2__
+  // Eight pairs in eight 32-bit lanes, the keys gathered; the lowest differing bit from the
+  // float exponent of diff & -diff (a power of two below 2^31). Where none differs that is
+  // zero, the bit -127, and its level (a logical shift of a negative product) above any length.
+  const __m256i maxId = _mm256_set1_epi32(int32_t(nItems_ - 1));
+  const __m256i fixed = _mm256_set1_epi32(int32_t(std::min<size_t>(item, nItems_ - 1)));
+  const __m256i mask = _mm256_set1_epi32(int32_t(pathMask_));
+  const __m128i shift = _mm_cvtsi32_si128(int(shift_));
+  const __m256i factor = _mm256_set1_epi32(int32_t(levelFactor_));
+  const __m256i zero = _mm256_setzero_si256();
+  const int* keys = reinterpret_cast<const int*>(narrowKeys_.data());
+  __m256i seen = zero;
+  for (; t + 8 <= end; t += 8) {
+    const __m256i rawA = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + t));
+    const __m256i rawB = b ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + t)) : fixed;
+    seen = _mm256_max_epu32(seen, _mm256_max_epu32(rawA, rawB));
+    const __m256i ka = _mm256_i32gather_epi32(keys, _mm256_min_epu32(rawA, maxId), 4);
+    const __m256i kb = _mm256_i32gather_epi32(keys, _mm256_min_epu32(rawB, maxId), 4);
+    const __m256i shorter = _mm256_min_epu32(_mm256_srl_epi32(ka, shift), _mm256_srl_epi32(kb, shift));
+    const __m256i diff = _mm256_and_si256(_mm256_xor_si256(ka, kb), mask);
+    const __m256i low = _mm256_and_si256(diff, _mm256_sub_epi32(zero, diff));
+    const __m256i bit = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(low)), 23),
+                                         _mm256_set1_epi32(127));
+    const __m256i common = _mm256_min_epu32(_mm256_srli_epi32(_mm256_mullo_epi32(bit, factor), kLevelShift), shorter);
+    const __m256 sim = _mm256_div_ps(_mm256_cvtepi32_ps(common), _mm256_cvtepi32_ps(shorter));
+    const __m256i empty = _mm256_cmpeq_epi32(shorter, zero);
+    _mm256_storeu_ps(out + t, _mm256_andnot_ps(_mm256_castsi256_ps(empty), sim));
+  }
+  largest = largestLane(seen);
+#endif
+  return std::max(largest, scalarPairs(narrowKeys_.data(), a, b, item, t, end, out));
+}
+
+uint32_t PathKeys::widePairs(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end,
+                             float* out) const {
+  uint32_t largest = 0;
+  size_t t = begin;
+#if defined(DTLNS_PREFIX_AVX512) || defined(DTLNS_PREFIX_AVX2)
+  const uint32_t last = uint32_t(nItems_ - 1);
+#endif
 #ifdef DTLNS_PREFIX_AVX512
   const __m256i maxId = _mm256_set1_epi32(int32_t(last));
   const __m256i fixed = _mm256_set1_epi32(int32_t(std::min(item, last)));
@@ -323,20 +451,7 @@ uint32_t PathKeys::similarities(const uint32_t* a, const uint32_t* b, uint32_t i
   }
   largest = largestLane(seen);
 #endif
-  // Without vectors: one running maximum a side, which compile to conditional moves (a branch
-  // on max(a[t], b[t]) mispredicts on random ids and stalls the key loads: 5x slower).
-  uint32_t largestB = 0;
-  for (; t < end; ++t) {
-    if (t + kKeyAhead < end) {
-      prefetchWord(keys_.data() + std::min(a[t + kKeyAhead], last));
-      if (b) prefetchWord(keys_.data() + std::min(b[t + kKeyAhead], last));
-    }
-    const uint32_t i = a[t], j = b ? b[t] : item;
-    largest = std::max(largest, i);
-    largestB = std::max(largestB, j);
-    out[t] = similarity(std::min(i, last), std::min(j, last));
-  }
-  return std::max(largest, b ? largestB : 0u);
+  return std::max(largest, scalarPairs(keys_.data(), a, b, item, t, end, out));
 }
 
 void prefixSimilarityPairs(const PackedPaths& paths, const uint32_t* a, const uint32_t* b, size_t count, int threads,

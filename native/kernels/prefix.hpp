@@ -34,35 +34,55 @@ inline float prefixSimilarity(const PackedPaths& p, uint32_t i, uint32_t j) {
   return float(common) / float(shorter);
 }
 
-// Every item's path in one 64-bit key: the code of level l in bits [l * width, (l + 1) * width),
-// the length above the codes. A pair then costs two 8-byte loads from a table 8 bytes per item
-// (a tenth of the int32 rows, so it stays in L2) and no loop: the first differing level is the
-// lowest set bit of the XOR of the keys. similarity() equals prefixSimilarity().
+// Every item's path in one key: the code of level l in bits [l * width, (l + 1) * width), the
+// length above the codes. A pair then costs two loads from a table of one key per item and no
+// loop: the first differing level is the lowest set bit of the XOR of the keys. Keys are 32
+// bits where the paths fit (a table of 400 KB for 100K items stays in a 512 KB L2, and eight
+// pairs take two gathers), else 64. similarity() equals prefixSimilarity().
 class PathKeys {
  public:
   // False when the paths do not fit in 64-bit keys (large or negative codes, long paths).
   bool build(const PackedPaths& p, int threads);
 
   float similarity(uint32_t i, uint32_t j) const {
-    const uint64_t a = keys_[i], b = keys_[j];
-    const uint32_t shorter = uint32_t(std::min(a >> shift_, b >> shift_));
-    const uint64_t diff = (a ^ b) & pathMask_;
-    // Levels at and past the shorter length hold zeros in one key; min() ignores them.
-    const uint32_t common = diff ? std::min<uint32_t>(level(lowestBit(diff)), shorter) : shorter;
-    return shorter ? float(common) / float(shorter) : 0.f;
+    return narrow_ ? similarityOf(narrowKeys_[i], narrowKeys_[j]) : similarityOf(keys_[i], keys_[j]);
   }
   // out[t] = similarity(a[t], b ? b[t] : item) for t in [begin, end), ids clamped to the
-  // keys; eight pairs at a time where AVX-512 is available, the same floats. Returns the
+  // keys; eight pairs at a time where AVX2 is available, the same floats. Returns the
   // largest id read before clamping, so the caller checks its ids without a pass of its own.
   uint32_t similarities(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end, float* out) const;
 
  private:
+  // Sets the widest level width that fits `bits`-bit keys with the length above the codes;
+  // false when none does (or level() would not be exact).
+  bool layout(const PackedPaths& p, unsigned bits);
+  // Keys of the current layout for every item; false when a code does not fit its level.
+  template <class Key>
+  bool fill(const PackedPaths& p, int threads, CachedVector<Key>& keys) const;
+  template <class Key>
+  float similarityOf(Key a, Key b) const {
+    const uint32_t shorter = uint32_t(std::min(a >> shift_, b >> shift_));
+    const Key diff = (a ^ b) & Key(pathMask_);
+    // Levels at and past the shorter length hold zeros in one key; min() ignores them.
+    const uint32_t common = diff ? std::min<uint32_t>(level(lowestBit(diff)), shorter) : shorter;
+    return shorter ? float(common) / float(shorter) : 0.f;
+  }
+  template <class Key>
+  uint32_t scalarPairs(const Key* keys, const uint32_t* a, const uint32_t* b, uint32_t item, size_t t, size_t end,
+                       float* out) const;
+  uint32_t narrowPairs(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end, float* out) const;
+  uint32_t widePairs(const uint32_t* a, const uint32_t* b, uint32_t item, size_t begin, size_t end, float* out) const;
+
   // The level of key bit `bit` < 64, bit / width_, as a multiply and a shift (a division
-  // or a table gather costs more in the vector loop); exact, as build() checks.
+  // or a table gather costs more in the vector loop); exact, as layout() checks.
   uint32_t level(unsigned bit) const { return (bit * levelFactor_) >> kLevelShift; }
   static constexpr unsigned kLevelShift = 16;
 
-  CachedVector<uint64_t> keys_;  // rebuilt at every call: kept blocks, not fresh pages
+  // Rebuilt at every call: kept blocks, not fresh pages. One of them holds the keys.
+  CachedVector<uint32_t> narrowKeys_;
+  CachedVector<uint64_t> keys_;
+  bool narrow_ = false;
+  size_t nItems_ = 0;
   unsigned width_ = 1, shift_ = 0;
   uint64_t pathMask_ = 0;
   uint32_t levelFactor_ = 1u << kLevelShift;
