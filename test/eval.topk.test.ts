@@ -104,6 +104,24 @@ test('BAD CALL - maskedTopK rejects bad typed arrays naming the argument', async
   assert.throws(() => native.maskedTopK(undefined as never), TypeError);
 });
 
+test('BAD CALL - maskedTopK names the first row holding NaN or an infinity, in itemEmb or a queried user of userEmb', async () => {
+  const dim = 3, userEmb = new Float32Array(4 * dim).fill(0.5), itemEmb = new Float32Array(40 * dim).fill(0.25);
+  const users = Uint32Array.of(2, 1);
+  const bad = async (table: Float32Array, at: number, value: number, message: string) => {
+    const saved = table[at];
+    table[at] = value;
+    await assert.rejects(maskedTopK(userEmb, itemEmb, dim, users, 5, { threads: 1 }), { name: 'RangeError', message });
+    table[at] = saved;
+  };
+  await bad(itemEmb, 37 * dim + 2, NaN, 'Expected finite values in itemEmb but row 37 holds NaN');
+  await bad(itemEmb, 5 * dim, -Infinity, 'Expected finite values in itemEmb but row 5 holds -Infinity');
+  await bad(userEmb, 1 * dim + 1, Infinity, 'Expected finite values in userEmb but row 1 holds Infinity');
+  // Rows no query reads may hold anything.
+  userEmb[3 * dim] = NaN;
+  const got = await maskedTopK(userEmb, itemEmb, dim, users, 5, { threads: 1 });
+  assert.deepEqual(got.items.slice(0, 5), Uint32Array.of(0, 1, 2, 3, 4));
+});
+
 test('masked top-K equals the TS reference at panel edges, in the item tail, for fully masked users and k > items', async () => {
   // 70 items: two full panels of 32 and a tail of 6. Scores rise (user 0-2) or fall (user 3-5) with
   // the item index, so the best items sit in the tail or in the first panel; masks hit lanes 31/32,

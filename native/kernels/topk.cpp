@@ -237,7 +237,9 @@ void maskedTopK(const float* userEmb, const float* itemEmb, size_t dim, size_t n
         const uint32_t user = users[q];
         if (mask && user < mask->rows) {
           const size_t from = maskItems.size();
-          maskItems.insert(maskItems.end(), mask->indices + mask->indptr[user], mask->indices + mask->indptr[user + 1]);
+          // The caller's arrays, checked at the call: bounds rewritten since are clamped, not followed.
+          const size_t end = std::min<size_t>(mask->indptr[user + 1], mask->nnz);
+          maskItems.insert(maskItems.end(), mask->indices + std::min<size_t>(mask->indptr[user], end), mask->indices + end);
           std::sort(maskItems.begin() + int64_t(from), maskItems.end());
         }
         maskStart[q - q0 + 1] = maskItems.size();

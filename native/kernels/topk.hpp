@@ -11,6 +11,7 @@ struct CsrView {
   const uint32_t* indptr = nullptr;  // rows + 1 entries
   const uint32_t* indices = nullptr;
   size_t rows = 0;
+  size_t nnz = 0;  // indices' length: the kernel clamps the row bounds it reads to it
 };
 
 constexpr uint32_t kNoItem = 0xFFFFFFFFu;

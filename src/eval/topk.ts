@@ -16,18 +16,6 @@ function checkMatrix(name: string, value: unknown, dim: number): number {
   return value.length / dim;
 }
 
-/** NaN or infinite scores would rank silently wrong: name the first bad row (of `rows` only, when given). */
-function checkFiniteRows(name: string, table: Float32Array, dim: number, rows: Uint32Array | undefined): void {
-  const count = rows ? rows.length : table.length / dim;
-  for (let r = 0; r < count; r++) {
-    const row = rows ? rows[r] : r;
-    if (row * dim >= table.length) continue; // an out-of-range id: the native call names it
-    for (let d = row * dim; d < (row + 1) * dim; d++) {
-      if (!Number.isFinite(table[d])) throw new RangeError(`Expected finite values in ${name} but row ${row} holds ${table[d]}`);
-    }
-  }
-}
-
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (ArrayBuffer.isView(value)) return value.constructor.name;
@@ -54,8 +42,6 @@ export async function maskedTopK(
   const threads = options.threads ?? defaultThreads();
   const chunk = options.chunkUsers ?? evalDefaults.chunkUsers;
   if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`Expected a positive integer for chunkUsers but received ${chunk}`);
-  checkFiniteRows('itemEmb', itemEmb, dim, undefined);
-  checkFiniteRows('userEmb', userEmb, dim, users);
   const items = new Uint32Array(users.length * k);
   const scores = new Float32Array(users.length * k);
   for (let start = 0; start < users.length; start += chunk) {

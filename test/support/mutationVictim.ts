@@ -1,7 +1,7 @@
 /**
  * The child process of test/native.mutation.test.ts. With DTLNS_VICTIM=all (or a comma-separated
  * list of the entry points below) it calls each native entry point once per typed-array input, overwrites that input with poison (ids past every
- * bound, lengths of 2e9, NaN) right after the call and again every millisecond until the promise
+ * bound and increasing, lengths of 2e9, NaN) right after the call and again every millisecond until the promise
  * settles, and prints one line per call: `<entry>.<input> ok` or `<entry>.<input> <error name>`. A crash shows in
  * the parent as a signal exit, a hang as a timeout. Without DTLNS_VICTIM (the test runner loading
  * this file) it does nothing.
@@ -102,7 +102,8 @@ const entryPoints: Record<string, () => Options> = {
 };
 
 function poison(array: ArrayBufferView): void {
-  if (array instanceof Uint32Array) array.fill(0xffffffff);
+  // Ids past every bound, increasing: an offset array's rows then span entries past its indices.
+  if (array instanceof Uint32Array) for (let i = 0; i < array.length; i++) array[i] = 0x80000000 + i;
   else if (array instanceof Int32Array) array.fill(2e9);
   else if (array instanceof Float32Array || array instanceof Float64Array) array.fill(NaN);
 }
