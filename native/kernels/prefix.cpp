@@ -94,6 +94,16 @@ void forPairs(const PackedPaths& paths, size_t count, int threads, float* out, P
   });
 }
 
+#ifdef __AVX2__
+inline uint32_t orLanes(__m256i v) {
+  alignas(32) uint32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), v);
+  uint32_t all = 0;
+  for (const uint32_t lane : lanes) all |= lane;
+  return all;
+}
+#endif
+
 inline unsigned bitWidth(uint64_t v) {
   unsigned w = 0;
   while (v >> w) ++w;
@@ -157,9 +167,7 @@ uint32_t keyRows(const PackedPaths& p, size_t i, size_t end, unsigned width, uns
       }
       _mm512_storeu_si512(keys + i, key);
     }
-    alignas(32) uint32_t lanes[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), all);
-    for (const uint32_t lane : lanes) codes |= lane;
+    codes |= orLanes(all);
   }
 #elif defined(DTLNS_PREFIX_AVX2)
   if (p.maxDepth <= 16) {
@@ -191,9 +199,7 @@ uint32_t keyRows(const PackedPaths& p, size_t i, size_t end, unsigned width, uns
       const __m128i half = _mm_or_si128(_mm256_castsi256_si128(key), _mm256_extracti128_si256(key, 1));
       keys[i] = uint64_t(_mm_cvtsi128_si64(_mm_or_si128(half, _mm_unpackhi_epi64(half, half)))) | (uint64_t(length) << shift);
     }
-    alignas(32) uint32_t lanes[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), all);
-    for (const uint32_t l : lanes) codes |= l;
+    codes |= orLanes(all);
   }
 #endif
   scalarRows(p, i, end, width, shift, codes, keys);
@@ -231,9 +237,7 @@ uint32_t keyRows(const PackedPaths& p, size_t i, size_t end, unsigned width, uns
       half = _mm_or_si128(half, _mm_shuffle_epi32(half, 1));
       keys[i] = uint32_t(_mm_cvtsi128_si32(half)) | (length << shift);
     }
-    alignas(32) uint32_t lanes[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), all);
-    for (const uint32_t l : lanes) codes |= l;
+    codes |= orLanes(all);
   }
 #endif
   scalarRows(p, i, end, width, shift, codes, keys);
@@ -290,6 +294,16 @@ inline __m256i loadEightIds(const uint32_t* a, const uint32_t* b, size_t t, __m2
   return _mm256_max_epu32(seen, _mm256_max_epu32(rawA, rawB));
 }
 
+// out[0, 8) = min(level(bit), shorter) / shorter, 0 where shorter is 0. A negative bit (no
+// level differs) gives a level above any length: the logical shift of a negative product.
+template <unsigned kLevelShift>
+inline void storeEight(float* out, __m256i bit, __m256i shorter, __m256i factor) {
+  const __m256i common = _mm256_min_epu32(_mm256_srli_epi32(_mm256_mullo_epi32(bit, factor), kLevelShift), shorter);
+  const __m256 sim = _mm256_div_ps(_mm256_cvtepi32_ps(common), _mm256_cvtepi32_ps(shorter));
+  const __m256i empty = _mm256_cmpeq_epi32(shorter, _mm256_setzero_si256());
+  _mm256_storeu_ps(out, _mm256_andnot_ps(_mm256_castsi256_ps(empty), sim));
+}
+
 inline uint32_t largestLane(__m256i v) {
   alignas(32) uint32_t lanes[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), v);
@@ -330,8 +344,8 @@ uint32_t PathKeys::narrowPairs(const uint32_t* a, const uint32_t* b, uint32_t it
   size_t t = begin;
 #ifdef __AVX2__
   // Eight pairs in eight 32-bit lanes, the keys gathered; the lowest differing bit from the
-  // float exponent of diff & -diff (a power of two below 2^31). Where none differs that is
-  // zero, the bit -127, and its level (a logical shift of a negative product) above any length.
+  // float exponent of diff & -diff (a power of two below 2^31; zero, so the bit -127, where
+  // none differs).
   const __m256i maxId = _mm256_set1_epi32(int32_t(nItems_ - 1));
   const __m256i fixed = _mm256_set1_epi32(int32_t(std::min<size_t>(item, nItems_ - 1)));
   const __m256i mask = _mm256_set1_epi32(int32_t(pathMask_));
@@ -351,10 +365,7 @@ uint32_t PathKeys::narrowPairs(const uint32_t* a, const uint32_t* b, uint32_t it
     const __m256i low = _mm256_and_si256(diff, _mm256_sub_epi32(zero, diff));
     const __m256i bit = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(low)), 23),
                                          _mm256_set1_epi32(127));
-    const __m256i common = _mm256_min_epu32(_mm256_srli_epi32(_mm256_mullo_epi32(bit, factor), kLevelShift), shorter);
-    const __m256 sim = _mm256_div_ps(_mm256_cvtepi32_ps(common), _mm256_cvtepi32_ps(shorter));
-    const __m256i empty = _mm256_cmpeq_epi32(shorter, zero);
-    _mm256_storeu_ps(out + t, _mm256_andnot_ps(_mm256_castsi256_ps(empty), sim));
+    storeEight<kLevelShift>(out + t, bit, shorter, factor);
   }
   largest = largestLane(seen);
 #endif
@@ -442,12 +453,7 @@ uint32_t PathKeys::widePairs(const uint32_t* a, const uint32_t* b, uint32_t item
     // Pairs 0-3 in the even lanes, 4-7 in the odd ones, then in order.
     const __m256i shorter = _mm256_permutevar8x32_epi32(_mm256_blend_epi32(shorter0, shorter1, 0xAA), pairOrder);
     const __m256i bit = _mm256_permutevar8x32_epi32(_mm256_blend_epi32(bit0, bit1, 0xAA), pairOrder);
-    const __m256i differs = _mm256_cmpgt_epi32(bit, _mm256_set1_epi32(-1));
-    const __m256i level = _mm256_blendv_epi8(shorter, _mm256_srli_epi32(_mm256_mullo_epi32(bit, factor), kLevelShift), differs);
-    const __m256i common = _mm256_min_epu32(level, shorter);
-    const __m256 sim = _mm256_div_ps(_mm256_cvtepi32_ps(common), _mm256_cvtepi32_ps(shorter));
-    const __m256i empty = _mm256_cmpeq_epi32(shorter, zero);
-    _mm256_storeu_ps(out + t, _mm256_andnot_ps(_mm256_castsi256_ps(empty), sim));
+    storeEight<kLevelShift>(out + t, bit, shorter, factor);
   }
   largest = largestLane(seen);
 #endif
