@@ -275,9 +275,10 @@ bool PathKeys::fill(const PackedPaths& p, int threads, CachedVector<Key>& keys) 
 bool PathKeys::build(const PackedPaths& p, int threads) {
   // One pass over the paths in the common case (no pass for the largest code first): 32-bit
   // keys, and 64-bit ones only where a code or the depth does not fit them.
-  nItems_ = p.nItems;
   narrow_ = layout(p, 32) && fill(p, threads, narrowKeys_);
-  return narrow_ || (layout(p, 64) && fill(p, threads, keys_));
+  if (narrow_) return true;
+  CachedVector<uint32_t>().swap(narrowKeys_);  // back to the cache: a sampler keeps its keys for the epoch
+  return layout(p, 64) && fill(p, threads, keys_);
 }
 
 #ifdef __AVX2__
@@ -323,7 +324,7 @@ uint32_t PathKeys::scalarPairs(const Key* keys, const uint32_t* a, const uint32_
                                size_t end, float* out) const {
   // One running maximum a side, which compile to conditional moves (a branch on
   // max(a[t], b[t]) mispredicts on random ids and stalls the key loads: 5x slower).
-  const uint32_t last = uint32_t(nItems_ - 1);
+  const uint32_t last = lastId();
   uint32_t largestA = 0, largestB = 0;
   for (; t < end; ++t) {
     if (t + kKeyAhead < end) {
@@ -346,8 +347,8 @@ uint32_t PathKeys::narrowPairs(const uint32_t* a, const uint32_t* b, uint32_t it
   // Eight pairs in eight 32-bit lanes, the keys gathered; the lowest differing bit from the
   // float exponent of diff & -diff (a power of two below 2^31; zero, so the bit -127, where
   // none differs).
-  const __m256i maxId = _mm256_set1_epi32(int32_t(nItems_ - 1));
-  const __m256i fixed = _mm256_set1_epi32(int32_t(std::min<size_t>(item, nItems_ - 1)));
+  const __m256i maxId = _mm256_set1_epi32(int32_t(lastId()));
+  const __m256i fixed = _mm256_set1_epi32(int32_t(std::min(item, lastId())));
   const __m256i mask = _mm256_set1_epi32(int32_t(pathMask_));
   const __m128i shift = _mm_cvtsi32_si128(int(shift_));
   const __m256i factor = _mm256_set1_epi32(int32_t(levelFactor_));
@@ -377,7 +378,7 @@ uint32_t PathKeys::widePairs(const uint32_t* a, const uint32_t* b, uint32_t item
   uint32_t largest = 0;
   size_t t = begin;
 #if defined(DTLNS_PREFIX_AVX512) || defined(DTLNS_PREFIX_AVX2)
-  const uint32_t last = uint32_t(nItems_ - 1);
+  const uint32_t last = lastId();
 #endif
 #ifdef DTLNS_PREFIX_AVX512
   const __m256i maxId = _mm256_set1_epi32(int32_t(last));

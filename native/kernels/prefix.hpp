@@ -76,13 +76,14 @@ class PathKeys {
   // The level of key bit `bit` < 64, bit / width_, as a multiply and a shift (a division
   // or a table gather costs more in the vector loop); exact, as layout() checks.
   uint32_t level(unsigned bit) const { return (bit * levelFactor_) >> kLevelShift; }
+  // The largest id the keys hold (the caller's ids are clamped to it).
+  uint32_t lastId() const { return uint32_t((narrow_ ? narrowKeys_.size() : keys_.size()) - 1); }
   static constexpr unsigned kLevelShift = 16;
 
   // Rebuilt at every call: kept blocks, not fresh pages. One of them holds the keys.
   CachedVector<uint32_t> narrowKeys_;
   CachedVector<uint64_t> keys_;
   bool narrow_ = false;
-  size_t nItems_ = 0;
   unsigned width_ = 1, shift_ = 0;
   uint64_t pathMask_ = 0;
   uint32_t levelFactor_ = 1u << kLevelShift;
