@@ -110,6 +110,21 @@ test('prefix similarity equals the TS reference on both kernel paths: packed key
   await check(single, 500, 'depth 1 with negative codes');
 });
 
+test('prefix similarity ignores what a path holds past its length (keys built from whole-row loads, masked after)', async () => {
+  const rand = mulberry32(12);
+  for (const [depth, alphabet] of [[7, 4], [12, 4], [15, 4], [16, 8], [17, 4]]) {
+    // Short paths padded with codes the keys could hold (not -1): a key built from a row's
+    // whole load must drop them, in the rows read whole and in the last rows (masked loads).
+    const codes = packPaths(Array.from({ length: 300 }, () => Array.from({ length: 1 + Math.floor(rand() * depth) }, () => Math.floor(rand() * alphabet))));
+    for (let i = 0; i < codes.nItems; i++)
+      for (let l = codes.lengths[i]; l < codes.maxDepth; l++) codes.paths[i * codes.maxDepth + l] = Math.floor(rand() * alphabet);
+    const a = Uint32Array.from({ length: 3000 }, () => Math.floor(rand() * codes.nItems));
+    const b = Uint32Array.from({ length: 3000 }, (_, t) => (t % 2 ? codes.nItems - 1 - (t % 7) : Math.floor(rand() * codes.nItems)));
+    const sim = await prefixSimilarity(codes, a, b, { threads: 1 });
+    for (let t = 0; t < a.length; t++) assert.equal(sim[t], prefixSimilarityReference(codes, a[t], b[t]), `depth ${depth}: pair ${a[t]}, ${b[t]}`);
+  }
+});
+
 test('BAD CALL - prefix similarity: an id out of range among many pairs (checked as the keyed kernel reads it) is named by its position', async () => {
   const codes = randomCodes(100, 5);
   const ids = (bad?: number) => Uint32Array.from({ length: 1000 }, (_, t) => (t === bad ? 100 : t % 100));
