@@ -84,10 +84,10 @@ test('prefix similarity equals the TS reference on both kernel paths: packed key
   secondBlock.paths[4500 * secondBlock.maxDepth] += 8;
   await check(secondBlock, 6000, 'depth 9, one 4-bit code in row 4500');
   await check(deep(16, 8, 300), 3000, 'depth 16, 3-bit codes (keys built a row a load, at the widest)');
-  await check(deep(17, 4, 300), 3000, 'depth 17, 2-bit codes (keys built eight rows a gather)');
-  await check(deep(20, 8, 296), 3000, 'depth 20, 3-bit codes (too wide for 2-bit levels; eight-row blocks only)');
-  // One code too wide for the levels, in the last row only (past the eight-row blocks): its
-  // low bits equal every other path's first code, the reference's first code differs.
+  await check(deep(17, 4, 300), 3000, 'depth 17, 2-bit codes (64-bit keys: two loads a row with AVX-512)');
+  await check(deep(20, 8, 296), 3000, 'depth 20, 3-bit codes (too wide for 2-bit levels)');
+  // One code too wide for the levels, in the last row only (read by masked loads): its low
+  // bits equal every other path's first code, the reference's first code differs.
   const lastWide = deep(20, 4, 301);
   lastWide.paths[300 * lastWide.maxDepth] = lastWide.paths[0] + 4;
   await check(lastWide, 3000, 'depth 20, one 3-bit code in the last row');
@@ -112,7 +112,7 @@ test('prefix similarity equals the TS reference on both kernel paths: packed key
 
 test('prefix similarity ignores what a path holds past its length (keys built from whole-row loads, masked after)', async () => {
   const rand = mulberry32(12);
-  for (const [depth, alphabet] of [[7, 4], [12, 4], [15, 4], [16, 8], [17, 4]]) {
+  for (const [depth, alphabet] of [[7, 4], [12, 4], [15, 4], [16, 8], [17, 4], [40, 2]]) {
     // Short paths padded with codes the keys could hold (not -1): a key built from a row's
     // whole load must drop them, in the rows read whole and in the last rows (masked loads).
     const codes = packPaths(Array.from({ length: 300 }, () => Array.from({ length: 1 + Math.floor(rand() * depth) }, () => Math.floor(rand() * alphabet))));

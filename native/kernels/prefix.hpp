@@ -38,7 +38,7 @@ inline float prefixSimilarity(const PackedPaths& p, uint32_t i, uint32_t j) {
 // length above the codes. A pair then costs two loads from a table of one key per item and no
 // loop: the first differing level is the lowest set bit of the XOR of the keys. Keys are 32
 // bits where the paths fit (a table of 400 KB for 100K items stays in a 512 KB L2, and eight
-// pairs take two gathers), else 64. similarity() equals prefixSimilarity().
+// pairs take one load a key), else 64. similarity() equals prefixSimilarity().
 class PathKeys {
  public:
   // False when the paths do not fit in 64-bit keys (large or negative codes, long paths).
