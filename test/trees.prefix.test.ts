@@ -125,6 +125,25 @@ test('prefix similarity ignores what a path holds past its length (keys built fr
   }
 });
 
+test('calls of several threads queue on the team thread: many at once, mixed with 1-thread calls and failing ones, all settle with their own results', { timeout: 60_000 }, async () => {
+  const codes = randomCodes(3000, 13);
+  const rand = mulberry32(14);
+  const calls = Array.from({ length: 24 }, (_, k) => {
+    const a = Uint32Array.from({ length: 5000 + k }, () => Math.floor(rand() * codes.nItems));
+    const b = Uint32Array.from(a, () => Math.floor(rand() * codes.nItems));
+    if (k % 6 === 5) b[k] = codes.nItems;  // rejects, naming b[k]
+    return { a, b, k, result: prefixSimilarity(codes, a, b, { threads: 1 + (k % 3) }) };
+  });
+  for (const { a, b, k, result } of calls) {
+    if (k % 6 === 5) {
+      await assert.rejects(result, { name: 'RangeError', message: new RegExp(`b\\[${k}\\] is ${codes.nItems}`) });
+      continue;
+    }
+    const sim = await result;
+    for (let t = 0; t < a.length; t++) assert.equal(sim[t], prefixSimilarityReference(codes, a[t], b[t]), `call ${k}, pair ${t}`);
+  }
+});
+
 test('BAD CALL - prefix similarity: an id out of range among many pairs (checked as the keyed kernel reads it) is named by its position', async () => {
   const codes = randomCodes(100, 5);
   const ids = (bad?: number) => Uint32Array.from({ length: 1000 }, (_, t) => (t === bad ? 100 : t % 100));
