@@ -125,7 +125,7 @@ test('prefix similarity ignores what a path holds past its length (keys built fr
   }
 });
 
-test('calls of several threads queue on the team thread: many at once, mixed with 1-thread calls and failing ones, all settle with their own results', { timeout: 60_000 }, async () => {
+test('prefix similarity: many concurrent calls of 1 to 3 threads, some failing, all settle with their own results', { timeout: 60_000 }, async () => {
   const codes = randomCodes(3000, 13);
   const rand = mulberry32(14);
   const calls = Array.from({ length: 24 }, (_, k) => {

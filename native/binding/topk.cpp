@@ -72,7 +72,7 @@ Napi::Value MaskedTopK(const Napi::CallbackInfo& info) {
   auto itemsRef = std::make_shared<Napi::ObjectReference>(Napi::Persistent(outItems.As<Napi::Object>()));
   auto scoresRef = std::make_shared<Napi::ObjectReference>(Napi::Persistent(outScores.As<Napi::Object>()));
   return KernelWorker::start(
-      env, threads, pins,
+      env, pins,
       [=] { maskedTopK(ue, ie, dim, nItems, uq, nq, hasMask ? mask.get() : nullptr, k, threads, oi, os); },
       [itemsRef, scoresRef](Napi::Env env) {
         Napi::Object out = Napi::Object::New(env);

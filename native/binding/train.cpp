@@ -198,10 +198,10 @@ Napi::Object statsObject(Napi::Env env, const TrainStats& s) {
   return out;
 }
 
-Napi::Promise startTraining(Napi::Env env, int threads, std::vector<Napi::Value> pins, std::function<TrainStats()> run) {
+Napi::Promise startTraining(Napi::Env env, std::vector<Napi::Value> pins, std::function<TrainStats()> run) {
   auto stats = std::make_shared<TrainStats>();
   return KernelWorker::start(
-      env, threads, std::move(pins), [stats, run] { *stats = run(); },
+      env, std::move(pins), [stats, run] { *stats = run(); },
       [stats](Napi::Env env) -> Napi::Value { return statsObject(env, *stats); });
 }
 
@@ -218,7 +218,7 @@ Napi::Value TrainEpoch(const Napi::CallbackInfo& info) {
   const PositiveSets train = a.train;
   const TrainConfig config = a.config;
   const uint64_t step = a.step;
-  return startTraining(info.Env(), config.threads, std::move(a.pins), [=] { return trainEpoch(tables, train, config, step); });
+  return startTraining(info.Env(), std::move(a.pins), [=] { return trainEpoch(tables, train, config, step); });
 }
 
 // users and pos: n >= 1 positives with ids in range.
@@ -262,7 +262,7 @@ Napi::Value TrainStep(const Napi::CallbackInfo& info) {
   }
   const uint32_t *u = users.data, *p = pos.data;
   const size_t count = users.length;
-  return startTraining(env, config.threads, std::move(a.pins),
+  return startTraining(env, std::move(a.pins),
                        [=] { return trainStep(tables, train, config, step, u, p, draws, count, weights); });
 }
 
@@ -286,7 +286,7 @@ Napi::Value Propagate(const Napi::CallbackInfo& info) {
   auto usersRef = std::make_shared<Napi::ObjectReference>(Napi::Persistent(outUsers.As<Napi::Object>()));
   auto itemsRef = std::make_shared<Napi::ObjectReference>(Napi::Persistent(outItems.As<Napi::Object>()));
   return KernelWorker::start(
-      env, threads, std::move(pins),
+      env, std::move(pins),
       [=] { propagateFinal(userEmb, itemEmb, s.nUsers, s.nItems, s.dim, train, layers, threads, ou, oi); },
       [usersRef, itemsRef](Napi::Env env) -> Napi::Value {
         Napi::Object out = Napi::Object::New(env);
@@ -343,7 +343,7 @@ Napi::Value SampleUniform(const Napi::CallbackInfo& info) {
   DrawArgs a = readDrawArgs(env, o);
   auto triples = std::make_shared<SampledTriples>();
   return KernelWorker::start(
-      env, a.threads, std::move(a.pins),
+      env, std::move(a.pins),
       [triples, train = a.train, seed = a.seed, batch = a.batch, threads = a.threads] {
         *triples = sampleUniformEpoch(train, seed, batch, threads);
       },
@@ -374,7 +374,7 @@ Napi::Value MineNegatives(const Napi::CallbackInfo& info) {
   const size_t n = users.length;
   auto mined = std::make_shared<MinedNegatives>();
   return KernelWorker::start(
-      env, threads, std::move(pins),
+      env, std::move(pins),
       [=] {
         NormalizedAdjacency adjacency;
         if (layers > 0) adjacency = buildNormalizedAdjacency(train);
@@ -421,7 +421,7 @@ Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
     rangeError(env, "Expected no positiveWeights for sampleNegatives (weights do not change the draws)");
   auto triples = std::make_shared<SampledTriples>();
   return KernelWorker::start(
-      env, a.threads, std::move(a.pins),
+      env, std::move(a.pins),
       [triples, config, train = a.train, nonNegatives = labelUse.rejection(a.train), seed = a.seed, batch = a.batch,
        threads = a.threads] {
         *triples = sampleEpochNegatives(train, nonNegatives, Sampler(config, train), seed, batch, threads);

@@ -67,7 +67,7 @@ Napi::Value BuildBalancedTree(const Napi::CallbackInfo& info) {
   auto tree = std::make_shared<BalancedTree>();
   const float* data = points.data;
   return KernelWorker::start(
-      env, opt.threads, {points.value}, [=] { *tree = buildBalancedTree(data, n, dim, opt); },
+      env, {points.value}, [=] { *tree = buildBalancedTree(data, n, dim, opt); },
       [tree](Napi::Env env) {
         Napi::Object nodes = Napi::Object::New(env);
         nodes.Set("count", Napi::Number::New(env, double(tree->parent.size())));
@@ -108,7 +108,7 @@ Napi::Value JaccardGraphBinding(const Napi::CallbackInfo& info) {
   const uint32_t* ip = indptr.data;
   const uint32_t* ix = indices.data;
   return KernelWorker::start(
-      env, threads, {indptr.value, indices.value}, [=] { *graph = jaccardGraph(ip, ix, nUsers, nItems, topK, threads); },
+      env, {indptr.value, indices.value}, [=] { *graph = jaccardGraph(ip, ix, nUsers, nItems, topK, threads); },
       [graph](Napi::Env env) {
         Napi::Object out = Napi::Object::New(env);
         out.Set("indptr", copyOut(env, graph->indptr));
@@ -147,7 +147,7 @@ Napi::Value SpectralEmbedding(const Napi::CallbackInfo& info) {
   SparseMatrixView view{indptr.data, indices.data, values.data, n};
   auto result = std::make_shared<SpectralResult>();
   return KernelWorker::start(
-      env, opt.threads, {indptr.value, indices.value, values.value}, [=] { *result = spectralEmbedding(view, opt); },
+      env, {indptr.value, indices.value, values.value}, [=] { *result = spectralEmbedding(view, opt); },
       [result](Napi::Env env) {
         Napi::Object out = Napi::Object::New(env);
         out.Set("features", copyOut(env, result->features));
@@ -205,7 +205,7 @@ Napi::Value PrefixSimilarityPairs(const Napi::CallbackInfo& info) {
   const size_t count = a.length;
   auto outRef = std::make_shared<Napi::ObjectReference>(Napi::Persistent(out.As<Napi::Object>()));
   return KernelWorker::start(
-      env, threads, args.pins, [=] { prefixSimilarityPairs(paths, pa, pb, count, threads, po); },
+      env, args.pins, [=] { prefixSimilarityPairs(paths, pa, pb, count, threads, po); },
       [outRef](Napi::Env) { return outRef->Value(); });
 }
 
@@ -226,7 +226,7 @@ Napi::Value PrefixSimilarityOneToMany(const Napi::CallbackInfo& info) {
   const size_t count = others.length;
   auto outRef = std::make_shared<Napi::ObjectReference>(Napi::Persistent(out.As<Napi::Object>()));
   return KernelWorker::start(
-      env, threads, args.pins, [=] { prefixSimilarityOneToMany(paths, item, po, count, threads, pout); },
+      env, args.pins, [=] { prefixSimilarityOneToMany(paths, item, po, count, threads, pout); },
       [outRef](Napi::Env) { return outRef->Value(); });
 }
 

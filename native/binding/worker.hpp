@@ -1,5 +1,5 @@
-// One AsyncWorker for every kernel: `work` runs on a libuv thread (on the team thread,
-// see team_thread.hpp, when it uses more than one) and never touches V8; `result` builds the resolved value on the main thread. The typed
+// One AsyncWorker for every kernel: `work` runs on a libuv thread and never
+// touches V8; `result` builds the resolved value on the main thread. The typed
 // arrays the kernel reads are pinned by references until the promise settles.
 // A named kernel error (ModelFitError) rejects with `code` set to its name, so
 // callers test the code rather than parse the message.
@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "kernels/errors.hpp"
-#include "binding/team_thread.hpp"
 #include "kernels/train.hpp"
 
 namespace dtlns::binding {
@@ -22,9 +21,8 @@ class KernelWorker : public Napi::AsyncWorker {
   using Work = std::function<void()>;
   using Result = std::function<Napi::Value(Napi::Env)>;
 
-  // `threads`: the threads the work asks for.
-  static Napi::Promise start(Napi::Env env, int threads, std::vector<Napi::Value> pinned, Work work, Result result) {
-    auto* worker = new KernelWorker(env, threads > 1, std::move(work), std::move(result));
+  static Napi::Promise start(Napi::Env env, std::vector<Napi::Value> pinned, Work work, Result result) {
+    auto* worker = new KernelWorker(env, std::move(work), std::move(result));
     for (auto& v : pinned) worker->pins_.push_back(Napi::Persistent(v.As<Napi::Object>()));
     Napi::Promise promise = worker->deferred_.Promise();
     worker->Queue();
@@ -34,10 +32,7 @@ class KernelWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      if (team_)
-        TeamThread::run(work_);
-      else
-        work_();
+      work_();
     } catch (const InvalidArgument& e) {
       rangeError_ = true;
       SetError(e.what());
@@ -71,12 +66,11 @@ class KernelWorker : public Napi::AsyncWorker {
   }
 
  private:
-  KernelWorker(Napi::Env env, bool team, Work work, Result result)
-      : Napi::AsyncWorker(env, "dtlns-native"), deferred_(Napi::Promise::Deferred::New(env)), team_(team),
+  KernelWorker(Napi::Env env, Work work, Result result)
+      : Napi::AsyncWorker(env, "dtlns-native"), deferred_(Napi::Promise::Deferred::New(env)),
         work_(std::move(work)), result_(std::move(result)) {}
 
   Napi::Promise::Deferred deferred_;
-  bool team_;
   Work work_;
   Result result_;
   std::vector<Napi::ObjectReference> pins_;
