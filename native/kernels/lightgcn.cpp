@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <omp.h>
 
 #include "kernels/parallel.hpp"
 #include "kernels/threading.hpp"
@@ -15,6 +16,8 @@ constexpr uint64_t kPrefetchEdges = 8;
 // The backward pass gathers from its input rows' own edges (gatherFromRows)
 // when they times this are fewer than the adjacency's (see Propagation::backward).
 constexpr double kBucketEdgeCost = 3;
+// Gathers hand out their rows to threads in runs of this many.
+constexpr size_t kRowsPerRun = 256;
 // A backward gather drops its mask when all but 1/kDenseShare of the rows carry input.
 constexpr size_t kDenseShare = 8;
 
@@ -80,8 +83,7 @@ void gatherRows(const NormalizedAdjacency& adj, const NodeRows& in, const uint8_
                 const uint32_t* baseSlot, const uint8_t* baseFlags, float* out, const std::vector<uint32_t>& rows,
                 size_t dim, int threads) {
   const double work = double(rows.size()) * double(dim) * (double(adj.cols.size()) / double(adj.nodes()) + 1);
-  auto cost = [&](size_t k) { return double(adj.indptr[rows[k] + 1] - adj.indptr[rows[k]] + 2); };
-  forEachBalancedRange(threadsFor(threads, work), rows.size(), cost, [&](size_t first, size_t last) {
+  forEachRun(threadsFor(threads, work), rows.size(), kRowsPerRun, [&](size_t first, size_t last) {
     prefetchFirstEdges(adj, in, inFlags, rows[first]);
     for (size_t k = first; k < last; ++k) {
       const uint32_t r = rows[k];
@@ -144,58 +146,101 @@ inline void sumEntries(const InEdge* entries, uint32_t count, const InEdge* stop
 // The masked gather when few rows carry input:
 //   out[r] = base(r) + Σ_{c ∈ N(r) ∩ inRows} Â_rc in(c)
 // on every neighbour of an input row and every base row (baseFlags), listed
-// ascending in outRows and flagged in outFlags. The input rows' edges are
-// first regrouped by output row, a counting sort that keeps the order of inRows
-// (sorted as every CSR row lists its neighbours: ascending, by original node
-// after relabel()), so each output row receives the same terms in the same
-// order as gatherRows() adds them (the results are bit-identical) at a cost of
-// the input rows' edges instead of every edge of the output rows; each row is
-// then summed in registers and written once, and the rows split freely among
-// threads.
+// ascending in outRows and flagged in outFlags. The input rows' edges (inEdges
+// of them) are first regrouped by output row, a counting sort that keeps the
+// order of inRows (sorted as every CSR row lists its neighbours: ascending, by
+// original node after relabel()), so each output row receives the same terms in
+// the same order as gatherRows() adds them (the results are bit-identical) at a
+// cost of the input rows' edges instead of every edge of the output rows; each
+// row is then summed in registers and written once. Every phase runs on all
+// threads: thread t counts and places the edges of its slice of inRows, whose
+// entries follow those of the slices before it in each bucket.
 void gatherFromRows(const NormalizedAdjacency& adj, const NodeRows& in, const std::vector<uint32_t>& inRows,
-                    const float* base, const uint32_t* baseSlot, const uint8_t* baseFlags, float* out,
+                    size_t inEdges, const float* base, const uint32_t* baseSlot, const uint8_t* baseFlags, float* out,
                     std::vector<uint8_t>& outFlags, std::vector<uint32_t>& outRows, RowBuckets& buckets, size_t dim,
                     int threads) {
   const size_t nodes = adj.nodes();
+  const int team = threadsFor(threads, double(inEdges) * double(dim));
   std::vector<uint32_t>& begin = buckets.begin;
-  std::vector<uint32_t>& end = buckets.end;  // all zero between calls
-  if (end.size() != nodes) {
+  std::vector<std::vector<uint32_t>>& cursor = buckets.cursor;
+  if (begin.size() != nodes) {
     begin.assign(nodes, 0);
-    end.assign(nodes, 0);
+    cursor.clear();
   }
-  for (uint32_t c : inRows)
-    for (uint64_t e = adj.indptr[c], stop = adj.indptr[c + 1]; e < stop; ++e) ++end[adj.cols[e]];
-  outRows.clear();
-  uint32_t total = 0;
-  for (size_t r = 0; r < nodes; ++r) {
-    outFlags[r] = end[r] || baseFlags[r];
-    if (!outFlags[r]) continue;
-    outRows.push_back(uint32_t(r));
-    begin[r] = total;
-    total += end[r];
-    end[r] = begin[r];
-  }
-  reserveRounded(buckets.entries, total);
-  buckets.entries.resize(total);
-  for (uint32_t c : inRows)
-    for (uint64_t e = adj.indptr[c], stop = adj.indptr[c + 1]; e < stop; ++e)
-      buckets.entries[end[adj.cols[e]]++] = InEdge{c, adj.weights[e]};
-  auto cost = [&](size_t k) { return double(end[outRows[k]] - begin[outRows[k]] + 2); };
-  forEachBalancedRange(threadsFor(threads, double(total + outRows.size()) * double(dim)), outRows.size(), cost,
-                       [&](size_t first, size_t last) {
-    // A range's rows have consecutive buckets.
-    const InEdge* stop = buckets.entries.data() + end[outRows[last - 1]];
-    for (size_t k = first; k < last; ++k) {
+  while (cursor.size() < size_t(team)) cursor.emplace_back(nodes, 0);
+  // Sized up front: nothing allocates inside the parallel region.
+  reserveRounded(buckets.entries, inEdges);
+  buckets.entries.resize(inEdges);
+  outRows.reserve(nodes);
+  std::vector<size_t> sliceEntries(size_t(team) + 1, 0), sliceRows(size_t(team) + 1, 0);
+  const uint64_t* indptr = adj.indptr.data();
+  const uint32_t* cols = adj.cols.data();
+  const float* weights = adj.weights.data();
+  InEdge* entries = buckets.entries.data();
+  size_t nOut = 0;
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const size_t inFirst = inRows.size() * size_t(t) / size_t(nt), inLast = inRows.size() * size_t(t + 1) / size_t(nt);
+    const size_t first = nodes * size_t(t) / size_t(nt), last = nodes * size_t(t + 1) / size_t(nt);
+    uint32_t* mine = cursor[size_t(t)].data();
+    for (size_t k = inFirst; k < inLast; ++k)
+      for (uint64_t e = indptr[inRows[k]], stop = indptr[inRows[k] + 1]; e < stop; ++e) ++mine[cols[e]];
+#pragma omp barrier
+    // This thread's slice of the nodes: which are output rows, and their entries.
+    size_t count = 0, rows = 0;
+    for (size_t r = first; r < last; ++r) {
+      uint32_t edges = 0;
+      for (int s = 0; s < nt; ++s) edges += cursor[size_t(s)][r];
+      outFlags[r] = edges || baseFlags[r];
+      count += edges;
+      rows += outFlags[r];
+    }
+    sliceEntries[size_t(t) + 1] = count;
+    sliceRows[size_t(t) + 1] = rows;
+#pragma omp barrier
+#pragma omp single
+    {
+      for (int s = 0; s < nt; ++s) {
+        sliceEntries[size_t(s) + 1] += sliceEntries[size_t(s)];
+        sliceRows[size_t(s) + 1] += sliceRows[size_t(s)];
+      }
+      nOut = sliceRows[size_t(nt)];
+      outRows.resize(nOut);  // within its capacity: no allocation
+    }
+    // Bucket starts; each thread's counts become its write positions.
+    size_t at = sliceEntries[size_t(t)], row = sliceRows[size_t(t)];
+    for (size_t r = first; r < last; ++r) {
+      if (!outFlags[r]) continue;
+      outRows[row++] = uint32_t(r);
+      begin[r] = uint32_t(at);
+      for (int s = 0; s < nt; ++s) {
+        const uint32_t edges = cursor[size_t(s)][r];
+        cursor[size_t(s)][r] = uint32_t(at);
+        at += edges;
+      }
+    }
+#pragma omp barrier
+    for (size_t k = inFirst; k < inLast; ++k) {
+      const uint32_t c = inRows[k];
+      for (uint64_t e = indptr[c], stop = indptr[c + 1]; e < stop; ++e) entries[mine[cols[e]]++] = InEdge{c, weights[e]};
+    }
+#pragma omp barrier
+    // The last thread's positions now end the buckets. Rows cost their entries: hand them out in small runs.
+    const uint32_t* end = cursor[size_t(nt - 1)].data();
+    const InEdge* stop = entries + inEdges;
+#pragma omp for schedule(dynamic, 64)
+    for (size_t k = 0; k < nOut; ++k) {
       const uint32_t r = outRows[k];
-      const InEdge* entries = buckets.entries.data() + begin[r];
       const float* b = baseFlags[r] ? base + size_t(baseSlot[r]) * dim : nullptr;
       if (dim == 64)
-        sumEntries<64>(entries, end[r] - begin[r], stop, in, b, out + size_t(r) * dim, dim);
+        sumEntries<64>(entries + begin[r], end[r] - begin[r], stop, in, b, out + size_t(r) * dim, dim);
       else
-        sumEntries<0>(entries, end[r] - begin[r], stop, in, b, out + size_t(r) * dim, dim);
-      end[r] = 0;
+        sumEntries<0>(entries + begin[r], end[r] - begin[r], stop, in, b, out + size_t(r) * dim, dim);
     }
-  });
+    // After the loop's barrier, clear this thread's cursors on every output row.
+    for (size_t k = 0; k < nOut; ++k) mine[outRows[k]] = 0;
+  }
 }
 
 // Every value +0 or -0 (either adds nothing to a sum but the sign of a zero).
@@ -353,10 +398,14 @@ void Propagation::computeLayers(int threads, size_t finals) {
   for (int l = layers_ - 1; l >= 1; --l) {
     std::vector<uint8_t>& out = needFlags_[size_t(l - 1)];
     if (l == layers_ - 1 && 2 * edgesOf(*adj_, targets_) < double(adj_->cols.size())) {
-      // Few targets: flag their neighbours from their own edges.
+      // Few targets: flag their neighbours from their own edges. (Through
+      // local pointers: the byte stores may alias the vectors' own fields.)
       out = targetFlags_;
+      uint8_t* flags = out.data();
+      const uint64_t* indptr = adj_->indptr.data();
+      const uint32_t* cols = adj_->cols.data();
       for (uint32_t r : targets_)
-        for (uint64_t e = adj_->indptr[r]; e < adj_->indptr[r + 1]; ++e) out[adj_->cols[e]] = 1;
+        for (uint64_t e = indptr[r], stop = indptr[r + 1]; e < stop; ++e) flags[cols[e]] = 1;
     } else {
       markNeighbours(*adj_, needFlags_[size_t(l)].data(), targetFlags_.data(), out.data(), threads);
     }
@@ -489,7 +538,7 @@ void Propagation::backward(int threads) {
         for (uint32_t r : adj_->byOriginal)
           if (gradFlags_[from][r]) inRows.push_back(r);
       }
-      gatherFromRows(*adj_, h, inRows, base(l), slot.data(), seedFlags.data(), grad_[to].data(), gradFlags_[to],
+      gatherFromRows(*adj_, h, inRows, size_t(inEdges), base(l), slot.data(), seedFlags.data(), grad_[to].data(), gradFlags_[to],
                      gradRows_[to], buckets_, dim_, threads);
     } else {
       markNeighbours(*adj_, gradFlags_[from].data(), seedFlags.data(), gradFlags_[to].data(), threads);

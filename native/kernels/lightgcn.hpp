@@ -54,13 +54,15 @@ NodeOrder breadthFirstOrder(const NormalizedAdjacency& adj);
 NormalizedAdjacency relabel(const NormalizedAdjacency& adj, const NodeOrder& order);
 
 // The input rows' edges of a sparse backward pass, regrouped by output row:
-// row r's are entries[begin[r], end[r]).
+// row r's start at entries[begin[r]]; cursor[t][r] counts, then places, the
+// entries of sorting thread t (all zero between calls).
 struct InEdge {
   uint32_t col;
   float weight;
 };
 struct RowBuckets {
-  std::vector<uint32_t> begin, end;
+  std::vector<uint32_t> begin;
+  std::vector<std::vector<uint32_t>> cursor;
   CachedVector<InEdge> entries;
 };
 
