@@ -397,15 +397,20 @@ void Propagation::computeLayers(int threads, size_t finals) {
   needFlags_[size_t(layers_ - 1)] = targetFlags_;
   for (int l = layers_ - 1; l >= 1; --l) {
     std::vector<uint8_t>& out = needFlags_[size_t(l - 1)];
-    if (l == layers_ - 1 && 2 * edgesOf(*adj_, targets_) < double(adj_->cols.size())) {
-      // Few targets: flag their neighbours from their own edges. (Through
-      // local pointers: the byte stores may alias the vectors' own fields.)
+    const double targetEdges = l == layers_ - 1 ? edgesOf(*adj_, targets_) : 0;
+    if (l == layers_ - 1 && 2 * targetEdges < double(adj_->cols.size())) {
+      // Few targets: flag their neighbours from their own edges, each a
+      // scattered store of about four float updates' time. Threads may store
+      // the same flag: relaxed atomic stores (plain byte moves) keep that defined.
       out = targetFlags_;
       uint8_t* flags = out.data();
       const uint64_t* indptr = adj_->indptr.data();
       const uint32_t* cols = adj_->cols.data();
-      for (uint32_t r : targets_)
-        for (uint64_t e = indptr[r], stop = indptr[r + 1]; e < stop; ++e) flags[cols[e]] = 1;
+      parallelFor(threadsFor(threads, 4 * targetEdges), int64_t(targets_.size()), [&](int64_t begin, int64_t end, int) {
+        for (int64_t k = begin; k < end; ++k)
+          for (uint64_t e = indptr[targets_[size_t(k)]], stop = indptr[targets_[size_t(k)] + 1]; e < stop; ++e)
+            __atomic_store_n(flags + cols[e], uint8_t(1), __ATOMIC_RELAXED);
+      });
     } else {
       markNeighbours(*adj_, needFlags_[size_t(l)].data(), targetFlags_.data(), out.data(), threads);
     }
