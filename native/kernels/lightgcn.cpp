@@ -223,7 +223,8 @@ void gatherFromRows(const NormalizedAdjacency& adj, const NodeRows& in, const st
 #pragma omp barrier
     for (size_t k = inFirst; k < inLast; ++k) {
       const uint32_t c = inRows[k];
-      for (uint64_t e = indptr[c], stop = indptr[c + 1]; e < stop; ++e) entries[mine[cols[e]]++] = InEdge{c, weights[e]};
+      for (uint64_t e = indptr[c], stop = indptr[c + 1]; e < stop; ++e)
+        entries[mine[cols[e]]++] = InEdge{c, weights[e]};
     }
 #pragma omp barrier
     // The last thread's positions now end the buckets. Rows cost their entries: hand them out in small runs.
@@ -543,8 +544,8 @@ void Propagation::backward(int threads) {
         for (uint32_t r : adj_->byOriginal)
           if (gradFlags_[from][r]) inRows.push_back(r);
       }
-      gatherFromRows(*adj_, h, inRows, size_t(inEdges), base(l), slot.data(), seedFlags.data(), grad_[to].data(), gradFlags_[to],
-                     gradRows_[to], buckets_, dim_, threads);
+      gatherFromRows(*adj_, h, inRows, size_t(inEdges), base(l), slot.data(), seedFlags.data(), grad_[to].data(),
+                     gradFlags_[to], gradRows_[to], buckets_, dim_, threads);
     } else {
       markNeighbours(*adj_, gradFlags_[from].data(), seedFlags.data(), gradFlags_[to].data(), threads);
       listFlagged(gradFlags_[to], gradRows_[to]);
